@@ -1,0 +1,165 @@
+"""The ``clickfarm`` command line: run, validate, list and schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.errors import ScenarioError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Agent-based simulation of click-farm economies.")
+out = Console()
+err = Console(stderr=True)
+
+PROGRESS_THRESHOLD_STEPS = 200
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML file, or a shipped scenario name.")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's seed).")] = None,
+    days: Annotated[float | None, typer.Option(help="Simulated days (overrides the scenario).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Simulated hours; alternative to --days.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a field: dotted.key=value (repeatable).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder (default: a new folder under runs/).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+) -> None:
+    """Run a scenario end to end and write its results and figures."""
+    from sim.runner import default_out_dir, run_scenario, write_results
+    from sim.scenario import load_scenario, resolve_path
+
+    if days is not None and steps is not None:
+        raise ScenarioError("give --days or --steps, not both", file="command line")
+    if days is not None and not 0 < days <= 3650:
+        raise ScenarioError(f"--days must be > 0 and <= 3650, got {days}", file="command line")
+    if steps is not None and not 0 < steps <= 24 * 3650:
+        raise ScenarioError(f"--steps must be between 1 and 87600, got {steps}", file="command line")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise ScenarioError(f"--seed must be between 0 and 2^63-1, got {seed}", file="command line")
+    path = resolve_path(scenario)
+    overrides = list(set_ or [])
+    if days is not None:
+        overrides.append(f"days={days!r}")
+    if steps is not None:
+        overrides.append(f"days={steps / 24!r}")
+    validated = load_scenario(path, overrides)  # fail fast, before any work
+    seed = validated.seed if seed is None else seed
+    target = out_dir or default_out_dir(path.stem, seed)
+    total = validated.steps
+    show_progress = not quiet and total >= PROGRESS_THRESHOLD_STEPS
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} h"), TimeRemainingColumn(),
+                  console=err, disable=not show_progress, transient=True) as bar:
+        task = bar.add_task(f"{path.stem}", total=total)
+        result = run_scenario(path, seed=seed, overrides=overrides,
+                              on_step=lambda done, _n: bar.update(task, completed=done))
+    try:
+        folder = write_results(result, target)
+    except OSError as exc:
+        err.print(f"error: cannot write results to {target}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
+    if quiet:
+        print(folder)
+        return
+    _print_summary(result.summary)
+    out.print(f"\nResults: [bold]{folder}[/bold]")
+    out.print(f"Figures: {folder / 'timeseries.png'}, {folder / 'money_flows.png'}, "
+              f"{folder / 'wage_distribution.png'}")
+
+
+def _print_summary(summary: dict) -> None:
+    cur = summary["currency"]
+    h = summary["headline"]
+    table = Table(title=f"{summary['scenario']} — seed {summary['seed']}, {summary['days']:g} days",
+                  show_header=False, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [
+        ("actions delivered / surviving / removed",
+         f"{h['total_delivered']:,} / {h['total_surviving']:,} / {h['total_removed']:,}"),
+        ("accounts banned", f"{h['total_banned']:,}"),
+        ("client spend", f"{h['total_client_spend']:,.2f} {cur}"),
+        ("workers' share of spend", f"{h['worker_share_of_spend']:.1%}"),
+        ("cost per 1,000 surviving actions", f"{h['cost_per_1000_surviving']:,.4f} {cur}"),
+        ("workers' effective hourly pay (median)", f"{h['hourly_pay_median']:.4g} {cur}/h"),
+        ("top 10% of workers' share of tasks", f"{h['top10_share_of_tasks']:.1%}"),
+        ("unpaid labour hours", f"{h['total_unpaid_hours']:,.1f}"),
+        ("points-paid actions at market prices", f"{h['points_cost_saved']:,.2f} {cur}"),
+        ("objectives reached", f"{h['objectives_reached']} of {h['objectives_due']}"),
+        ("reach bought (impressions)", f"{h['total_reach']:,.0f}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+
+
+@app.command()
+def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to check.")]) -> None:
+    """Check scenario files without running them."""
+    from sim.scenario import load_scenario
+
+    failed = 0
+    for name in files:
+        try:
+            s = load_scenario(name)
+        except ScenarioError as exc:
+            err.print(f"[red]✗[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+            failed += 1
+        else:
+            out.print(f"[green]✓[/green] {name}: {s.title} ({s.days:g} days, "
+                      f"{sum(g.count for g in s.workers):,} workers)", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """Show the shipped scenarios, one line each."""
+    from sim.scenario import load_scenario, shipped_scenarios
+
+    for name, path in shipped_scenarios().items():
+        try:
+            title = load_scenario(path).title
+        except ScenarioError as exc:
+            title = f"(invalid: {exc})"
+        out.print(f"[bold]{name:<28}[/bold] {title}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editors)."""
+    from sim.scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except ScenarioError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The one ledger: every transfer of money or points, in integer ledger units.
+
+Accounts are rows of an int64 balance array per unit ("money", "points"). Row 0 is the
+outside world (advertisers, bot developers, the client's bank): money enters and leaves
+the simulated economy only through it, so the sum of all balances is always exactly 0.
+Each transfer is also added to a per-step flow table keyed by (payer tier, payee tier,
+purpose), which is what "where the money went" figures are drawn from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+UNITS = ("money", "points")
+WORLD = 0
+
+
+class LedgerImbalance(AssertionError):
+    """Raised when the books do not balance: always a bug in the model, never user error."""
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self._tiers: list[str] = ["world"]
+        self._names: list[str] = ["world"]
+        self.balances = {u: np.zeros(1, dtype=np.int64) for u in UNITS}
+        self.step_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        self.total_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
+
+    # -- accounts -------------------------------------------------------------------
+    def open_accounts(self, tier: str, names: list[str]) -> np.ndarray:
+        """Open one account per name; returns their row numbers."""
+        start = len(self._tiers)
+        self._tiers.extend([tier] * len(names))
+        self._names.extend(names)
+        for unit in UNITS:
+            self.balances[unit] = np.concatenate(
+                [self.balances[unit], np.zeros(len(names), dtype=np.int64)])
+        return np.arange(start, start + len(names), dtype=np.int64)
+
+    def open_block(self, tier: str, count: int) -> np.ndarray:
+        """Open ``count`` anonymous accounts of one tier (e.g. all workers) at once."""
+        return self.open_accounts(tier, [f"{tier}:{i}" for i in range(count)])
+
+    def tier_of(self, account: int) -> str:
+        return self._tiers[account]
+
+    # -- transfers ------------------------------------------------------------------
+    def transfer(self, unit: str, payer: int, payee: int, amount: int, purpose: str) -> None:
+        if amount < 0:
+            raise LedgerImbalance(f"negative transfer {amount} for {purpose}")
+        if amount == 0:
+            return
+        bal = self.balances[unit]
+        bal[payer] -= amount
+        bal[payee] += amount
+        self._record(unit, self._tiers[payer], self._tiers[payee], purpose, int(amount))
+
+    def pay_many(self, unit: str, payer: int, payees: np.ndarray, amounts: np.ndarray,
+                 purpose: str) -> int:
+        """One payer pays many payees (vectorised); returns the total paid."""
+        amounts = np.asarray(amounts, dtype=np.int64)
+        if amounts.size == 0:
+            return 0
+        if amounts.min() < 0:
+            raise LedgerImbalance(f"negative transfer for {purpose}")
+        total = int(amounts.sum())
+        if total == 0:
+            return 0
+        bal = self.balances[unit]
+        bal[payer] -= total
+        np.add.at(bal, payees, amounts)
+        # Payees are always one block of one tier (all workers, all influencers...).
+        self._record(unit, self._tiers[payer], self._tiers[int(payees[0])], purpose, total)
+        return total
+
+    def _record(self, unit: str, src: str, dst: str, purpose: str, amount: int) -> None:
+        self.step_flows[(unit, src, dst, purpose)] += amount
+        self.total_flows[(unit, src, dst, purpose)] += amount
+
+    # -- checks and reports ---------------------------------------------------------
+    def check_balanced(self) -> None:
+        """The books balance: every unit sums to exactly zero over all accounts."""
+        for unit in UNITS:
+            total = int(self.balances[unit].sum())
+            if total != 0:
+                raise LedgerImbalance(f"{unit} does not balance: sum of balances is {total}")
+
+    def start_step(self) -> None:
+        self.step_flows = defaultdict(int)
+
+    def tier_net(self, unit: str, flows: dict | None = None) -> dict[str, int]:
+        """Net inflow per tier over the given flows (default: this step's)."""
+        net: dict[str, int] = defaultdict(int)
+        for (u, src, dst, _purpose), amount in (flows if flows is not None
+                                                else self.step_flows).items():
+            if u == unit and src != dst:
+                net[src] -= amount
+                net[dst] += amount
+        return dict(net)
+
+    def tier_balance(self, unit: str, tier: str) -> int:
+        mask = np.fromiter((t == tier for t in self._tiers), dtype=bool, count=len(self._tiers))
+        return int(self.balances[unit][mask].sum())
+
+    def flows_table(self) -> list[dict]:
+        return [{"unit": u, "from": s, "to": d, "purpose": p, "amount": a}
+                for (u, s, d, p), a in sorted(self.total_flows.items())]

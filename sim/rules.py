@@ -1,0 +1,186 @@
+"""Market, pay, motivation and detection rules as small pure functions.
+
+Each takes plain numbers or numpy arrays and returns new values, so it can be tested
+against a hand computation and applied to every worker at once. The model's step
+(``sim/model.py``) only wires these together. Equations are listed in docs/ODD.md
+("Submodels"), with the same names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HOURS_PER_QUARTER = 91.25 * 24
+
+
+# -- prices and pay -----------------------------------------------------------------
+def affordable_quantities(targets: np.ndarray, prices: np.ndarray, budget: int | None) -> np.ndarray:
+    """Quantities a client can buy: the targets, scaled down pro rata to fit the budget.
+
+    Integer arithmetic throughout: the returned cost never exceeds the budget.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    prices = np.asarray(prices, dtype=np.int64)
+    full_cost = int(targets @ prices)
+    if budget is None or full_cost <= budget:
+        return targets.copy()
+    quantities = targets * budget // full_cost
+    # Pro-rata flooring can only under-spend; assert the invariant we rely on.
+    assert int(quantities @ prices) <= budget
+    return quantities
+
+
+def pay_for_counts(counts: np.ndarray, rate_card: np.ndarray) -> np.ndarray:
+    """Exact integer pay: per-row action counts (n x K) times per-action rates (K)."""
+    return np.asarray(counts, dtype=np.int64) @ np.asarray(rate_card, dtype=np.int64)
+
+
+def points_for_counts(counts: np.ndarray, points_card: np.ndarray, urgency: int) -> np.ndarray:
+    """Points earned: the points rate card times the urgency multiplier (1, 2 or 3)."""
+    return pay_for_counts(counts, points_card) * int(urgency)
+
+
+# -- time and search ------------------------------------------------------------------
+def search_multiplier(fill_rate: float, floor: float = 0.05) -> float:
+    """How much longer finding a task takes when tasks are scarce.
+
+    ``fill_rate`` is the share of workers' capacity that found tasks last hour; when only
+    a tenth of the capacity found work, each task took ten times longer to find.
+    """
+    return 1.0 / max(float(fill_rate), floor)
+
+
+def tasks_per_session(session_minutes: float | np.ndarray, task_minutes: float | np.ndarray,
+                      speed: np.ndarray, search_minutes: np.ndarray) -> np.ndarray:
+    """Tasks a worker can do in a working session, counting the (unpaid) time to find each."""
+    return np.asarray(session_minutes) / (np.asarray(task_minutes) / speed + search_minutes)
+
+
+# -- motivation ---------------------------------------------------------------------
+def diurnal_factor(local_hour: np.ndarray) -> np.ndarray:
+    """Relative chance of being online by local hour: lowest at 4am, highest at 8pm."""
+    return 0.55 + 0.45 * np.cos(2 * np.pi * (np.asarray(local_hour) - 20) / 24)
+
+
+def online_probability(activity: np.ndarray, diurnal: np.ndarray, fatigue: np.ndarray) -> np.ndarray:
+    return np.clip(activity * diurnal * (1.0 - fatigue), 0.0, 1.0)
+
+
+def hourly_value(money_rate: np.ndarray, points_rate: np.ndarray, w_money: np.ndarray,
+                 w_points: np.ndarray, w_conviction: np.ndarray, point_value: np.ndarray,
+                 status_multiplier: np.ndarray, conviction_value: np.ndarray,
+                 cause_multiplier: float | np.ndarray = 1.0) -> np.ndarray:
+    """What an hour of tasks is worth to a worker, in money-equivalent per hour.
+
+    value = w_money * money/h + w_points * points/h * point_value * status
+            + w_conviction * conviction_value * cause
+    ``status`` (badges, leaderboard) and ``cause`` (closeness of a collective objective)
+    are the gamification levers; both are >= 1.
+    """
+    return (w_money * money_rate
+            + w_points * points_rate * point_value * status_multiplier
+            + w_conviction * conviction_value * cause_multiplier)
+
+
+def decides_to_work(value: np.ndarray, reservation_wage: np.ndarray) -> np.ndarray:
+    """A worker works this hour when the hour is worth at least their reservation wage."""
+    return value >= reservation_wage
+
+
+def badge_proximity(points: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """0..1: how close each worker is to the next badge (1 = about to earn it).
+
+    Progress is measured from the previous badge (or 0) to the next; past the last badge
+    there is nothing left to chase and proximity is 0.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    thresholds = np.sort(np.asarray(thresholds, dtype=np.float64))
+    if thresholds.size == 0:
+        return np.zeros_like(points)
+    nxt = np.searchsorted(thresholds, points, side="right")
+    has_next = nxt < thresholds.size
+    upper = thresholds[np.minimum(nxt, thresholds.size - 1)]
+    lower = np.where(nxt > 0, thresholds[np.maximum(nxt - 1, 0)], 0.0)
+    progress = (points - lower) / np.maximum(upper - lower, 1e-12)
+    return np.where(has_next, np.clip(progress, 0.0, 1.0), 0.0)
+
+
+def status_multiplier(proximity: np.ndarray, on_leaderboard: np.ndarray, badge_gradient: float,
+                      leaderboard_bonus: float) -> np.ndarray:
+    """1 + goal-gradient pull of the next badge + the status of being on the leaderboard."""
+    return 1.0 + badge_gradient * proximity + leaderboard_bonus * on_leaderboard
+
+
+def objective_multiplier(progress: float, gradient: float) -> float:
+    """1 + gradient * progress: supporters push harder as a collective goal nears."""
+    return 1.0 + gradient * min(max(progress, 0.0), 1.0)
+
+
+def update_fatigue(fatigue: np.ndarray, hours_worked: np.ndarray, per_hour: np.ndarray,
+                   recovery: np.ndarray) -> np.ndarray:
+    """Fatigue rises with each hour worked and decays while resting; stays in [0, 1]."""
+    resting = hours_worked <= 0
+    new = np.where(resting, fatigue * (1.0 - recovery), fatigue + per_hour * hours_worked)
+    return np.clip(new, 0.0, 1.0)
+
+
+# -- detection ----------------------------------------------------------------------
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def burstiness(delivered_this_hour: float, organic_per_hour: float) -> float:
+    """Share of this hour's engagement on a target that did not come from its usual audience."""
+    total = delivered_this_hour + organic_per_hour
+    return 0.0 if total <= 0 else delivered_this_hour / total
+
+
+def centralisation(deliveries_by_source: np.ndarray) -> float:
+    """Herfindahl index of where an order's actions came from (1 = one source)."""
+    x = np.asarray(deliveries_by_source, dtype=np.float64)
+    total = x.sum()
+    return 0.0 if total <= 0 else float(((x / total) ** 2).sum())
+
+
+def young_account_signal(age_days: np.ndarray, scale_days: float) -> np.ndarray:
+    return np.exp(-np.asarray(age_days) / scale_days)
+
+
+def multiple_accounts_signal(accounts_alive: np.ndarray) -> np.ndarray:
+    """0 for one account per person, approaching 1 for many."""
+    n = np.maximum(np.asarray(accounts_alive, dtype=np.float64), 1.0)
+    return 1.0 - 1.0 / n
+
+
+def flag_probability(bias: float, weights: dict[str, float], signals: dict[str, np.ndarray]) -> np.ndarray:
+    """Logistic detector: P(flag) = sigmoid(bias + sum_k weight_k * signal_k)."""
+    score = bias
+    for name, signal in signals.items():
+        score = score + weights[name] * signal
+    return sigmoid(np.asarray(score, dtype=np.float64))
+
+
+def review_capacity(moderators: int, reviews_per_hour: float) -> int:
+    return int(moderators * reviews_per_hour)
+
+
+# -- inequality ---------------------------------------------------------------------
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal, ->1 = one does everything)."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n = x.size
+    total = x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2 * (ranks * x).sum()) / (n * total) - (n + 1) / n)
+
+
+def top_share(values: np.ndarray, fraction: float) -> float:
+    """Share of the total held by the top ``fraction`` of individuals."""
+    x = np.sort(np.asarray(values, dtype=np.float64))[::-1]
+    total = x.sum()
+    if x.size == 0 or total <= 0:
+        return 0.0
+    k = max(1, int(np.ceil(fraction * x.size)))
+    return float(x[:k].sum() / total)

@@ -1,0 +1,281 @@
+"""Load, validate and locate scenarios: the one entry point for scenario files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from sim.errors import ScenarioError
+from sim.loader import SourcedDoc, apply_overrides, load_document
+from sim.schema import Scenario
+
+
+def scenarios_dir() -> Path:
+    """Where the shipped scenarios live (the checkout's ``scenarios/`` or the wheel's copy)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "scenarios", here / "_scenarios"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "scenarios"
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(scenarios_dir().glob("*.yaml"))}
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    """A scenario file path; a bare shipped name such as ``fillon2017_points`` also works."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix in (".yaml", ".yml"):
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise ScenarioError(
+        f"no such file or shipped scenario; shipped: {', '.join(shipped) or 'none'}",
+        file=str(name_or_path))
+
+
+def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Load and fully validate a scenario file, applying ``dotted.key=value`` overrides."""
+    doc = load_document(resolve_path(name_or_path))
+    if overrides:
+        doc = apply_overrides(doc, overrides)
+    return validate_document(doc)
+
+
+def scenario_from_dict(data: dict[str, Any], label: str = "<dict>") -> Scenario:
+    """Validate an in-memory scenario mapping (same rules as a file)."""
+    return validate_document(SourcedDoc(data=data, files=[label]))
+
+
+def scenario_from_yaml_text(text: str, label: str = "<text>") -> Scenario:
+    from sim.loader import parse_yaml
+
+    doc = parse_yaml(text, label)
+    if "extends" in doc.data:
+        raise ScenarioError("extends: is only allowed in files on disk", file=label,
+                            field="extends")
+    return validate_document(doc)
+
+
+def validate_document(doc: SourcedDoc) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except pydantic.ValidationError as exc:
+        raise _first_error(exc, doc) from None
+    check_references(scenario, doc)
+    return scenario
+
+
+def _first_error(exc: pydantic.ValidationError, doc: SourcedDoc) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(err["loc"])
+    # pydantic appends the union/literal member tag to loc for some types; keep real keys.
+    file, line = doc.locate(loc)
+    field = _friendly_path(doc.data, loc)
+    kind = err["type"]
+    given = err.get("input")
+    if kind == "extra_forbidden":
+        msg = f"unknown field '{loc[-1]}'"
+        allowed = _allowed_fields(loc[:-1])
+        if allowed:
+            msg += f"; expected one of: {', '.join(allowed)}"
+    elif kind == "missing":
+        msg = "required field is missing"
+    elif kind == "literal_error":
+        msg = f"expected {err['ctx']['expected']}, got {given!r}"
+    else:
+        msg = f"{err['msg'].rstrip('.')}"
+        msg = msg[0].lower() + msg[1:]
+        if not isinstance(given, dict | list):
+            msg += f" (got {given!r})"
+        msg = "expected a value that is valid: " + msg if kind.endswith("_type") else msg
+    return ScenarioError(msg, file=file, line=line, field=field)
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        model = _inner_model(annotation)
+        if model is None:
+            return []
+    fields = getattr(model, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _friendly_path(data: Any, loc: tuple) -> str:
+    """``campaigns.tweets.urgency`` rather than ``campaigns.0.urgency`` when items have ids."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            parts.append(str(item["id"]) if isinstance(item, dict) and "id" in item else str(part))
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def check_references(s: Scenario, doc: SourcedDoc) -> None:
+    """Cross-field rules pydantic cannot express: references, tree shape, exact money."""
+
+    def fail(loc: tuple, message: str) -> None:
+        file, line = doc.locate(loc)
+        raise ScenarioError(message, file=file, line=line, field=_friendly_path(doc.data, loc))
+
+    def unique(items: list, section: str) -> dict[str, int]:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id in seen:
+                fail((section, i, "id"), f"duplicate id '{item.id}' in {section}")
+            seen[item.id] = i
+        return seen
+
+    recruiters = unique(s.recruiters, "recruiters")
+    unique(s.workers, "workers")
+    unique(s.campaigns, "campaigns")
+    if not s.recruiters:
+        fail(("recruiters",), "expected at least one recruiter")
+    regions = set(s.regions)
+    children: dict[str, list[str]] = {r.id: [] for r in s.recruiters}
+    for i, r in enumerate(s.recruiters):
+        if r.parent is not None:
+            if r.parent not in recruiters:
+                fail(("recruiters", i, "parent"),
+                     f"names recruiter '{r.parent}', which does not exist; "
+                     f"expected one of: {', '.join(recruiters)}")
+            children[r.parent].append(r.id)
+        if r.kind == "influencer_network" and r.influencers is None:
+            fail(("recruiters", i, "kind"), "an influencer_network needs an influencers: section")
+        if r.kind != "influencer_network" and r.influencers is not None:
+            fail(("recruiters", i, "influencers"),
+                 "only recruiters of kind influencer_network have influencers")
+    for i, r in enumerate(s.recruiters):  # cycles in the parent chain
+        seen, cur = set(), r.id
+        while cur is not None:
+            if cur in seen:
+                fail(("recruiters", i, "parent"), f"parent chain of '{r.id}' loops back on itself")
+            seen.add(cur)
+            cur = s.recruiters[recruiters[cur]].parent
+    leaves = {rid for rid, kids in children.items() if not kids}
+    staffed: set[str] = set()
+    for i, g in enumerate(s.workers):
+        if g.region not in regions:
+            fail(("workers", i, "region"), f"names region '{g.region}', which does not exist; "
+                 f"expected one of: {', '.join(sorted(regions))}")
+        if g.recruiter not in recruiters:
+            fail(("workers", i, "recruiter"), f"names recruiter '{g.recruiter}', which does "
+                 f"not exist; expected one of: {', '.join(recruiters)}")
+        if g.recruiter not in leaves:
+            fail(("workers", i, "recruiter"), f"recruiter '{g.recruiter}' hands its work down to "
+                 "sub-recruiters; workers must belong to a recruiter at the bottom of the tree")
+        staffed.add(g.recruiter)
+        rec = s.recruiters[recruiters[g.recruiter]]
+        if g.kind == "bot" and rec.kind != "bot_operator":
+            fail(("workers", i, "kind"), "bots must belong to a recruiter of kind bot_operator")
+    for i, c in enumerate(s.campaigns):
+        if c.recruiter not in recruiters:
+            fail(("campaigns", i, "recruiter"), f"names recruiter '{c.recruiter}', which does "
+                 f"not exist; expected one of: {', '.join(recruiters)}")
+        if s.recruiters[recruiters[c.recruiter]].parent is not None:
+            fail(("campaigns", i, "recruiter"), "campaigns must place orders with a top-level "
+                 "recruiter (one without a parent)")
+        if c.audience_region not in regions:
+            fail(("campaigns", i, "audience_region"), f"names region '{c.audience_region}', "
+                 f"which does not exist; expected one of: {', '.join(sorted(regions))}")
+        if not any(c.actions.values()):
+            fail(("campaigns", i, "actions"), "expected at least one action with a target > 0")
+        if not _subtree_leaves(c.recruiter, children) & staffed:
+            fail(("campaigns", i, "recruiter"), f"recruiter '{c.recruiter}' has no workers "
+                 "anywhere below it, so this campaign could never be served")
+    if s.platform.moderation.region is not None and s.platform.moderation.region not in regions:
+        fail(("platform", "moderation", "region"),
+             f"names region '{s.platform.moderation.region}', which does not exist")
+    _check_money(s, doc, fail)
+
+
+def _subtree_leaves(root: str, children: dict[str, list[str]]) -> set[str]:
+    out, stack = set(), [root]
+    while stack:
+        cur = stack.pop()
+        kids = children[cur]
+        if not kids:
+            out.add(cur)
+        stack.extend(kids)
+    return out
+
+
+def _check_money(s: Scenario, doc: SourcedDoc, fail) -> None:
+    scale = s.currency.minor_units
+    data = s.model_dump()
+
+    def walk(value: Any, loc: tuple) -> None:
+        if isinstance(value, Decimal):
+            units = value * scale
+            if units != units.to_integral_value():
+                fail(loc, f"{value} {s.currency.code} is not a whole number of ledger units "
+                     f"(currency.minor_units = {scale}); use fewer decimals or raise minor_units")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, loc + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, loc + (i,))
+
+    walk(data, ())
+
+
+def to_minor(amount: Decimal, scale: int) -> int:
+    """Exact conversion of a validated money amount to integer ledger units."""
+    return int(amount * scale)
+
+
+def scenario_to_yaml(s: Scenario) -> str:
+    """The fully resolved scenario as YAML that loads back to the same Scenario."""
+    return yaml.safe_dump(resolved_dict(s), sort_keys=False, allow_unicode=True)
+
+
+def resolved_dict(s: Scenario) -> dict[str, Any]:
+    return _plain(s.model_dump(mode="python"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Scenario.model_json_schema()
+    schema["properties"]["extends"] = {
+        "type": "string", "description": "A scenario file (same folder) this one builds on."}
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "clickfarm scenario"
+    return schema
