@@ -29,16 +29,26 @@ class Recruiter(mesa.Agent):
 
     @property
     def balance(self) -> float:
-        return self.model.money(self.model.ledger.balances["money"][self.model.recruiter_account[self.index]])
+        return self.model.money(
+            self.model.ledger.balances["money"][self.model.recruiter_account[self.index]]
+        )
 
     @property
     def workforce(self) -> int:
-        return int((self.model.workers.market == self.model.leaf_of_recruiter.get(self.index, -1)).sum())
+        return int(
+            (self.model.workers.market == self.model.leaf_of_recruiter.get(self.index, -1)).sum()
+        )
 
     def state(self) -> dict[str, Any]:
-        return {"kind": "recruiter", "id": self.recruiter_id, "name": self.name,
-                "recruiter_kind": self.kind, "parent": self.parent_id,
-                "balance": self.balance, "workforce": self.workforce}
+        return {
+            "kind": "recruiter",
+            "id": self.recruiter_id,
+            "name": self.name,
+            "recruiter_kind": self.kind,
+            "parent": self.parent_id,
+            "balance": self.balance,
+            "workforce": self.workforce,
+        }
 
 
 class Influencer(mesa.Agent):
@@ -55,15 +65,22 @@ class Influencer(mesa.Agent):
 
     @property
     def balance(self) -> float:
-        return self.model.money(self.model.ledger.balances["money"][self.model.influencer_accounts[self.index]])
+        return self.model.money(
+            self.model.ledger.balances["money"][self.model.influencer_accounts[self.index]]
+        )
 
     @property
     def relays(self) -> int:
         return int(self.model.influencer_relays[self.index])
 
     def state(self) -> dict[str, Any]:
-        return {"kind": "influencer", "network": self.network, "community_size": self.community_size,
-                "relays": self.relays, "balance": self.balance}
+        return {
+            "kind": "influencer",
+            "network": self.network,
+            "community_size": self.community_size,
+            "relays": self.relays,
+            "balance": self.balance,
+        }
 
 
 class MicroWorker(mesa.Agent):
@@ -86,7 +103,9 @@ class MicroWorker(mesa.Agent):
 
     @property
     def earnings(self) -> float:
-        return self.model.money(self.model.ledger.balances["money"][self.model.worker_accounts[self.index]])
+        return self.model.money(
+            self.model.ledger.balances["money"][self.model.worker_accounts[self.index]]
+        )
 
     @property
     def points(self) -> int:
@@ -117,17 +136,33 @@ class MicroWorker(mesa.Agent):
     def accounts(self) -> list[dict[str, Any]]:
         acc = self.model.accounts
         rows = (acc.owner == self.index).nonzero()[0]
-        return [{"account": int(r), "age_days": float(acc.age_hours[r] / 24),
-                 "trust": float(acc.trust[r]), "strikes": int(acc.strikes[r]),
-                 "banned": bool(acc.banned[r])} for r in rows]
+        return [
+            {
+                "account": int(r),
+                "age_days": float(acc.age_hours[r] / 24),
+                "trust": float(acc.trust[r]),
+                "strikes": int(acc.strikes[r]),
+                "banned": bool(acc.banned[r]),
+            }
+            for r in rows
+        ]
 
     def state(self) -> dict[str, Any]:
-        return {"kind": type(self).__name__, "group": self.group, "region": self.region,
-                "speed": float(self._get("speed")), "activity": float(self._get("activity")),
-                "tasks_done": self.tasks_done, "earnings": self.earnings, "points": self.points,
-                "hours_online": self.hours_online, "hours_unpaid": self.hours_unpaid,
-                "effective_hourly_pay": self.effective_hourly_pay, "fatigue": self.fatigue,
-                "accounts": self.accounts}
+        return {
+            "kind": type(self).__name__,
+            "group": self.group,
+            "region": self.region,
+            "speed": float(self._get("speed")),
+            "activity": float(self._get("activity")),
+            "tasks_done": self.tasks_done,
+            "earnings": self.earnings,
+            "points": self.points,
+            "hours_online": self.hours_online,
+            "hours_unpaid": self.hours_unpaid,
+            "effective_hourly_pay": self.effective_hourly_pay,
+            "fatigue": self.fatigue,
+            "accounts": self.accounts,
+        }
 
 
 class BotAccount(MicroWorker):
@@ -147,7 +182,9 @@ class Moderator(mesa.Agent):
 
     @property
     def earnings(self) -> float:
-        return self.model.money(self.model.ledger.balances["money"][self.model.moderator_accounts[self.index]])
+        return self.model.money(
+            self.model.ledger.balances["money"][self.model.moderator_accounts[self.index]]
+        )
 
     def state(self) -> dict[str, Any]:
         return {"kind": "moderator", "reviews": self.reviews, "earnings": self.earnings}

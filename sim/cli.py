@@ -14,8 +14,12 @@ from rich.table import Table
 
 from sim.errors import ScenarioError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Agent-based simulation of click-farm economies.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Agent-based simulation of click-farm economies.",
+)
 out = Console()
 err = Console(stderr=True)
 
@@ -24,13 +28,29 @@ PROGRESS_THRESHOLD_STEPS = 200
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario YAML file, or a shipped scenario name.")],
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's seed).")] = None,
-    days: Annotated[float | None, typer.Option(help="Simulated days (overrides the scenario).")] = None,
-    steps: Annotated[int | None, typer.Option(help="Simulated hours; alternative to --days.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a field: dotted.key=value (repeatable).")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Results folder (default: a new folder under runs/).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the results folder.")] = False,
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario YAML file, or a shipped scenario name.")
+    ],
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: the scenario's seed).")
+    ] = None,
+    days: Annotated[
+        float | None, typer.Option(help="Simulated days (overrides the scenario).")
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="Simulated hours; alternative to --days.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: dotted.key=value (repeatable)."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default: a new folder under runs/)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the results folder.")
+    ] = False,
 ) -> None:
     """Run a scenario end to end and write its results and figures."""
     from sim.runner import default_out_dir, run_scenario, write_results
@@ -41,7 +61,9 @@ def run(
     if days is not None and not 0 < days <= 3650:
         raise ScenarioError(f"--days must be > 0 and <= 3650, got {days}", file="command line")
     if steps is not None and not 0 < steps <= 24 * 3650:
-        raise ScenarioError(f"--steps must be between 1 and 87600, got {steps}", file="command line")
+        raise ScenarioError(
+            f"--steps must be between 1 and 87600, got {steps}", file="command line"
+        )
     if seed is not None and not 0 <= seed < 2**63:
         raise ScenarioError(f"--seed must be between 0 and 2^63-1, got {seed}", file="command line")
     path = resolve_path(scenario)
@@ -55,12 +77,22 @@ def run(
     target = out_dir or default_out_dir(path.stem, seed)
     total = validated.steps
     show_progress = not quiet and total >= PROGRESS_THRESHOLD_STEPS
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total} h"), TimeRemainingColumn(),
-                  console=err, disable=not show_progress, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} h"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show_progress,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"{path.stem}", total=total)
-        result = run_scenario(path, seed=seed, overrides=overrides,
-                              on_step=lambda done, _n: bar.update(task, completed=done))
+        result = run_scenario(
+            path,
+            seed=seed,
+            overrides=overrides,
+            on_step=lambda done, _n: bar.update(task, completed=done),
+        )
     try:
         folder = write_results(result, target)
     except OSError as exc:
@@ -71,20 +103,27 @@ def run(
         return
     _print_summary(result.summary)
     out.print(f"\nResults: [bold]{folder}[/bold]")
-    out.print(f"Figures: {folder / 'timeseries.png'}, {folder / 'money_flows.png'}, "
-              f"{folder / 'wage_distribution.png'}")
+    out.print(
+        f"Figures: {folder / 'timeseries.png'}, {folder / 'money_flows.png'}, "
+        f"{folder / 'wage_distribution.png'}"
+    )
 
 
 def _print_summary(summary: dict) -> None:
     cur = summary["currency"]
     h = summary["headline"]
-    table = Table(title=f"{summary['scenario']} — seed {summary['seed']}, {summary['days']:g} days",
-                  show_header=False, title_justify="left")
+    table = Table(
+        title=f"{summary['scenario']} — seed {summary['seed']}, {summary['days']:g} days",
+        show_header=False,
+        title_justify="left",
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = [
-        ("actions delivered / surviving / removed",
-         f"{h['total_delivered']:,} / {h['total_surviving']:,} / {h['total_removed']:,}"),
+        (
+            "actions delivered / surviving / removed",
+            f"{h['total_delivered']:,} / {h['total_surviving']:,} / {h['total_removed']:,}",
+        ),
         ("accounts banned", f"{h['total_banned']:,}"),
         ("client spend", f"{h['total_client_spend']:,.2f} {cur}"),
         ("workers' share of spend", f"{h['worker_share_of_spend']:.1%}"),
@@ -114,8 +153,11 @@ def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to 
             err.print(f"[red]✗[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
             failed += 1
         else:
-            out.print(f"[green]✓[/green] {name}: {s.title} ({s.days:g} days, "
-                      f"{sum(g.count for g in s.workers):,} workers)", highlight=False)
+            out.print(
+                f"[green]✓[/green] {name}: {s.title} ({s.days:g} days, "
+                f"{sum(g.count for g in s.workers):,} workers)",
+                highlight=False,
+            )
     if failed:
         raise typer.Exit(2)
 

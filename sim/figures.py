@@ -19,8 +19,11 @@ FIGURES = ("timeseries.png", "money_flows.png", "wage_distribution.png")
 
 def save_figures(result: RunResult, folder: Path) -> list[Path]:
     paths = []
-    for name, draw in (("timeseries.png", plot_timeseries), ("money_flows.png", plot_money_flows),
-                       ("wage_distribution.png", plot_wage_distribution)):
+    for name, draw in (
+        ("timeseries.png", plot_timeseries),
+        ("money_flows.png", plot_money_flows),
+        ("wage_distribution.png", plot_wage_distribution),
+    ):
         fig = draw(result)
         path = Path(folder) / name
         fig.savefig(path, dpi=110, metadata={"Software": None})
@@ -59,32 +62,74 @@ def plot_timeseries(result: RunResult) -> plt.Figure:
 
 
 def plot_money_flows(result: RunResult) -> plt.Figure:
-    """One bar per unit of client money, split by where it ended up."""
-    dest = result.summary["money_destinations"]
+    """Where each unit of client money ended up: one bar per campaign, and all together."""
     cur = result.summary["currency"]
-    fig, ax = plt.subplots(figsize=(10, 3.2), constrained_layout=True)
-    total = sum(dest.values())
-    if total <= 0:
-        ax.text(0.5, 0.5, "No money changed hands: the work was paid in points or conviction.\n"
-                f"Unpaid hours: {result.summary['headline']['total_unpaid_hours']:.0f}; "
-                f"value at market prices: {result.summary['headline']['points_cost_saved']:.2f} {cur}",
-                ha="center", va="center", fontsize=11)
+    bars = [("all campaigns", result.summary["money_destinations"])]
+    bars += [
+        (name, c["money_destinations"])
+        for name, c in result.summary["campaigns"].items()
+        if c["money_destinations"]
+    ]
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.55 * len(bars)), constrained_layout=True)
+    if sum(bars[0][1].values()) <= 0:
+        h = result.summary["headline"]
+        ax.text(
+            0.5,
+            0.5,
+            "No money changed hands: the work was paid in points or conviction.\n"
+            f"Unpaid hours: {h['total_unpaid_hours']:,.0f}; the same actions at market "
+            f"prices: {h['points_cost_saved']:,.2f} {cur}",
+            ha="center",
+            va="center",
+            fontsize=11,
+        )
         ax.set_axis_off()
         return fig
-    left = 0.0
-    colours = plt.get_cmap("tab10")
-    for i, (name, value) in enumerate(sorted(dest.items(), key=lambda kv: -kv[1])):
-        share = value / total
-        ax.barh(0, share, left=left, color=colours(i), label=f"{name}: {value:,.2f} {cur} ({share:.1%})")
-        if share > 0.06:
-            ax.text(left + share / 2, 0, f"{share:.0%}", ha="center", va="center", color="white",
-                    fontweight="bold")
-        left += share
+    tiers = sorted({k for _, d in bars for k in d}, key=lambda k: -bars[0][1].get(k, 0))
+    colours = {t: plt.get_cmap("tab10")(i) for i, t in enumerate(tiers)}
+    for row, (_name, dest) in enumerate(bars):
+        total = sum(dest.values())
+        left = 0.0
+        for tier in tiers:
+            share = dest.get(tier, 0) / total
+            if share <= 0:
+                continue
+            ax.barh(
+                row,
+                share,
+                left=left,
+                color=colours[tier],
+                label=tier if row == 0 or tier not in bars[0][1] else None,
+            )
+            if share > 0.07:
+                ax.text(
+                    left + share / 2,
+                    row,
+                    f"{share:.0%}",
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=9,
+                    fontweight="bold",
+                )
+            left += share
+    ax.set_yticks(
+        range(len(bars)), [f"{n}\n({sum(d.values()):,.2f} {cur})" for n, d in bars], fontsize=8
+    )
+    ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_yticks([])
-    ax.set_xlabel(f"share of the clients' {total:,.2f} {cur}")
+    ax.set_xlabel("share of each unit the client spent")
     ax.set_title("Where the money went")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, frameon=False)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(
+        unique.values(),
+        unique.keys(),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.5 / len(bars) - 0.25),
+        ncol=len(unique),
+        frameon=False,
+    )
     return fig
 
 

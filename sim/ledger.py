@@ -28,6 +28,8 @@ class Ledger:
         self.balances = {u: np.zeros(1, dtype=np.int64) for u in UNITS}
         self.step_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.total_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        # the same flows, split by a tag (the campaign an order payment belongs to)
+        self.tagged_flows: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
 
     # -- accounts -------------------------------------------------------------------
     def open_accounts(self, tier: str, names: list[str]) -> np.ndarray:
@@ -37,7 +39,8 @@ class Ledger:
         self._names.extend(names)
         for unit in UNITS:
             self.balances[unit] = np.concatenate(
-                [self.balances[unit], np.zeros(len(names), dtype=np.int64)])
+                [self.balances[unit], np.zeros(len(names), dtype=np.int64)]
+            )
         return np.arange(start, start + len(names), dtype=np.int64)
 
     def open_block(self, tier: str, count: int) -> np.ndarray:
@@ -48,7 +51,9 @@ class Ledger:
         return self._tiers[account]
 
     # -- transfers ------------------------------------------------------------------
-    def transfer(self, unit: str, payer: int, payee: int, amount: int, purpose: str) -> None:
+    def transfer(
+        self, unit: str, payer: int, payee: int, amount: int, purpose: str, tag: str = ""
+    ) -> None:
         if amount < 0:
             raise LedgerImbalance(f"negative transfer {amount} for {purpose}")
         if amount == 0:
@@ -56,10 +61,17 @@ class Ledger:
         bal = self.balances[unit]
         bal[payer] -= amount
         bal[payee] += amount
-        self._record(unit, self._tiers[payer], self._tiers[payee], purpose, int(amount))
+        self._record(unit, self._tiers[payer], self._tiers[payee], purpose, int(amount), tag)
 
-    def pay_many(self, unit: str, payer: int, payees: np.ndarray, amounts: np.ndarray,
-                 purpose: str) -> int:
+    def pay_many(
+        self,
+        unit: str,
+        payer: int,
+        payees: np.ndarray,
+        amounts: np.ndarray,
+        purpose: str,
+        tag: str = "",
+    ) -> int:
         """One payer pays many payees (vectorised); returns the total paid."""
         amounts = np.asarray(amounts, dtype=np.int64)
         if amounts.size == 0:
@@ -73,12 +85,14 @@ class Ledger:
         bal[payer] -= total
         np.add.at(bal, payees, amounts)
         # Payees are always one block of one tier (all workers, all influencers...).
-        self._record(unit, self._tiers[payer], self._tiers[int(payees[0])], purpose, total)
+        self._record(unit, self._tiers[payer], self._tiers[int(payees[0])], purpose, total, tag)
         return total
 
-    def _record(self, unit: str, src: str, dst: str, purpose: str, amount: int) -> None:
+    def _record(self, unit: str, src: str, dst: str, purpose: str, amount: int, tag: str) -> None:
         self.step_flows[(unit, src, dst, purpose)] += amount
         self.total_flows[(unit, src, dst, purpose)] += amount
+        if tag:
+            self.tagged_flows[(tag, unit, src, dst, purpose)] += amount
 
     # -- checks and reports ---------------------------------------------------------
     def check_balanced(self) -> None:
@@ -94,8 +108,9 @@ class Ledger:
     def tier_net(self, unit: str, flows: dict | None = None) -> dict[str, int]:
         """Net inflow per tier over the given flows (default: this step's)."""
         net: dict[str, int] = defaultdict(int)
-        for (u, src, dst, _purpose), amount in (flows if flows is not None
-                                                else self.step_flows).items():
+        for (u, src, dst, _purpose), amount in (
+            flows if flows is not None else self.step_flows
+        ).items():
             if u == unit and src != dst:
                 net[src] -= amount
                 net[dst] += amount
@@ -106,5 +121,24 @@ class Ledger:
         return int(self.balances[unit][mask].sum())
 
     def flows_table(self) -> list[dict]:
-        return [{"unit": u, "from": s, "to": d, "purpose": p, "amount": a}
-                for (u, s, d, p), a in sorted(self.total_flows.items())]
+        """Every flow, in ledger units, split by campaign where it belongs to one."""
+        rows = [
+            {"campaign": t, "unit": u, "from": s, "to": d, "purpose": p, "amount": a}
+            for (t, u, s, d, p), a in sorted(self.tagged_flows.items())
+        ]
+        tagged: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        for (_t, u, s, d, p), a in self.tagged_flows.items():
+            tagged[(u, s, d, p)] += a
+        rows += [
+            {
+                "campaign": "",
+                "unit": u,
+                "from": s,
+                "to": d,
+                "purpose": p,
+                "amount": a - tagged.get((u, s, d, p), 0),
+            }
+            for (u, s, d, p), a in sorted(self.total_flows.items())
+            if a - tagged.get((u, s, d, p), 0)
+        ]
+        return rows

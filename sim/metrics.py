@@ -8,28 +8,56 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import rules
-from sim.schema import ACTION_TYPES
 from sim.scenario import to_minor
+from sim.schema import ACTION_TYPES
 
 if TYPE_CHECKING:
     from sim.model import ClickFarmModel
 
 METRICS = (
-    "hour", "day",
-    "actions_ordered", "actions_delivered", "actions_flagged", "actions_reviewed",
-    "actions_removed", "actions_surviving", "accounts_banned", "accounts_opened",
+    "hour",
+    "day",
+    "actions_ordered",
+    "actions_delivered",
+    "actions_flagged",
+    "actions_reviewed",
+    "actions_removed",
+    "actions_surviving",
+    "accounts_banned",
+    "accounts_opened",
     "active_workers",
-    "client_spend", "income_recruiters", "income_influencers", "income_workers",
-    "income_moderators", "income_platform", "points_issued",
-    "total_delivered", "total_removed", "total_surviving", "total_banned",
-    "total_client_spend", "total_worker_income", "worker_share_of_spend",
-    "hourly_pay_mean", "hourly_pay_median", "hourly_pay_p10", "hourly_pay_p90",
-    "activity_gini", "top10_share_of_tasks",
-    "cost_per_1000_surviving", "reach", "total_reach",
-    "objectives_reached", "objectives_due",
-    "unpaid_hours", "total_unpaid_hours", "unpaid_value_at_market_wage",
-    "points_only_actions", "points_cost_saved",
-    "ad_revenue", "ad_revenue_from_engagement",
+    "client_spend",
+    "income_recruiters",
+    "income_influencers",
+    "income_workers",
+    "income_moderators",
+    "income_platform",
+    "points_issued",
+    "total_delivered",
+    "total_removed",
+    "total_surviving",
+    "total_banned",
+    "total_client_spend",
+    "total_worker_income",
+    "worker_share_of_spend",
+    "hourly_pay_mean",
+    "hourly_pay_median",
+    "hourly_pay_p10",
+    "hourly_pay_p90",
+    "activity_gini",
+    "top10_share_of_tasks",
+    "cost_per_1000_surviving",
+    "reach",
+    "total_reach",
+    "objectives_reached",
+    "objectives_due",
+    "unpaid_hours",
+    "total_unpaid_hours",
+    "unpaid_value_at_market_wage",
+    "points_only_actions",
+    "points_cost_saved",
+    "ad_revenue",
+    "ad_revenue_from_engagement",
 )
 
 
@@ -37,8 +65,11 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     c, t, led, w = model.step_counts, model.totals, model.ledger, model.workers
     money = model.money
     net = led.tier_net("money")
-    spend = sum(a for (u, src, _d, p), a in led.step_flows.items()
-                if u == "money" and src == "clients" and p != "unspent budget")
+    spend = sum(
+        a
+        for (u, src, _d, p), a in led.step_flows.items()
+        if u == "money" and src == "clients" and p != "unspent budget"
+    )
     t["delivered"] = t.get("delivered", 0) + c.get("delivered", 0)
     t["removed"] = t.get("removed", 0) + c.get("removed", 0)
     t["banned"] = t.get("banned", 0) + c.get("banned", 0)
@@ -46,7 +77,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     t["reach"] = t.get("reach", 0.0) + c.get("reach_organic", 0.0) + c.get("reach_promoted", 0.0)
     t["unpaid_hours"] = t.get("unpaid_hours", 0.0) + c.get("unpaid_hours", 0.0)
     t["points_only"] = t.get("points_only", np.zeros(len(ACTION_TYPES), dtype=np.int64)) + c.get(
-        "points_only_actions", 0)
+        "points_only_actions", 0
+    )
     surviving_total = t["delivered"] - t["removed"]
     human = ~w.is_bot
     earned = led.balances["money"][model.worker_accounts]
@@ -54,15 +86,22 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     hourly = earned[worked] / w.hours_online[worked] / model.scale
     worker_income_total = int(earned[human].sum())
     ref = model.scenario.market_reference
-    ref_prices = np.array([to_minor(ref.price_per_action.get(a, 0), model.scale)
-                           for a in ACTION_TYPES], dtype=np.int64)
-    ad_step = sum(a for (u, s, d, p), a in led.step_flows.items()
-                  if u == "money" and d == "platform" and p.endswith("ad revenue"))
+    ref_prices = np.array(
+        [to_minor(ref.price_per_action.get(a, 0), model.scale) for a in ACTION_TYPES],
+        dtype=np.int64,
+    )
+    ad_step = sum(
+        a
+        for (u, s, d, p), a in led.step_flows.items()
+        if u == "money" and d == "platform" and p.endswith("ad revenue")
+    )
     due = [o for o in model.orders if o.objective and o.status != "pending"]
     return {
-        "hour": model.hour, "day": model.hour // 24,
-        "actions_ordered": int(sum(int(o.quantities.sum()) for o in model.orders
-                                   if o.status != "pending")),
+        "hour": model.hour,
+        "day": model.hour // 24,
+        "actions_ordered": int(
+            sum(int(o.quantities.sum()) for o in model.orders if o.status != "pending")
+        ),
         "actions_delivered": c.get("delivered", 0),
         "actions_flagged": c.get("flagged", 0),
         "actions_reviewed": c.get("reviewed", 0),
@@ -78,8 +117,10 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "income_moderators": money(net.get("moderators", 0)),
         "income_platform": money(net.get("platform", 0)),
         "points_issued": int(sum(a for (u, *_rest), a in led.step_flows.items() if u == "points")),
-        "total_delivered": t["delivered"], "total_removed": t["removed"],
-        "total_surviving": surviving_total, "total_banned": t["banned"],
+        "total_delivered": t["delivered"],
+        "total_removed": t["removed"],
+        "total_surviving": surviving_total,
+        "total_banned": t["banned"],
         "total_client_spend": money(t["spend"]),
         "total_worker_income": money(worker_income_total),
         "worker_share_of_spend": worker_income_total / t["spend"] if t["spend"] else 0.0,
@@ -89,8 +130,9 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "hourly_pay_p90": float(np.percentile(hourly, 90)) if hourly.size else 0.0,
         "activity_gini": rules.gini(w.tasks_done[human]),
         "top10_share_of_tasks": rules.top_share(w.tasks_done[human], 0.10),
-        "cost_per_1000_surviving": (money(t["spend"]) * 1000 / surviving_total
-                                    if surviving_total else 0.0),
+        "cost_per_1000_surviving": (
+            money(t["spend"]) * 1000 / surviving_total if surviving_total else 0.0
+        ),
         "reach": c.get("reach_organic", 0.0) + c.get("reach_promoted", 0.0),
         "total_reach": t["reach"],
         "objectives_reached": sum(o.objective_reached for o in due),

@@ -17,9 +17,9 @@ import numpy as np
 from sim import rules
 from sim.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
 from sim.ledger import WORLD, Ledger
+from sim.loader import SourcedDoc, apply_overrides
 from sim.metrics import METRICS, collect_step_metrics
 from sim.population import build_population
-from sim.loader import SourcedDoc, apply_overrides
 from sim.scenario import load_scenario, resolved_dict, to_minor, validate_document
 from sim.schema import ACTION_TYPES, Scenario
 
@@ -68,6 +68,11 @@ class Order:
         return self.objective and self.completed_hour is not None and self.completed_hour < self.end
 
     @property
+    def tag(self) -> str:
+        """The campaign id its money flows are booked under."""
+        return self.name.split("#")[0]
+
+    @property
     def delivered(self) -> np.ndarray:
         return sum((p.delivered for p in self.pools), np.zeros(K, dtype=np.int64))
 
@@ -92,14 +97,21 @@ class ClickFarmModel(mesa.Model):
             passes.
     """
 
-    def __init__(self, scenario: str | Path | Scenario = "baseline_microtask_market", *,
-                 rng: Any = None, overrides: list[str] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = "baseline_microtask_market",
+        *,
+        rng: Any = None,
+        overrides: list[str] | None = None,
+        **params: Any,
+    ) -> None:
         assignments = list(overrides or [])
         assignments += [f"{k.replace('__', '.')}={json.dumps(v)}" for k, v in params.items()]
         if isinstance(scenario, Scenario):
             if assignments:
-                doc = apply_overrides(SourcedDoc(data=resolved_dict(scenario), files=["<scenario>"]),
-                                      assignments)
+                doc = apply_overrides(
+                    SourcedDoc(data=resolved_dict(scenario), files=["<scenario>"]), assignments
+                )
                 scenario = validate_document(doc)
         else:
             scenario = load_scenario(scenario, assignments)
@@ -118,7 +130,8 @@ class ClickFarmModel(mesa.Model):
         self.metrics: dict[str, float] = {name: 0.0 for name in METRICS}
         self.totals: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in METRICS})
+            model_reporters={name: _reporter(name) for name in METRICS}
+        )
         self.running = True
 
     # ------------------------------------------------------------------ set-up
@@ -143,7 +156,9 @@ class ClickFarmModel(mesa.Model):
         for r in s.recruiters:
             if r.influencers is not None:
                 start = offsets[r.id]
-                self.influencer_network[start:start + r.influencers.count] = self.recruiter_index[r.id]
+                self.influencer_network[start : start + r.influencers.count] = self.recruiter_index[
+                    r.id
+                ]
         self.influencer_accounts = led.open_block("influencers", total)
         self.influencer_last_relay = np.full(total, -(10**9), dtype=np.int64)
         self.influencer_relays = np.zeros(total, dtype=np.int64)
@@ -157,8 +172,9 @@ class ClickFarmModel(mesa.Model):
         leaf_index = {s.recruiters[rec].id: m for rec, m in self.leaf_of_recruiter.items()}
         self.workers, self.accounts = build_population(s, self.rng, leaf_index, offsets)
         self.worker_accounts = led.open_block("workers", self.workers.size)
-        self.community_sizes = np.bincount(self.workers.community[self.workers.community >= 0],
-                                           minlength=total)
+        self.community_sizes = np.bincount(
+            self.workers.community[self.workers.community >= 0], minlength=total
+        )
         mod = s.platform.moderation
         self.moderator_accounts = led.open_block("moderators", mod.moderators)
         self.moderator_reviews = np.zeros(mod.moderators, dtype=np.int64)
@@ -180,13 +196,16 @@ class ClickFarmModel(mesa.Model):
         self.minutes = np.array([s.actions[a].minutes for a in ACTION_TYPES])
         self.reach = np.array([s.actions[a].reach for a in ACTION_TYPES])
         self.fill_rate = np.ones(len(self.leaves))
-        self.market_members = [np.flatnonzero(self.workers.market == m) for m in range(len(self.leaves))]
+        self.market_members = [
+            np.flatnonzero(self.workers.market == m) for m in range(len(self.leaves))
+        ]
         self.ad_revenue_paid = 0
         self.badge_thresholds = np.array(sorted(s.gamification.badges.values()), dtype=np.int64)
 
     def _card(self, mapping: dict) -> np.ndarray:
-        return np.array([to_minor(mapping.get(a, 0), self.scale) for a in ACTION_TYPES],
-                        dtype=np.int64)
+        return np.array(
+            [to_minor(mapping.get(a, 0), self.scale) for a in ACTION_TYPES], dtype=np.int64
+        )
 
     def _build_orders(self) -> None:
         s = self.scenario
@@ -209,15 +228,25 @@ class ClickFarmModel(mesa.Model):
                 for p in pools:
                     p.pool_id = len(self.pools)
                     self.pools.append(p)
-                self.orders.append(Order(
-                    name=c.id if times == 1 else f"{c.id}#{k + 1}", campaign=ci, start=start,
-                    end=start + c.deadline_hours, quantities=quantities.copy(), prices=prices,
-                    points=np.zeros(K, dtype=np.int64), urgency=c.urgency, objective=c.objective,
-                    audience_region=self.region_ids.index(c.audience_region),
-                    organic_per_hour=c.organic_actions_per_hour,
-                    promotion_per_day=to_minor(c.promotion_per_day, self.scale),
-                    drip_feed=c.drip_feed,
-                    client_account=self.client_account[c.client], pools=pools))
+                self.orders.append(
+                    Order(
+                        name=c.id if times == 1 else f"{c.id}#{k + 1}",
+                        campaign=ci,
+                        start=start,
+                        end=start + c.deadline_hours,
+                        quantities=quantities.copy(),
+                        prices=prices,
+                        points=np.zeros(K, dtype=np.int64),
+                        urgency=c.urgency,
+                        objective=c.objective,
+                        audience_region=self.region_ids.index(c.audience_region),
+                        organic_per_hour=c.organic_actions_per_hour,
+                        promotion_per_day=to_minor(c.promotion_per_day, self.scale),
+                        drip_feed=c.drip_feed,
+                        client_account=self.client_account[c.client],
+                        pools=pools,
+                    )
+                )
 
     def _split_into_pools(self, top: int, quantities: np.ndarray, prices: np.ndarray) -> list[Pool]:
         """Hand an order down the recruiter tree, in proportion to each leaf's workforce."""
@@ -231,8 +260,10 @@ class ClickFarmModel(mesa.Model):
                 walk(child, path + [node])
 
         walk(top, [])
-        sizes = np.array([self.market_members[self.leaf_of_recruiter[p[-1]]].size for p in paths],
-                         dtype=np.float64)
+        sizes = np.array(
+            [self.market_members[self.leaf_of_recruiter[p[-1]]].size for p in paths],
+            dtype=np.float64,
+        )
         if sizes.sum() == 0:
             sizes[:] = 1
         shares = np.zeros((len(paths), K), dtype=np.int64)
@@ -246,8 +277,14 @@ class ClickFarmModel(mesa.Model):
         pools = []
         for path, share in zip(paths, shares, strict=True):
             chain_prices = [prices] + [self._card(s.recruiters[r].charges) for r in path[1:]]
-            pools.append(Pool(market=self.leaf_of_recruiter[path[-1]], chain=path,
-                              chain_prices=chain_prices, remaining=share.copy()))
+            pools.append(
+                Pool(
+                    market=self.leaf_of_recruiter[path[-1]],
+                    chain=path,
+                    chain_prices=chain_prices,
+                    remaining=share.copy(),
+                )
+            )
         return pools
 
     def _build_agents(self) -> None:
@@ -257,11 +294,16 @@ class ClickFarmModel(mesa.Model):
         for r in s.recruiters:
             if r.influencers is not None:
                 off = self.influencer_offset[r.id]
-                self.influencer_agents += [Influencer(self, off + j, r.id)
-                                           for j in range(r.influencers.count)]
-        self.worker_agents = [BotAccount(self, i) if bot else MicroWorker(self, i)
-                              for i, bot in enumerate(self.workers.is_bot.tolist())]
-        self.moderator_agents = [Moderator(self, i) for i in range(s.platform.moderation.moderators)]
+                self.influencer_agents += [
+                    Influencer(self, off + j, r.id) for j in range(r.influencers.count)
+                ]
+        self.worker_agents = [
+            BotAccount(self, i) if bot else MicroWorker(self, i)
+            for i, bot in enumerate(self.workers.is_bot.tolist())
+        ]
+        self.moderator_agents = [
+            Moderator(self, i) for i in range(s.platform.moderation.moderators)
+        ]
 
     # ------------------------------------------------------------------ helpers
     def money(self, units: int | np.integer) -> float:
@@ -294,21 +336,25 @@ class ClickFarmModel(mesa.Model):
         """Clients fund new orders; finished or expired orders close and refund the rest."""
         h, led = self.hour, self.ledger
         for o in self.orders:
-            if o.status == "open" and (o.remaining_total == 0 or h >= o.end):
+            # an order with paid promotion stays open (and promoted) until its deadline
+            done = o.remaining_total == 0 and not o.promotion_per_day
+            if o.status == "open" and (done or h >= o.end):
                 self._close(o)
             if o.status == "pending" and h >= o.start:
                 o.status = "open"
                 o.funded = int(o.quantities @ o.prices)
                 o.funded += o.promotion_per_day * -(-(o.end - o.start) // 24)
-                led.transfer("money", WORLD, o.client_account, o.funded, "client budget")
+                led.transfer("money", WORLD, o.client_account, o.funded, "client budget", o.tag)
         self.open_orders = [o for o in self.orders if o.status == "open"]
 
     def _close(self, o: Order) -> None:
         o.status = "closed"
-        self.ledger.transfer("money", o.client_account, WORLD, o.funded - o.spent, "unspent budget")
+        self.ledger.transfer(
+            "money", o.client_account, WORLD, o.funded - o.spent, "unspent budget", o.tag
+        )
 
     def relay_through_influencers(self) -> None:
-        """Each influencer of a network with open work relays a call to act with some probability."""
+        """Influencers of networks with open work relay a call to act, each with some chance."""
         n = self.influencer_network.size
         if n == 0:
             return
@@ -323,7 +369,9 @@ class ClickFarmModel(mesa.Model):
         w, s = self.workers, self.scenario
         n = w.size
         self.market_offer = self._market_offers()
-        local_hour = (self.hour + np.array([s.regions[r].utc_offset for r in self.region_ids])[w.region]) % 24
+        local_hour = (
+            self.hour + np.array([s.regions[r].utc_offset for r in self.region_ids])[w.region]
+        ) % 24
         diurnal = np.where(w.is_bot, 1.0, rules.diurnal_factor(local_hour))
         online = self.rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
         offer = self.market_offer
@@ -340,9 +388,17 @@ class ClickFarmModel(mesa.Model):
         tph = rules.tasks_per_session(60.0, offer["minutes"][m], w.speed, w.search_minutes * mult)
         expected = tph * np.minimum(self.fill_rate[m], 1.0)
         status = self._status_multiplier()
-        value = rules.hourly_value(expected * offer["money"][m], expected * offer["points"][m],
-                                   w.w_money, w.w_points, w.w_conviction, w.point_value, status,
-                                   w.conviction_value, offer["cause"][m])
+        value = rules.hourly_value(
+            expected * offer["money"][m],
+            expected * offer["points"][m],
+            w.w_money,
+            w.w_points,
+            w.w_conviction,
+            w.point_value,
+            status,
+            w.conviction_value,
+            offer["cause"][m],
+        )
         willing = rules.decides_to_work(value, w.reservation) | w.is_bot
         w.active_now = online & has_work & sees & willing & (w.active_account >= 0)
 
@@ -358,13 +414,20 @@ class ClickFarmModel(mesa.Model):
                 tasks[p.market] += p.remaining
                 points[p.market] += float(p.remaining @ self.points_card[p.market]) * o.urgency
                 if o.objective and p.remaining.any():
-                    cause[p.market] = max(cause[p.market], rules.objective_multiplier(o.progress(), grad))
+                    cause[p.market] = max(
+                        cause[p.market], rules.objective_multiplier(o.progress(), grad)
+                    )
         total = tasks.sum(axis=1)
         safe = np.maximum(total, 1)
         money = (tasks * self.pay_card).sum(axis=1) / safe
         minutes = np.where(total > 0, (tasks * self.minutes).sum(axis=1) / safe, 1.0)
-        return {"open_tasks": total, "money": money, "points": points / safe, "minutes": minutes,
-                "cause": cause}
+        return {
+            "open_tasks": total,
+            "money": money,
+            "points": points / safe,
+            "minutes": minutes,
+            "cause": cause,
+        }
 
     def _status_multiplier(self) -> np.ndarray:
         g = self.scenario.gamification
@@ -380,7 +443,7 @@ class ClickFarmModel(mesa.Model):
 
     def do_tasks_and_pay(self) -> None:
         """Active workers pick an order, do as many tasks as time allows, and get paid."""
-        w, rng, led = self.workers, self.rng, self.ledger
+        w, rng = self.workers, self.rng
         self.work: list[dict[str, Any]] = []
         minutes_paid = np.zeros(w.size)
         online_minutes = np.zeros(w.size)
@@ -391,8 +454,12 @@ class ClickFarmModel(mesa.Model):
         for m in range(len(self.leaves)):
             members = self.market_members[m]
             idx = members[w.active_now[members]]
-            pools = [(o, p) for o in self.open_orders for p in o.pools
-                     if p.market == m and p.remaining.any()]
+            pools = [
+                (o, p)
+                for o in self.open_orders
+                for p in o.pools
+                if p.market == m and p.remaining.any()
+            ]
             if idx.size == 0 or not pools:
                 continue
             weight = np.array([p.remaining.sum() * o.urgency for o, p in pools], dtype=np.float64)
@@ -403,20 +470,32 @@ class ClickFarmModel(mesa.Model):
                 if who.size == 0:
                     continue
                 task_minutes = float(p.remaining @ self.minutes) / p.remaining.sum()
-                cap = rng.poisson(rules.tasks_per_session(w.session_minutes[who], task_minutes,
-                                                          w.speed[who], w.search_minutes[who] * mult))
+                cap = rng.poisson(
+                    rules.tasks_per_session(
+                        w.session_minutes[who],
+                        task_minutes,
+                        w.speed[who],
+                        w.search_minutes[who] * mult,
+                    )
+                )
                 capacity_total[m] += cap.sum()
                 available = int(p.remaining.sum())
                 if o.drip_feed:
                     # spread what is left evenly over the hours left before the deadline
                     available = -(-available // max(o.end - self.hour, 1))
-                done = cap if cap.sum() <= available else rng.multivariate_hypergeometric(
-                    cap, available, method="marginals")
+                done = (
+                    cap
+                    if cap.sum() <= available
+                    else rng.multivariate_hypergeometric(cap, available, method="marginals")
+                )
                 n_done = int(done.sum())
                 if n_done == 0:
                     continue
-                by_type = (p.remaining.copy() if n_done == int(p.remaining.sum()) else
-                           rng.multivariate_hypergeometric(p.remaining, n_done, method="marginals"))
+                by_type = (
+                    p.remaining.copy()
+                    if n_done == int(p.remaining.sum())
+                    else rng.multivariate_hypergeometric(p.remaining, n_done, method="marginals")
+                )
                 counts = self._split_types(done, by_type)
                 done_total[m] += n_done
                 p.remaining -= by_type
@@ -434,11 +513,23 @@ class ClickFarmModel(mesa.Model):
                 online = np.minimum(work_minutes + done * search + gave_up, w.session_minutes[who])
                 online_minutes[who] = online
                 paid_types = self.pay_card[m] > 0
-                paid_work = (counts[:, paid_types] * self.minutes[paid_types]).sum(axis=1) / w.speed[who]
+                paid_work = (counts[:, paid_types] * self.minutes[paid_types]).sum(
+                    axis=1
+                ) / w.speed[who]
                 minutes_paid[who] = np.minimum(paid_work, online)
                 w.tasks_done[who] += done
-                self.work.append({"order": o, "pool": p, "pool_id": p.pool_id, "who": who, "done": done, "counts": counts,
-                                  "by_type": by_type, "work_minutes": work_minutes})
+                self.work.append(
+                    {
+                        "order": o,
+                        "pool": p,
+                        "pool_id": p.pool_id,
+                        "who": who,
+                        "done": done,
+                        "counts": counts,
+                        "by_type": by_type,
+                        "work_minutes": work_minutes,
+                    }
+                )
                 delivered_total += n_done
         with np.errstate(invalid="ignore", divide="ignore"):
             fill = np.where(capacity_total > 0, done_total / np.maximum(capacity_total, 1), np.nan)
@@ -463,19 +554,22 @@ class ClickFarmModel(mesa.Model):
             if n == kinds.size - 1:
                 counts[:, k] = left
             else:
-                counts[:, k] = self.rng.multivariate_hypergeometric(left, int(by_type[k]),
-                                                                    method="marginals")
+                counts[:, k] = self.rng.multivariate_hypergeometric(
+                    left, int(by_type[k]), method="marginals"
+                )
                 left -= counts[:, k]
         return counts
 
-    def _pay(self, o: Order, p: Pool, who: np.ndarray, counts: np.ndarray, by_type: np.ndarray) -> None:
+    def _pay(
+        self, o: Order, p: Pool, who: np.ndarray, counts: np.ndarray, by_type: np.ndarray
+    ) -> None:
         """Money flows down the chain; the leaf pays workers, influencers and points."""
         led, s = self.ledger, self.scenario
         payer = o.client_account
         for level, rec in enumerate(p.chain):
             amount = int(by_type @ p.chain_prices[level])
             purpose = "order price" if level == 0 else "sub-contract"
-            led.transfer("money", payer, int(self.recruiter_account[rec]), amount, purpose)
+            led.transfer("money", payer, int(self.recruiter_account[rec]), amount, purpose, o.tag)
             if level == 0:
                 o.spent += amount
             payer = int(self.recruiter_account[rec])
@@ -483,20 +577,35 @@ class ClickFarmModel(mesa.Model):
         spec = s.recruiters[leaf]
         if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
             self.software_paid[leaf] = True
-            led.transfer("money", payer, WORLD, to_minor(spec.software_cost, self.scale), "bot software")
+            led.transfer(
+                "money",
+                payer,
+                WORLD,
+                to_minor(spec.software_cost, self.scale),
+                "bot software",
+                o.tag,
+            )
         m = p.market
-        led.pay_many("money", payer, self.worker_accounts[who], rules.pay_for_counts(counts, self.pay_card[m]),
-                     "task pay")
+        led.pay_many(
+            "money",
+            payer,
+            self.worker_accounts[who],
+            rules.pay_for_counts(counts, self.pay_card[m]),
+            "task pay",
+            o.tag,
+        )
         pts = rules.points_for_counts(counts, self.points_card[m], o.urgency)
         if pts.any():
-            led.pay_many("points", payer, self.worker_accounts[who], pts, "points")
+            led.pay_many("points", payer, self.worker_accounts[who], pts, "points", o.tag)
             self.workers.points[who] += pts
         if self.influencer_card[m].any():
             per_worker = rules.pay_for_counts(counts, self.influencer_card[m])
             owed = np.zeros(self.influencer_accounts.size, dtype=np.int64)
             np.add.at(owed, self.workers.community[who], per_worker)
             nz = np.flatnonzero(owed)
-            led.pay_many("money", payer, self.influencer_accounts[nz], owed[nz], "influencer pay")
+            led.pay_many(
+                "money", payer, self.influencer_accounts[nz], owed[nz], "influencer pay", o.tag
+            )
 
     def detect_and_moderate(self) -> None:
         """The platform flags suspicious actions into a review queue; moderators work
@@ -514,8 +623,9 @@ class ClickFarmModel(mesa.Model):
             signals = {
                 "burstiness": burst,
                 "centralisation": central,
-                "account_age": rules.young_account_signal(acc.age_hours[account] / 24,
-                                                          det.young_account_days),
+                "account_age": rules.young_account_signal(
+                    acc.age_hours[account] / 24, det.young_account_days
+                ),
                 "low_trust": 1.0 - acc.trust[account],
                 "multiple_accounts": rules.multiple_accounts_signal(w.accounts_alive[who]),
                 "geography": (w.region[who] != o.audience_region).astype(np.float64),
@@ -524,12 +634,14 @@ class ClickFarmModel(mesa.Model):
             flagged = rng.binomial(done, rules.flag_probability(det.bias, weights, signals))
             keep = flagged > 0
             flagged_now += int(flagged.sum())
-            new_entries.append((who[keep], account[keep], np.full(int(keep.sum()), item["pool_id"]),
-                                flagged[keep]))
+            new_entries.append(
+                (who[keep], account[keep], np.full(int(keep.sum()), item["pool_id"]), flagged[keep])
+            )
         self.review_queue.push(self.hour, new_entries)
         capacity = rules.review_capacity(mod.moderators, mod.reviews_per_hour)
-        q_worker, q_account, q_pool, reviewed = self.review_queue.take(capacity, self.hour,
-                                                                       mod.review_window_hours)
+        q_worker, q_account, q_pool, reviewed = self.review_queue.take(
+            capacity, self.hour, mod.review_window_hours
+        )
         removed = rng.binomial(reviewed, mod.accuracy)
         n_reviewed = int(reviewed.sum())
         if mod.moderators:
@@ -541,8 +653,9 @@ class ClickFarmModel(mesa.Model):
         for pool_id in np.unique(q_pool[hit]):
             pool = self.pools[int(pool_id)]
             n = int(removed[q_pool == pool_id].sum())
-            by_type = rng.multivariate_hypergeometric(pool.delivered - pool.removed, n,
-                                                      method="marginals")
+            by_type = rng.multivariate_hypergeometric(
+                pool.delivered - pool.removed, n, method="marginals"
+            )
             pool.removed += by_type
             removed_by_type += by_type
         np.add.at(w.actions_removed, q_worker[hit], removed[hit])
@@ -554,9 +667,14 @@ class ClickFarmModel(mesa.Model):
         newly = live[acc.strikes[live] >= det.strikes_to_ban]
         acc.banned[newly] = True
         np.subtract.at(w.accounts_alive, acc.owner[newly], 1)
-        self.step_counts.update(flagged=flagged_now, reviewed=n_reviewed, removed=int(removed.sum()),
-                                banned=int(newly.size), removed_by_type=removed_by_type,
-                                queue=self.review_queue.size)
+        self.step_counts.update(
+            flagged=flagged_now,
+            reviewed=n_reviewed,
+            removed=int(removed.sum()),
+            banned=int(newly.size),
+            removed_by_type=removed_by_type,
+            queue=self.review_queue.size,
+        )
 
     def _order_signals(self) -> dict[int, tuple[float, float]]:
         """Per order this hour: burstiness and how centralised its sources were."""
@@ -581,8 +699,10 @@ class ClickFarmModel(mesa.Model):
         for item in self.work:
             key = id(item["order"])
             if key not in out:
-                out[key] = (rules.burstiness(delivered[key], item["order"].organic_per_hour),
-                            rules.centralisation(np.array(list(sources[key].values()))))
+                out[key] = (
+                    rules.burstiness(delivered[key], item["order"].organic_per_hour),
+                    rules.centralisation(np.array(list(sources[key].values()))),
+                )
         return out
 
     def platform_economics(self) -> None:
@@ -592,39 +712,57 @@ class ClickFarmModel(mesa.Model):
         scale = self.scale
         wage = to_minor(p.moderation.wage_per_hour, scale)
         if self.moderator_accounts.size:
-            led.pay_many("money", self.platform_account, self.moderator_accounts,
-                         np.full(self.moderator_accounts.size, wage, dtype=np.int64), "moderator wages")
+            led.pay_many(
+                "money",
+                self.platform_account,
+                self.moderator_accounts,
+                np.full(self.moderator_accounts.size, wage, dtype=np.int64),
+                "moderator wages",
+            )
         # base advertising profit of the platform's users, paid exactly over the quarter
         profit = p.users * to_minor(p.ad_profit_per_user_per_quarter, scale)
         owed = profit * (self.hour + 1) * 4 // (365 * 24)
-        led.transfer("money", WORLD, self.platform_account, owed - self.ad_revenue_paid, "base ad revenue")
+        led.transfer(
+            "money", WORLD, self.platform_account, owed - self.ad_revenue_paid, "base ad revenue"
+        )
         self.ad_revenue_paid = owed
         cpm = to_minor(p.revenue_per_1000_impressions, scale)
-        delivered_by_type = sum((item["by_type"] for item in self.work), np.zeros(K, dtype=np.int64))
+        delivered_by_type = sum(
+            (item["by_type"] for item in self.work), np.zeros(K, dtype=np.int64)
+        )
         # net reach: what this hour's deliveries buy, less what removals take back
-        surviving_reach = float((delivered_by_type - self.step_counts["removed_by_type"]) @ self.reach)
+        surviving_reach = float(
+            (delivered_by_type - self.step_counts["removed_by_type"]) @ self.reach
+        )
         promoted_reach = 0.0
         for o in self.open_orders:
             if o.promotion_per_day:
                 # an exact daily budget spread over 24 hours (integer shares summing to it)
                 hour_of_day = (self.hour - o.start) % 24
-                per_hour = (o.promotion_per_day * (hour_of_day + 1) // 24
-                            - o.promotion_per_day * hour_of_day // 24)
-                led.transfer("money", o.client_account, self.platform_account, per_hour, "promotion")
+                per_hour = (
+                    o.promotion_per_day * (hour_of_day + 1) // 24
+                    - o.promotion_per_day * hour_of_day // 24
+                )
+                led.transfer(
+                    "money", o.client_account, self.platform_account, per_hour, "promotion", o.tag
+                )
                 o.spent += per_hour
                 if cpm:
                     promoted_reach += per_hour * 1000 / cpm
         self.step_counts["reach_organic"] = surviving_reach
         self.step_counts["reach_promoted"] = promoted_reach
         engagement_revenue = int(max(surviving_reach, 0.0) * cpm // 1000)
-        led.transfer("money", WORLD, self.platform_account, engagement_revenue, "engagement ad revenue")
+        led.transfer(
+            "money", WORLD, self.platform_account, engagement_revenue, "engagement ad revenue"
+        )
         self.step_counts["ad_revenue_engagement"] = engagement_revenue
 
     def update_workers(self) -> None:
         """Fatigue, account ageing, re-opening banned accounts and switching accounts."""
         w, acc, rng = self.workers, self.accounts, self.rng
-        w.fatigue = rules.update_fatigue(w.fatigue, self.hours_this_step, w.fatigue_per_hour,
-                                         w.recovery_per_hour)
+        w.fatigue = rules.update_fatigue(
+            w.fatigue, self.hours_this_step, w.fatigue_per_hour, w.recovery_per_hour
+        )
         acc.age_hours[:] += 1.0
         current = w.active_account
         lost = (current >= 0) & acc.banned[np.maximum(current, 0)]

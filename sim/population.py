@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.schema import Scenario, Spread
 from sim.scenario import to_minor
+from sim.schema import Scenario, Spread
 
 
 def draw_spread(rng: np.random.Generator, spread: Spread, n: int) -> np.ndarray:
@@ -93,8 +93,12 @@ class Accounts:
         return rows
 
 
-def build_population(s: Scenario, rng: np.random.Generator, leaf_index: dict[str, int],
-                     influencer_offset: dict[str, int]) -> tuple[Workers, Accounts]:
+def build_population(
+    s: Scenario,
+    rng: np.random.Generator,
+    leaf_index: dict[str, int],
+    influencer_offset: dict[str, int],
+) -> tuple[Workers, Accounts]:
     scale = s.currency.minor_units
     region_ids = list(s.regions)
     recruiters = {r.id: r for r in s.recruiters}
@@ -115,7 +119,9 @@ def build_population(s: Scenario, rng: np.random.Generator, leaf_index: dict[str
         rec = recruiters[g.recruiter]
         if rec.influencers is not None:
             k = rec.influencers.count
-            weights = (np.arange(1, k + 1, dtype=np.float64)) ** -rec.influencers.community_size_exponent
+            weights = (
+                np.arange(1, k + 1, dtype=np.float64)
+            ) ** -rec.influencers.community_size_exponent
             community = rng.choice(k, size=n, p=weights / weights.sum())
             put("community", influencer_offset[rec.id] + community.astype(np.int64))
         else:
@@ -126,18 +132,29 @@ def build_population(s: Scenario, rng: np.random.Generator, leaf_index: dict[str
         put("search_minutes", np.full(n, 0.0 if bot else g.search_minutes_per_task))
         put("session_minutes", np.full(n, 60.0 if bot else g.session_minutes))
         wage = float(to_minor(region.reservation_wage_per_hour, scale))
-        put("reservation", np.zeros(n) if bot else wage * draw_spread(rng, Spread(mean=1, cv=0.3), n))
+        put(
+            "reservation",
+            np.zeros(n) if bot else wage * draw_spread(rng, Spread(mean=1, cv=0.3), n),
+        )
         m = g.motivation
         put("w_money", np.full(n, m.money))
         put("w_points", np.full(n, m.points))
         put("w_conviction", np.full(n, m.conviction))
         put("point_value", np.full(n, float(to_minor(m.point_value, scale))))
-        put("conviction_value", float(to_minor(m.conviction_value_per_hour, scale))
-            * draw_spread(rng, Spread(mean=1, cv=0.5 if m.conviction else 0), n))
+        put(
+            "conviction_value",
+            float(to_minor(m.conviction_value_per_hour, scale))
+            * draw_spread(rng, Spread(mean=1, cv=0.5 if m.conviction else 0), n),
+        )
         put("fatigue_per_hour", np.full(n, 0.0 if bot else g.fatigue_per_hour))
         put("recovery_per_hour", np.full(n, g.recovery_per_hour))
-        put("reopen_probability", np.full(n, 1 - (1 - g.accounts.reopen_probability_per_day) ** (1 / 24)))
-        per_worker = np.maximum(1, np.rint(draw_spread(rng, g.accounts.per_worker, n))).astype(np.int64)
+        put(
+            "reopen_probability",
+            np.full(n, 1 - (1 - g.accounts.reopen_probability_per_day) ** (1 / 24)),
+        )
+        per_worker = np.maximum(1, np.rint(draw_spread(rng, g.accounts.per_worker, n))).astype(
+            np.int64
+        )
         owners = np.repeat(np.arange(start, start + n, dtype=np.int64), per_worker)
         account_owner.append(owners)
         account_age.append(draw_spread(rng, g.accounts.age_days, owners.size) * 24)
@@ -151,25 +168,43 @@ def build_population(s: Scenario, rng: np.random.Generator, leaf_index: dict[str
         return out.astype(dtype) if dtype is not None else out
 
     total = start
-    accounts = Accounts(cat_list(account_owner, np.int64), cat_list(account_age, float),
-                        cat_list(account_trust, float))
+    accounts = Accounts(
+        cat_list(account_owner, np.int64),
+        cat_list(account_age, float),
+        cat_list(account_trust, float),
+    )
     alive = cat("accounts_alive", np.int64)
-    first_account = np.concatenate([[0], np.cumsum(alive)[:-1]]).astype(np.int64) if total else alive
+    first_account = (
+        np.concatenate([[0], np.cumsum(alive)[:-1]]).astype(np.int64) if total else alive
+    )
     workers = Workers(
-        group=cat("group", np.int64), region=cat("region", np.int64), market=cat("market", np.int64),
-        community=cat("community", np.int64), is_bot=cat("is_bot", bool), speed=cat("speed", float),
-        activity=cat("activity", float), search_minutes=cat("search_minutes", float),
+        group=cat("group", np.int64),
+        region=cat("region", np.int64),
+        market=cat("market", np.int64),
+        community=cat("community", np.int64),
+        is_bot=cat("is_bot", bool),
+        speed=cat("speed", float),
+        activity=cat("activity", float),
+        search_minutes=cat("search_minutes", float),
         session_minutes=cat("session_minutes", float),
-        reservation=cat("reservation", float), w_money=cat("w_money", float),
-        w_points=cat("w_points", float), w_conviction=cat("w_conviction", float),
-        point_value=cat("point_value", float), conviction_value=cat("conviction_value", float),
+        reservation=cat("reservation", float),
+        w_money=cat("w_money", float),
+        w_points=cat("w_points", float),
+        w_conviction=cat("w_conviction", float),
+        point_value=cat("point_value", float),
+        conviction_value=cat("conviction_value", float),
         fatigue_per_hour=cat("fatigue_per_hour", float),
         recovery_per_hour=cat("recovery_per_hour", float),
         reopen_probability=cat("reopen_probability", float),
-        fatigue=np.zeros(total), active_account=first_account, accounts_alive=alive,
-        tasks_done=np.zeros(total, dtype=np.int64), actions_removed=np.zeros(total, dtype=np.int64),
-        hours_online=np.zeros(total), hours_unpaid=np.zeros(total),
-        points=np.zeros(total, dtype=np.int64), active_now=np.zeros(total, dtype=bool),
+        fatigue=np.zeros(total),
+        active_account=first_account,
+        accounts_alive=alive,
+        tasks_done=np.zeros(total, dtype=np.int64),
+        actions_removed=np.zeros(total, dtype=np.int64),
+        hours_online=np.zeros(total),
+        hours_unpaid=np.zeros(total),
+        points=np.zeros(total, dtype=np.int64),
+        active_now=np.zeros(total, dtype=bool),
     )
     return workers, accounts
 

@@ -14,7 +14,9 @@ HOURS_PER_QUARTER = 91.25 * 24
 
 
 # -- prices and pay -----------------------------------------------------------------
-def affordable_quantities(targets: np.ndarray, prices: np.ndarray, budget: int | None) -> np.ndarray:
+def affordable_quantities(
+    targets: np.ndarray, prices: np.ndarray, budget: int | None
+) -> np.ndarray:
     """Quantities a client can buy: the targets, scaled down pro rata to fit the budget.
 
     Integer arithmetic throughout: the returned cost never exceeds the budget.
@@ -50,8 +52,12 @@ def search_multiplier(fill_rate: float, floor: float = 0.05) -> float:
     return 1.0 / max(float(fill_rate), floor)
 
 
-def tasks_per_session(session_minutes: float | np.ndarray, task_minutes: float | np.ndarray,
-                      speed: np.ndarray, search_minutes: np.ndarray) -> np.ndarray:
+def tasks_per_session(
+    session_minutes: float | np.ndarray,
+    task_minutes: float | np.ndarray,
+    speed: np.ndarray,
+    search_minutes: np.ndarray,
+) -> np.ndarray:
     """Tasks a worker can do in a working session, counting the (unpaid) time to find each."""
     return np.asarray(session_minutes) / (np.asarray(task_minutes) / speed + search_minutes)
 
@@ -62,14 +68,23 @@ def diurnal_factor(local_hour: np.ndarray) -> np.ndarray:
     return 0.55 + 0.45 * np.cos(2 * np.pi * (np.asarray(local_hour) - 20) / 24)
 
 
-def online_probability(activity: np.ndarray, diurnal: np.ndarray, fatigue: np.ndarray) -> np.ndarray:
+def online_probability(
+    activity: np.ndarray, diurnal: np.ndarray, fatigue: np.ndarray
+) -> np.ndarray:
     return np.clip(activity * diurnal * (1.0 - fatigue), 0.0, 1.0)
 
 
-def hourly_value(money_rate: np.ndarray, points_rate: np.ndarray, w_money: np.ndarray,
-                 w_points: np.ndarray, w_conviction: np.ndarray, point_value: np.ndarray,
-                 status_multiplier: np.ndarray, conviction_value: np.ndarray,
-                 cause_multiplier: float | np.ndarray = 1.0) -> np.ndarray:
+def hourly_value(
+    money_rate: np.ndarray,
+    points_rate: np.ndarray,
+    w_money: np.ndarray,
+    w_points: np.ndarray,
+    w_conviction: np.ndarray,
+    point_value: np.ndarray,
+    status_multiplier: np.ndarray,
+    conviction_value: np.ndarray,
+    cause_multiplier: float | np.ndarray = 1.0,
+) -> np.ndarray:
     """What an hour of tasks is worth to a worker, in money-equivalent per hour.
 
     value = w_money * money/h + w_points * points/h * point_value * status
@@ -77,9 +92,11 @@ def hourly_value(money_rate: np.ndarray, points_rate: np.ndarray, w_money: np.nd
     ``status`` (badges, leaderboard) and ``cause`` (closeness of a collective objective)
     are the gamification levers; both are >= 1.
     """
-    return (w_money * money_rate
-            + w_points * points_rate * point_value * status_multiplier
-            + w_conviction * conviction_value * cause_multiplier)
+    return (
+        w_money * money_rate
+        + w_points * points_rate * point_value * status_multiplier
+        + w_conviction * conviction_value * cause_multiplier
+    )
 
 
 def decides_to_work(value: np.ndarray, reservation_wage: np.ndarray) -> np.ndarray:
@@ -105,8 +122,12 @@ def badge_proximity(points: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.where(has_next, np.clip(progress, 0.0, 1.0), 0.0)
 
 
-def status_multiplier(proximity: np.ndarray, on_leaderboard: np.ndarray, badge_gradient: float,
-                      leaderboard_bonus: float) -> np.ndarray:
+def status_multiplier(
+    proximity: np.ndarray,
+    on_leaderboard: np.ndarray,
+    badge_gradient: float,
+    leaderboard_bonus: float,
+) -> np.ndarray:
     """1 + goal-gradient pull of the next badge + the status of being on the leaderboard."""
     return 1.0 + badge_gradient * proximity + leaderboard_bonus * on_leaderboard
 
@@ -116,8 +137,9 @@ def objective_multiplier(progress: float, gradient: float) -> float:
     return 1.0 + gradient * min(max(progress, 0.0), 1.0)
 
 
-def update_fatigue(fatigue: np.ndarray, hours_worked: np.ndarray, per_hour: np.ndarray,
-                   recovery: np.ndarray) -> np.ndarray:
+def update_fatigue(
+    fatigue: np.ndarray, hours_worked: np.ndarray, per_hour: np.ndarray, recovery: np.ndarray
+) -> np.ndarray:
     """Fatigue rises with each hour worked and decays while resting; stays in [0, 1]."""
     resting = hours_worked <= 0
     new = np.where(resting, fatigue * (1.0 - recovery), fatigue + per_hour * hours_worked)
@@ -152,7 +174,9 @@ def multiple_accounts_signal(accounts_alive: np.ndarray) -> np.ndarray:
     return 1.0 - 1.0 / n
 
 
-def flag_probability(bias: float, weights: dict[str, float], signals: dict[str, np.ndarray]) -> np.ndarray:
+def flag_probability(
+    bias: float, weights: dict[str, float], signals: dict[str, np.ndarray]
+) -> np.ndarray:
     """Logistic detector: P(flag) = sigmoid(bias + sum_k weight_k * signal_k)."""
     score = bias
     for name, signal in signals.items():

@@ -29,11 +29,24 @@ from sim.scenario import load_scenario, resolve_path, resolved_dict
 from sim.schema import ACTION_TYPES, Scenario
 
 HEADLINE = (
-    "total_delivered", "total_surviving", "total_removed", "total_banned",
-    "total_client_spend", "total_worker_income", "worker_share_of_spend",
-    "cost_per_1000_surviving", "total_reach", "hourly_pay_mean", "hourly_pay_median",
-    "activity_gini", "top10_share_of_tasks", "objectives_reached", "objectives_due",
-    "total_unpaid_hours", "unpaid_value_at_market_wage", "points_only_actions",
+    "total_delivered",
+    "total_surviving",
+    "total_removed",
+    "total_banned",
+    "total_client_spend",
+    "total_worker_income",
+    "worker_share_of_spend",
+    "cost_per_1000_surviving",
+    "total_reach",
+    "hourly_pay_mean",
+    "hourly_pay_median",
+    "activity_gini",
+    "top10_share_of_tasks",
+    "objectives_reached",
+    "objectives_due",
+    "total_unpaid_hours",
+    "unpaid_value_at_market_wage",
+    "points_only_actions",
     "points_cost_saved",
 )
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", "pyyaml")
@@ -49,9 +62,14 @@ class RunResult:
     manifest: dict[str, Any]
 
 
-def build_model(scenario: str | Path | Scenario, *, seed: int | None = None,
-                days: float | None = None, steps: int | None = None,
-                overrides: list[str] | None = None) -> ClickFarmModel:
+def build_model(
+    scenario: str | Path | Scenario,
+    *,
+    seed: int | None = None,
+    days: float | None = None,
+    steps: int | None = None,
+    overrides: list[str] | None = None,
+) -> ClickFarmModel:
     assignments = list(overrides or [])
     if days is not None:
         assignments.append(f"days={days}")
@@ -64,10 +82,15 @@ def build_model(scenario: str | Path | Scenario, *, seed: int | None = None,
     return model
 
 
-def run_scenario(scenario: str | Path | Scenario, *, seed: int | None = None,
-                 days: float | None = None, steps: int | None = None,
-                 overrides: list[str] | None = None,
-                 on_step: Callable[[int, int], None] | None = None) -> RunResult:
+def run_scenario(
+    scenario: str | Path | Scenario,
+    *,
+    seed: int | None = None,
+    days: float | None = None,
+    steps: int | None = None,
+    overrides: list[str] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> RunResult:
     """Run a scenario to its end and return its tables (the Python twin of ``clickfarm run``).
 
     >>> result = run_scenario("bots_vs_click_workers", days=1)
@@ -85,9 +108,14 @@ def run_scenario(scenario: str | Path | Scenario, *, seed: int | None = None,
     summary = summarise(model, timeseries)
     source = None if isinstance(scenario, Scenario) else str(resolve_path(scenario))
     manifest = build_manifest(model, source, overrides or [], wall)
-    return RunResult(model=model, timeseries=timeseries, agents=agents_frame(model),
-                     flows=pd.DataFrame(model.ledger.flows_table()), summary=summary,
-                     manifest=manifest)
+    return RunResult(
+        model=model,
+        timeseries=timeseries,
+        agents=agents_frame(model),
+        flows=pd.DataFrame(model.ledger.flows_table()),
+        summary=summary,
+        manifest=manifest,
+    )
 
 
 def timeseries_frame(model: ClickFarmModel) -> pd.DataFrame:
@@ -106,34 +134,60 @@ def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
     banned = np.bincount(acc.owner[acc.banned], minlength=w.size) if w.size else np.zeros(0)
     owned = np.bincount(acc.owner, minlength=w.size) if w.size else np.zeros(0)
     hours = w.hours_online
-    frame = pd.DataFrame({
-        "agent_id": [a.unique_id for a in model.worker_agents],
-        "kind": np.where(w.is_bot, "bot", "micro_worker"),
-        "group": [s.workers[g].id for g in w.group],
-        "region": np.array(model.region_ids, dtype=object)[w.region] if w.size else [],
-        "recruiter": [s.recruiters[model.leaves[m]].id for m in w.market],
-        "influencer": w.community,
-        "speed": w.speed, "activity": w.activity,
-        "accounts": owned, "accounts_banned": banned,
-        "tasks_done": w.tasks_done, "actions_removed": w.actions_removed,
-        "money_earned": earned, "points": w.points,
-        "hours_online": hours, "hours_unpaid": w.hours_unpaid,
-        "effective_hourly_pay": np.divide(earned, hours, out=np.zeros(w.size), where=hours > 0),
-        "fatigue": w.fatigue,
-    })
+    frame = pd.DataFrame(
+        {
+            "agent_id": [a.unique_id for a in model.worker_agents],
+            "kind": np.where(w.is_bot, "bot", "micro_worker"),
+            "group": [s.workers[g].id for g in w.group],
+            "region": np.array(model.region_ids, dtype=object)[w.region] if w.size else [],
+            "recruiter": [s.recruiters[model.leaves[m]].id for m in w.market],
+            "influencer": w.community,
+            "speed": w.speed,
+            "activity": w.activity,
+            "accounts": owned,
+            "accounts_banned": banned,
+            "tasks_done": w.tasks_done,
+            "actions_removed": w.actions_removed,
+            "money_earned": earned,
+            "points": w.points,
+            "hours_online": hours,
+            "hours_unpaid": w.hours_unpaid,
+            "effective_hourly_pay": np.divide(earned, hours, out=np.zeros(w.size), where=hours > 0),
+            "fatigue": w.fatigue,
+        }
+    )
     others = []
     bal = model.ledger.balances["money"]
     for a in model.recruiter_agents:
-        others.append({"agent_id": a.unique_id, "kind": "recruiter", "group": a.recruiter_id,
-                       "money_earned": bal[model.recruiter_account[a.index]] / model.scale})
+        others.append(
+            {
+                "agent_id": a.unique_id,
+                "kind": "recruiter",
+                "group": a.recruiter_id,
+                "money_earned": bal[model.recruiter_account[a.index]] / model.scale,
+            }
+        )
     for a in model.influencer_agents:
-        others.append({"agent_id": a.unique_id, "kind": "influencer", "group": a.network,
-                       "influencer": a.index, "tasks_done": int(model.influencer_relays[a.index]),
-                       "money_earned": bal[model.influencer_accounts[a.index]] / model.scale})
+        others.append(
+            {
+                "agent_id": a.unique_id,
+                "kind": "influencer",
+                "group": a.network,
+                "influencer": a.index,
+                "tasks_done": int(model.influencer_relays[a.index]),
+                "money_earned": bal[model.influencer_accounts[a.index]] / model.scale,
+            }
+        )
     for a in model.moderator_agents:
-        others.append({"agent_id": a.unique_id, "kind": "moderator", "group": "moderators",
-                       "tasks_done": a.reviews,
-                       "money_earned": bal[model.moderator_accounts[a.index]] / model.scale})
+        others.append(
+            {
+                "agent_id": a.unique_id,
+                "kind": "moderator",
+                "group": "moderators",
+                "tasks_done": a.reviews,
+                "money_earned": bal[model.moderator_accounts[a.index]] / model.scale,
+            }
+        )
     if others:
         frame = pd.concat([frame, pd.DataFrame(others)], ignore_index=True)
     return frame
@@ -150,36 +204,56 @@ def campaign_table(model: ClickFarmModel) -> dict[str, dict[str, Any]]:
         spent = sum(o.spent for o in orders)
         surviving = delivered - removed
         out[c.id] = {
-            "client": c.client, "placements": len(orders), "ordered": ordered,
-            "delivered": delivered, "removed": removed, "surviving": surviving,
+            "client": c.client,
+            "placements": len(orders),
+            "ordered": ordered,
+            "delivered": delivered,
+            "removed": removed,
+            "surviving": surviving,
             "spend": model.money(spent),
             "cost_per_1000_surviving": round(model.money(spent) * 1000 / surviving, 6)
-            if surviving else None,
+            if surviving
+            else None,
             "objectives_reached": sum(o.objective_reached for o in orders) if c.objective else None,
+            "money_destinations": money_destinations(model, c.id),
         }
     return out
 
 
-SPENDING_PURPOSES = {"order price", "sub-contract", "task pay", "influencer pay", "bot software",
-                     "promotion"}
+SPENDING_PURPOSES = {
+    "order price",
+    "sub-contract",
+    "task pay",
+    "influencer pay",
+    "bot software",
+    "promotion",
+}
 
 
-def money_destinations(model: ClickFarmModel) -> dict[str, float]:
+def money_destinations(model: ClickFarmModel, campaign: str | None = None) -> dict[str, float]:
     """Where the clients' money ended up: what each tier kept of the order payments.
 
-    The values add up exactly to the clients' total spend.
+    With ``campaign``, only that campaign's money. The values add up exactly to the spend.
     """
     net: dict[str, int] = {}
-    for (unit, src, dst, purpose), amount in model.ledger.total_flows.items():
+    for (tag, unit, src, dst, purpose), amount in model.ledger.tagged_flows.items():
         if unit != "money" or purpose not in SPENDING_PURPOSES:
+            continue
+        if campaign is not None and tag != campaign:
             continue
         if src != "clients":
             net[src] = net.get(src, 0) - amount
         net[dst] = net.get(dst, 0) + amount
-    labels = {"recruiters": "recruiters (margins)", "influencers": "influencers",
-              "workers": "workers", "platform": "platform (promotion)",
-              "world": "outside suppliers (software)"}
-    return {labels.get(k, k): model.money(v) for k, v in net.items() if v}
+    return {DESTINATION_LABELS.get(k, k): model.money(v) for k, v in net.items() if v}
+
+
+DESTINATION_LABELS = {
+    "recruiters": "recruiters (margins)",
+    "influencers": "influencers",
+    "workers": "workers",
+    "platform": "platform (promotion)",
+    "world": "outside suppliers (software)",
+}
 
 
 def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]:
@@ -195,8 +269,9 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
         "campaigns": campaign_table(model),
         "money_destinations": money_destinations(model),
         "net_income_by_tier": {k: model.money(v) for k, v in sorted(tiers.items())},
-        "points_issued": int(sum(a for (u, *_r), a in model.ledger.total_flows.items()
-                                 if u == "points")),
+        "points_issued": int(
+            sum(a for (u, *_r), a in model.ledger.total_flows.items() if u == "points")
+        ),
         "ledger_balanced": bool(all(int(b.sum()) == 0 for b in model.ledger.balances.values())),
         "actions": list(ACTION_TYPES),
     }
@@ -210,8 +285,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def build_manifest(model: ClickFarmModel, source: str | None, overrides: list[str],
-                   wall_seconds: float) -> dict[str, Any]:
+def build_manifest(
+    model: ClickFarmModel, source: str | None, overrides: list[str], wall_seconds: float
+) -> dict[str, Any]:
     versions = {"python": platform.python_version()}
     for name in ("clickfarm", *DEPENDENCIES):
         try:
@@ -238,10 +314,20 @@ def git_state() -> dict[str, Any] | None:
     if not (root / ".git").exists():
         return None
     try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "sim"],
-                               capture_output=True, text=True, timeout=5, check=True).stdout
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "sim"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "sim_modified": bool(dirty.strip())}
@@ -269,7 +355,9 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
         result.agents.to_parquet(tmp / "agents.parquet", index=False)
         result.flows.to_csv(tmp / "flows.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-        (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2, default=str) + "\n")
+        (tmp / "manifest.json").write_text(
+            json.dumps(result.manifest, indent=2, default=str) + "\n"
+        )
         if figures:
             from sim.figures import save_figures  # plotting stays out of the core
 

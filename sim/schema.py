@@ -113,8 +113,9 @@ class Influencers(Strict):
 class Recruiter(Strict):
     id: Identifier
     name: str = ""
-    kind: Literal["broker", "farm", "campaign_platform", "influencer_network",
-                  "bot_operator"] = "broker"
+    kind: Literal["broker", "farm", "campaign_platform", "influencer_network", "bot_operator"] = (
+        "broker"
+    )
     parent: Identifier | None = None
     charges: dict[ActionType, Money] = {}
     """Price per action this recruiter charges its parent recruiter."""

@@ -1,0 +1,41 @@
+# Two entry points for a fresh machine (Python >= 3.11, make, bash):
+#   make demo   install clickfarm in .venv and run a shipped scenario end to end
+#   make test   install the test dependencies and run the whole suite
+PYTHON ?= python3
+VENV ?= .venv
+SCENARIO ?= us2016_content_farms
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-test results lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+demo: install
+	$(BIN)/clickfarm run $(SCENARIO) --out runs/demo/$(SCENARIO)
+	@echo "Open the figures in runs/demo/$(SCENARIO)/ (timeseries.png, money_flows.png, wage_distribution.png)"
+
+test: install-test
+	$(BIN)/python -m ruff check sim tests benchmarks
+	$(BIN)/python -m pytest -q; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$status
+
+# Regenerate the committed canonical results of every shipped scenario.
+results: install
+	$(BIN)/python -m sim.canonical
+
+bench: install
+	$(BIN)/python benchmarks/bench_model.py
+
+lint: install-test
+	$(BIN)/python -m ruff check sim tests benchmarks
+	$(BIN)/python -m ruff format --check sim tests benchmarks
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

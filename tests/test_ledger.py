@@ -1,0 +1,98 @@
+"""One ledger, integer units, balanced every step: unit rules and whole-model conservation."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import ClickFarmModel
+from sim.ledger import WORLD, Ledger, LedgerImbalance
+from sim.runner import money_destinations
+
+from .conftest import SCENARIOS
+
+
+def test_transfers_move_exact_amounts_and_record_flows():
+    led = Ledger()
+    clients = led.open_accounts("clients", ["a"])
+    workers = led.open_block("workers", 3)
+    led.transfer("money", WORLD, int(clients[0]), 1_000, "client budget")
+    paid = led.pay_many("money", int(clients[0]), workers, np.array([1, 2, 3]), "task pay")
+    assert paid == 6
+    assert led.balances["money"].tolist() == [-1_000, 994, 1, 2, 3]
+    assert led.tier_net("money") == {"world": -1_000, "clients": 994, "workers": 6}
+    led.check_balanced()
+
+
+def test_negative_transfers_and_broken_books_are_refused():
+    led = Ledger()
+    acc = led.open_accounts("clients", ["a"])
+    with pytest.raises(LedgerImbalance):
+        led.transfer("money", WORLD, int(acc[0]), -1, "x")
+    led.balances["money"][1] += 1  # a bug elsewhere that creates money from nothing
+    with pytest.raises(LedgerImbalance):
+        led.check_balanced()
+
+
+def _check_books(model: ClickFarmModel) -> None:
+    led = model.ledger
+    for unit, bal in led.balances.items():
+        assert int(bal.sum()) == 0, unit
+    clients = np.array(list(model.client_account.values()))
+    assert (led.balances["money"][clients] >= 0).all(), "a client spent more than its budget"
+    # workers' balances are exactly the task pay they received
+    task_pay = sum(
+        a
+        for (u, s, d, p), a in led.total_flows.items()
+        if u == "money" and d == "workers" and p == "task pay"
+    )
+    assert int(led.balances["money"][model.worker_accounts].sum()) == task_pay
+    # where the money went adds up exactly to what the clients spent
+    spend = sum(
+        a
+        for (u, s, d, p), a in led.total_flows.items()
+        if u == "money" and s == "clients" and p != "unspent budget"
+    )
+    dest = money_destinations(model)
+    assert round(sum(dest.values()) * model.scale) == spend
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_shipped_scenario_balances_every_step(name):
+    model = ClickFarmModel(name, days=2)
+    while model.running:
+        model.step()  # the step itself raises LedgerImbalance on any imbalance
+        assert all(int(b.sum()) == 0 for b in model.ledger.balances.values())
+    _check_books(model)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    price=st.integers(min_value=0, max_value=50_000),
+    pay=st.integers(min_value=0, max_value=50_000),
+    moderators=st.integers(min_value=0, max_value=50),
+    workers=st.integers(min_value=0, max_value=400),
+    budget=st.one_of(st.none(), st.integers(min_value=0, max_value=10**7)),
+    promotion=st.integers(min_value=0, max_value=10**6),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_books_balance_under_random_parameters(
+    price, pay, moderators, workers, budget, promotion, seed
+):
+    overrides = [
+        f"campaigns.human_posts.price_per_action.post={price / 1e6}",
+        f"recruiters.click_farm.pays.post={pay / 1e6}",
+        f"platform.moderation.moderators={moderators}",
+        f"workers.click_workers.count={workers}",
+        f"campaigns.bot_posts.promotion_per_day={promotion / 1e6}",
+        "days=1",
+    ]
+    if budget is not None:
+        overrides.append(f"campaigns.human_posts.budget={budget / 1e6}")
+    model = ClickFarmModel("bots_vs_click_workers", rng=seed, overrides=overrides)
+    while model.running:
+        model.step()
+    _check_books(model)
+    if budget is not None:
+        spent = sum(o.spent for o in model.orders if o.tag == "human_posts")
+        assert spent <= budget
