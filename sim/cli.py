@@ -183,6 +183,19 @@ def schema() -> None:
     print(json.dumps(json_schema(), indent=2))
 
 
+def _register_extensions() -> None:
+    """Commands that live with their own feature (sweeps, UI) register themselves here."""
+    import importlib
+    import importlib.util
+
+    for module in ("sim.sweeps.commands", "sim.ui.commands"):
+        if importlib.util.find_spec(module.rsplit(".", 1)[0]) is not None:
+            importlib.import_module(module).register(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
