@@ -1,0 +1,83 @@
+"""The code that runs on a worker: one task in, one outcome out, never an exception.
+
+Kept small on purpose: a Dask worker or a local worker process imports only this module
+(and the model through :mod:`sim.runner`). Workers never write files; the process that
+planned the sweep stores every outcome, so a cluster needs no shared disk.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sim.schema import Scenario
+from sim.sweeps.identity import code_version
+
+
+@dataclass(frozen=True)
+class RunTask:
+    key: str
+    scenario: Scenario  # validated, with every override applied
+    seed: int
+    replicate: int
+    params: dict[str, Any]
+    overrides: tuple[str, ...]  # how to repeat it: clickfarm run <base> --seed S --set ...
+    keep_summary: bool
+    keep_series: bool
+    code_version: str  # what the planning machine runs; workers must match it
+
+
+@dataclass
+class RunOutcome:
+    key: str
+    ok: bool
+    metrics: dict[str, Any] = field(default_factory=dict)
+    series: pd.DataFrame | None = None
+    error: str | None = None
+    detail: str | None = None
+    wall_seconds: float = 0.0
+    worker: str = ""
+    code_version: str = ""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_task(task: RunTask) -> RunOutcome:
+    """Run one task. Any failure of the run itself comes back as ``ok=False``."""
+    started = time.perf_counter()
+    here = code_version()
+    outcome = RunOutcome(key=task.key, ok=False, worker=worker_name(), code_version=here)
+    if here != task.code_version:
+        outcome.error = (
+            f"this worker runs clickfarm {here}, the sweep was planned with "
+            f"{task.code_version}; expected the same code on every worker"
+        )
+        return outcome
+    try:
+        from sim.runner import run_scenario
+
+        result = run_scenario(task.scenario, seed=task.seed)
+        metrics = dict(result.summary["headline"])
+        metrics["ledger_balanced"] = bool(result.summary.get("ledger_balanced", True))
+        metrics["points_issued"] = int(result.summary.get("points_issued", 0))
+        outcome.metrics = metrics
+        outcome.series = result.timeseries if task.keep_series else None
+        outcome.ok = True
+    except Exception as exc:  # a failing run is recorded, never fatal to the sweep
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.detail = traceback.format_exc(limit=20)
+    outcome.wall_seconds = time.perf_counter() - started
+    return outcome
+
+
+def worker_code_version() -> str:
+    """What a worker reports when asked (``Client.run``) before a sweep starts."""
+    return code_version()
