@@ -188,9 +188,11 @@ def _register_extensions() -> None:
     import importlib
     import importlib.util
 
-    for module in ("sim.sweeps.commands", "sim.ui.commands"):
-        if importlib.util.find_spec(module.rsplit(".", 1)[0]) is not None:
-            importlib.import_module(module).register(app)
+    for package in ("sim.sweeps", "sim.ui"):
+        if importlib.util.find_spec(package) is None:
+            continue
+        if importlib.util.find_spec(f"{package}.commands") is not None:
+            importlib.import_module(f"{package}.commands").register(app)
 
 
 _register_extensions()
