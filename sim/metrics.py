@@ -91,11 +91,14 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         dtype=np.int64,
     )
     ad_step = sum(
-        a
-        for (u, s, d, p), a in led.step_flows.items()
-        if u == "money" and d == "platform" and p.endswith("ad revenue")
+        a if d == "platform" else -a
+        for (u, _s, d, p), a in led.step_flows.items()
+        if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    due = [o for o in model.orders if o.objective and o.status != "pending"]
+    # an objective is due once its deadline has passed (or it was reached before)
+    due = [
+        o for o in model.orders if o.objective and (o.objective_reached or model.hour + 1 >= o.end)
+    ]
     return {
         "hour": model.hour,
         "day": model.hour // 24,

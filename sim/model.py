@@ -49,7 +49,6 @@ class Order:
     end: int  # first hour it is closed
     quantities: np.ndarray
     prices: np.ndarray
-    points: np.ndarray
     urgency: int
     objective: bool
     audience_region: int
@@ -236,7 +235,6 @@ class ClickFarmModel(mesa.Model):
                         end=start + c.deadline_hours,
                         quantities=quantities.copy(),
                         prices=prices,
-                        points=np.zeros(K, dtype=np.int64),
                         urgency=c.urgency,
                         objective=c.objective,
                         audience_region=self.region_ids.index(c.audience_region),
@@ -489,7 +487,11 @@ class ClickFarmModel(mesa.Model):
                     else rng.multivariate_hypergeometric(cap, available, method="marginals")
                 )
                 n_done = int(done.sum())
+                search = w.search_minutes[who] * mult
+                # one fruitless search when the worker wanted more tasks than were left
+                gave_up = np.where(done < cap, search, 0.0)
                 if n_done == 0:
+                    online_minutes[who] = np.minimum(gave_up, w.session_minutes[who])
                     continue
                 by_type = (
                     p.remaining.copy()
@@ -506,10 +508,7 @@ class ClickFarmModel(mesa.Model):
                 points_only_actions += np.where(points_only, by_type, 0)
                 self._pay(o, p, who, counts, by_type)
                 work_minutes = (counts * self.minutes).sum(axis=1) / w.speed[who]
-                search = w.search_minutes[who] * mult
-                # time online: the work, finding each task, and one fruitless search when
-                # the worker wanted more tasks than were left
-                gave_up = np.where(done < cap, search, 0.0)
+                # time online: the work, finding each task, and any fruitless search
                 online = np.minimum(work_minutes + done * search + gave_up, w.session_minutes[who])
                 online_minutes[who] = online
                 paid_types = self.pay_card[m] > 0
@@ -659,10 +658,12 @@ class ClickFarmModel(mesa.Model):
             pool.removed += by_type
             removed_by_type += by_type
         np.add.at(w.actions_removed, q_worker[hit], removed[hit])
-        # one strike per account and hour with removals; trust halves with each strike
-        struck = np.unique(q_account[hit])
-        live = struck[~acc.banned[struck]]
-        acc.strikes[live] += 1
+        # each removed action is a strike against its account; trust halves per review round
+        struck, where = np.unique(q_account[hit], return_inverse=True)
+        strikes = np.bincount(where, weights=removed[hit], minlength=struck.size).astype(np.int64)
+        open_ = ~acc.banned[struck]
+        live = struck[open_]
+        acc.strikes[live] += strikes[open_]
         acc.trust[live] *= 0.5
         newly = live[acc.strikes[live] >= det.strikes_to_ban]
         acc.banned[newly] = True
@@ -721,7 +722,7 @@ class ClickFarmModel(mesa.Model):
             )
         # base advertising profit of the platform's users, paid exactly over the quarter
         profit = p.users * to_minor(p.ad_profit_per_user_per_quarter, scale)
-        owed = profit * (self.hour + 1) * 4 // (365 * 24)
+        owed = profit * (self.hour + 1) // rules.HOURS_PER_QUARTER
         led.transfer(
             "money", WORLD, self.platform_account, owed - self.ad_revenue_paid, "base ad revenue"
         )
@@ -751,10 +752,21 @@ class ClickFarmModel(mesa.Model):
                     promoted_reach += per_hour * 1000 / cpm
         self.step_counts["reach_organic"] = surviving_reach
         self.step_counts["reach_promoted"] = promoted_reach
-        engagement_revenue = int(max(surviving_reach, 0.0) * cpm // 1000)
-        led.transfer(
-            "money", WORLD, self.platform_account, engagement_revenue, "engagement ad revenue"
-        )
+        # revenue follows net reach: removals in a later hour take their share back
+        engagement_revenue = int(abs(surviving_reach) * cpm // 1000)
+        if surviving_reach >= 0:
+            led.transfer(
+                "money", WORLD, self.platform_account, engagement_revenue, "engagement ad revenue"
+            )
+        else:
+            led.transfer(
+                "money",
+                self.platform_account,
+                WORLD,
+                engagement_revenue,
+                "engagement ad revenue reversed",
+            )
+            engagement_revenue = -engagement_revenue
         self.step_counts["ad_revenue_engagement"] = engagement_revenue
 
     def update_workers(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-HOURS_PER_QUARTER = 91.25 * 24
+HOURS_PER_QUARTER = 365 * 24 // 4  # 2,190: an integer so revenue accrues exactly
 
 
 # -- prices and pay -----------------------------------------------------------------
@@ -63,9 +63,41 @@ def tasks_per_session(
 
 
 # -- motivation ---------------------------------------------------------------------
+# Relative chance of being online by local hour (assumption): people sleep from about
+# 1am to 7am and are most available in the evening.
+DIURNAL_BY_HOUR = np.array(
+    [
+        0.45,
+        0.25,
+        0.15,
+        0.10,
+        0.10,
+        0.12,
+        0.20,
+        0.35,
+        0.50,
+        0.60,
+        0.65,
+        0.70,
+        0.75,
+        0.70,
+        0.65,
+        0.65,
+        0.70,
+        0.75,
+        0.85,
+        0.95,
+        1.00,
+        0.95,
+        0.80,
+        0.60,
+    ]
+)
+
+
 def diurnal_factor(local_hour: np.ndarray) -> np.ndarray:
-    """Relative chance of being online by local hour: lowest at 4am, highest at 8pm."""
-    return 0.55 + 0.45 * np.cos(2 * np.pi * (np.asarray(local_hour) - 20) / 24)
+    """Relative chance of being online at a local hour: 0.10 at 3-4am, 1.0 at 8pm."""
+    return DIURNAL_BY_HOUR[np.asarray(local_hour, dtype=np.int64) % 24]
 
 
 def online_probability(

@@ -51,8 +51,9 @@ def _default_actions() -> dict[str, ActionSpec]:
 
 
 class Region(Strict):
-    reservation_wage_per_hour: Money
-    """Money per hour below which a purely money-motivated worker stays offline."""
+    reservation_wage_per_hour: Money = Decimal(0)
+    """Money per hour below which a purely money-motivated worker stays offline (only
+    matters for regions that have workers; an audience-only region can leave it out)."""
     utc_offset: Annotated[int, Field(ge=-12, le=14)] = 0
 
 

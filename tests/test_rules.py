@@ -82,8 +82,9 @@ def test_fatigue_rises_with_work_and_recovers_with_rest():
 
 
 def test_online_probability_and_diurnal_cycle():
-    assert rules.diurnal_factor(np.array([20]))[0] == pytest.approx(1.0)
-    assert rules.diurnal_factor(np.array([8]))[0] == pytest.approx(0.1)
+    assert rules.diurnal_factor(np.array([20, 44]))[0] == pytest.approx(1.0)
+    assert rules.diurnal_factor(np.array([20, 44]))[1] == pytest.approx(1.0)  # wraps by day
+    assert rules.diurnal_factor(np.array([3]))[0] == pytest.approx(0.1)
     p = rules.online_probability(np.array([0.5]), np.array([0.8]), np.array([0.25]))
     assert p[0] == pytest.approx(0.3)
 
