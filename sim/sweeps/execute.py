@@ -212,7 +212,7 @@ class DaskExecutor:
         info = self.client.scheduler_info().get("workers", {})
         window = max(4, 2 * sum(w.get("nthreads", 1) for w in info.values()))
         by_future = {}
-        stream = as_completed()
+        stream = as_completed(loop=self.client.loop)
 
         def submit() -> None:
             task = pending.popleft()
@@ -272,6 +272,14 @@ class SweepJob:
         started = time.perf_counter()
         try:
             for task, outcome in executor.results(tasks):
+                if outcome.code_version and outcome.code_version != self.plan.code:
+                    raise ScenarioError(
+                        f"a worker ({outcome.worker}) runs clickfarm {outcome.code_version}, "
+                        f"but this sweep was planned with {self.plan.code}: the sources under "
+                        "sim/ changed while it started; expected the same code everywhere "
+                        "(run the command again)",
+                        file="command line",
+                    )
                 self.store.write(task, outcome)
                 self.ran += 1
                 self.failed_now += not outcome.ok

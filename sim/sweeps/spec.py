@@ -69,6 +69,7 @@ class ParameterSpec(_Strict):
     num: Annotated[int, Field(ge=2, le=10_000)] | None = None
     scale: Literal["linear", "log"] = "linear"
     name: Name | None = None
+    also: Annotated[list[str], Field(min_length=1)] | None = None
     levels: Annotated[dict[Name, dict[str, Any]], Field(min_length=1)] | None = None
 
 
@@ -116,6 +117,7 @@ class Parameter:
     scale: str = "linear"
     levels: dict[str, tuple[str, ...]] | None = None
     minor_units: int = 1
+    also: tuple[str, ...] = ()  # more fields that always take the same value
 
     @property
     def is_range(self) -> bool:
@@ -125,10 +127,13 @@ class Parameter:
         """The ``dotted.key=value`` overrides that give this parameter ``value``."""
         if self.levels is not None:
             return list(self.levels[value])
-        return [f"{self.key}={format_value(value, self.kind)}"]
+        text = format_value(value, self.kind)
+        return [f"{key}={text}" for key in (self.key, *self.also)]
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "field": self.key, "kind": self.kind}
+        if self.also:
+            out["also"] = list(self.also)
         if self.values is not None:
             out["values"] = list(self.values)
         if self.is_range:
@@ -460,6 +465,20 @@ class _Checker:
             kind = field_kind(key, self.base.data)
         except ValueError as exc:
             raise self.fail(loc, str(exc)) from None
+        also = tuple(p.also or ())
+        for i, other in enumerate(also):
+            try:
+                other_kind = field_kind(other, self.base.data)
+            except ValueError as exc:
+                raise self.fail(loc + ("also", i), str(exc)) from None
+            if other_kind != kind:
+                raise self.fail(
+                    loc + ("also", i),
+                    f"{other} holds {_KINDS[other_kind]} but {key} holds {_KINDS[kind]}; "
+                    "expected fields of one kind",
+                )
+            if other == key or other in also[:i]:
+                raise self.fail(loc + ("also", i), f"{other} is listed twice")
         name = p.name or key.replace(".", "_")
         if len(name) > 60:
             raise self.fail(
@@ -492,8 +511,11 @@ class _Checker:
                         loc + ("values", i), f"{_show(v)} is listed twice; expected each value once"
                     )
                 seen.add((type(v), v))
-                self.validate_values([(f"{key}={format_value(v, kind)}", loc + ("values", i))])
-            return Parameter(name=name, key=key, kind=kind, values=values, minor_units=self.scale)
+                text = format_value(v, kind)
+                self.validate_values([(f"{k}={text}", loc + ("values", i)) for k in (key, *also)])
+            return Parameter(
+                name=name, key=key, kind=kind, values=values, minor_units=self.scale, also=also
+            )
         if p.low is None or p.high is None:
             missing = "high" if p.low is not None else "low"
             raise self.fail(loc, f"a range needs both low: and high:; {missing}: is missing")
@@ -530,16 +552,16 @@ class _Checker:
             num=p.num,
             scale=p.scale,
             minor_units=self.scale,
+            also=also,
         )
         if kind == "int" and math.ceil(p.low) > math.floor(p.high):
             raise self.fail(
                 loc,
                 f"{key} takes whole numbers and none lies between {_num(p.low)} and {_num(p.high)}",
             )
-        ends = [(p.low, "low"), (p.high, "high")]
-        self.validate_values(
-            [(f"{key}={format_value(to_kind(v, param), kind)}", loc + (end,)) for v, end in ends]
-        )
+        for v, end in ((p.low, "low"), (p.high, "high")):  # each end on its own
+            text = format_value(to_kind(v, param), kind)
+            self.validate_values([(f"{k}={text}", loc + (end,)) for k in (key, *also)])
         return param
 
     def factor(self, key: str, p: ParameterSpec) -> Parameter:
@@ -558,7 +580,9 @@ class _Checker:
                 "named by a plain name (lower-case letters, digits, '_'); "
                 f"got '{key}'",
             )
-        others = [f for f in ("values", "low", "high", "num", "name") if getattr(p, f) is not None]
+        others = [
+            f for f in ("values", "low", "high", "num", "name", "also") if getattr(p, f) is not None
+        ]
         if others or p.scale != "linear":
             bad = others[0] if others else "scale"
             raise self.fail(loc + (bad,), f"{bad}: cannot be combined with levels:")
@@ -646,13 +670,19 @@ class _Checker:
 
     def check_analysis(self, params: list[Parameter]) -> None:
         from sim.runner import HEADLINE
+        from sim.sweeps.worker import CAMPAIGN_FIELDS, campaign_column
 
         a = self.spec.analysis
+        campaigns = [c.get("id") for c in self.base.data.get("campaigns", [])]
+        per_campaign = [campaign_column(c, f) for c in campaigns for f in CAMPAIGN_FIELDS]
+        known = [*HEADLINE, *per_campaign]
         for i, metric in enumerate(a.metrics or []):
-            if metric not in HEADLINE:
+            if metric not in known:
                 raise self.fail(
                     ("analysis", "metrics", i),
-                    f"unknown metric '{metric}'; expected one of: {', '.join(HEADLINE)}",
+                    f"unknown metric '{metric}'; expected one of: {', '.join(HEADLINE)}, or "
+                    f"campaign_<id>_<{'|'.join(CAMPAIGN_FIELDS)}> for campaigns "
+                    f"{', '.join(map(str, campaigns))}",
                 )
         names = [p.name for p in params]
         for i, name in enumerate(a.heatmap or []):
@@ -663,6 +693,15 @@ class _Checker:
                 )
         if a.heatmap and a.heatmap[0] == a.heatmap[1]:
             raise self.fail(("analysis", "heatmap"), "expected two different parameters")
+
+
+_KINDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "money": "an amount of money",
+    "bool": "true/false",
+    "text": "text",
+}
 
 
 def _series_names() -> set[str]:

@@ -7,6 +7,7 @@ planned the sweep stores every outcome, so a cluster needs no shared disk.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -18,6 +19,10 @@ import pandas as pd
 
 from sim.schema import Scenario
 from sim.sweeps.identity import code_version
+
+LOADED_CODE = code_version()
+"""The code version as this process imported it (a local worker inherits it from the
+process it was forked from, so it describes the code actually loaded)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def worker_name() -> str:
 def execute_task(task: RunTask) -> RunOutcome:
     """Run one task. Any failure of the run itself comes back as ``ok=False``."""
     started = time.perf_counter()
-    here = code_version()
+    here = LOADED_CODE
     outcome = RunOutcome(key=task.key, ok=False, worker=worker_name(), code_version=here)
     if here != task.code_version:
         outcome.error = (
@@ -68,6 +73,7 @@ def execute_task(task: RunTask) -> RunOutcome:
         metrics = dict(result.summary["headline"])
         metrics["ledger_balanced"] = bool(result.summary.get("ledger_balanced", True))
         metrics["points_issued"] = int(result.summary.get("points_issued", 0))
+        metrics.update(campaign_metrics(result.summary.get("campaigns", {})))
         outcome.metrics = metrics
         outcome.series = result.timeseries if task.keep_series else None
         outcome.ok = True
@@ -78,6 +84,32 @@ def execute_task(task: RunTask) -> RunOutcome:
     return outcome
 
 
+CAMPAIGN_FIELDS = {
+    "delivered": int,
+    "surviving": int,
+    "spend": float,
+    "cost_per_1000_surviving": float,
+}
+"""Per-campaign outcomes kept for every run, as ``campaign_<id>_<field>`` columns."""
+
+
+def campaign_column(campaign: str, name: str) -> str:
+    return f"campaign_{campaign}_{name}"
+
+
+def campaign_metrics(campaigns: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Flat, fixed-type columns (a missing cost, when nothing survived, is NaN)."""
+    out: dict[str, Any] = {}
+    for cid, values in campaigns.items():
+        for name, kind in CAMPAIGN_FIELDS.items():
+            value = values.get(name)
+            if value is None:
+                out[campaign_column(cid, name)] = math.nan if kind is float else 0
+            else:
+                out[campaign_column(cid, name)] = kind(value)
+    return out
+
+
 def worker_code_version() -> str:
     """What a worker reports when asked (``Client.run``) before a sweep starts."""
-    return code_version()
+    return LOADED_CODE
