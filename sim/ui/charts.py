@@ -1,0 +1,792 @@
+"""ECharts options for the live views, built from a run (plain dictionaries, no Solara).
+
+ECharts draws in the browser from these options; its script ships with Solara's
+offline assets, so nothing is fetched from the network. Every option turns animation
+off: a view redrawn every hour of model time should show the new state at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sim.model import ClickFarmModel
+from sim.ui.flows import (
+    ADVERTISERS,
+    CLIENT,
+    MARGINS_NODE,
+    NODE_COLOURS,
+    RECRUITER,
+    WORKERS_NODE,
+    MoneyGraph,
+)
+
+FONT = "Roboto, Helvetica, Arial, sans-serif"
+LINE_COLOURS = ["#2563eb", "#059669", "#dc2626", "#f59e0b", "#7c3aed", "#0891b2", "#db2777"]
+STATE_COLOURS = {
+    "working this hour": "#059669",
+    "idle": "#93c5fd",
+    "some accounts banned": "#f59e0b",
+    "every account banned": "#dc2626",
+}
+KIND_COLOURS = {
+    "recruiter": "#f59e0b",
+    "influencer relaying": "#7c3aed",
+    "influencer quiet": "#c4b5fd",
+}
+
+
+def to_json(option: dict[str, Any]) -> str:
+    """Compact JSON for the browser (NaN and infinities become null)."""
+    return json.dumps(option, separators=(",", ":"), allow_nan=False, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot send {type(value).__name__} to a chart")
+
+
+def sig(value: float, digits: int = 5) -> float:
+    """Round to a few significant digits (smaller messages to the browser)."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return 0.0 if not math.isfinite(value) else value
+    return round(value, digits - 1 - int(math.floor(math.log10(abs(value)))))
+
+
+def _base(**extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "animation": False,
+        "textStyle": {"fontFamily": FONT},
+        "toolbox": {"right": 8, "top": 0, "feature": {"saveAsImage": {"title": "PNG"}}},
+    }
+    out.update(extra)
+    return out
+
+
+# ------------------------------------------------------------------ time series
+TIMESERIES_PANELS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Actions (cumulative)",
+        [
+            ("total_delivered", "delivered"),
+            ("total_surviving", "surviving moderation"),
+            ("total_removed", "removed"),
+        ],
+    ),
+    (
+        "Money (cumulative, {cur})",
+        [
+            ("total_client_spend", "client spend"),
+            ("total_worker_income", "workers' income"),
+            ("points_cost_saved", "points work at market prices"),
+        ],
+    ),
+    ("Workers active each hour", [("active_workers", "active workers")]),
+    (
+        "Effective hourly pay ({cur}/h)",
+        [
+            ("hourly_pay_p90", "90th percentile"),
+            ("hourly_pay_median", "median"),
+            ("hourly_pay_p10", "10th percentile"),
+        ],
+    ),
+    ("Accounts banned (cumulative)", [("total_banned", "accounts banned")]),
+    ("Unpaid hours (cumulative)", [("total_unpaid_hours", "unpaid hours")]),
+]
+
+
+def _downsample(n: int, limit: int = 1500) -> slice:
+    return slice(None, None, max(1, math.ceil(n / limit)))
+
+
+def timeseries_option(
+    rows: Sequence[dict[str, float]],
+    currency: str,
+    panels: list[tuple[str, list[tuple[str, str]]]] | None = None,
+    columns: int = 2,
+    max_days: float | None = None,
+    height: int = 560,
+) -> dict[str, Any]:
+    """Small multiples of the headline metrics against simulated days (``height`` in px)."""
+    panels = panels or TIMESERIES_PANELS
+    n = len(rows)
+    pick = _downsample(n)
+    days = [sig((i + 1) / 24, 6) for i in range(n)][pick]
+    nrows = math.ceil(len(panels) / columns)
+    cell = (height - 26) / nrows
+    width = 100 / columns
+    grids, xaxes, yaxes, titles, legends, series = [], [], [], [], [], []
+    for k, (title, lines) in enumerate(panels):
+        r, c = divmod(k, columns)
+        top = r * cell
+        left = f"{c * width + 1}%"
+        grids.append(
+            {
+                "left": left,
+                "width": f"{width - 4}%",
+                "top": round(top + (44 if len(lines) > 1 else 26)),
+                "height": round(cell - (44 if len(lines) > 1 else 26) - 24),
+                "containLabel": True,
+            }
+        )
+        titles.append(
+            {
+                "text": title.format(cur=currency),
+                "left": left,
+                "top": round(top),
+                "textStyle": {"fontSize": 13, "fontWeight": "normal"},
+            }
+        )
+        if len(lines) > 1:
+            legends.append(
+                {
+                    "data": [label for _metric, label in lines],
+                    "left": left,
+                    "top": round(top + 20),
+                    "itemHeight": 8,
+                    "itemWidth": 16,
+                    "textStyle": {"fontSize": 11},
+                }
+            )
+        xaxes.append(
+            {
+                "type": "value",
+                "gridIndex": k,
+                "min": 0,
+                "max": max_days,
+                "name": "day" if r == nrows - 1 else "",
+                "nameGap": 20,
+                "nameLocation": "middle",
+                "splitLine": {"show": False},
+            }
+        )
+        yaxes.append({"type": "value", "gridIndex": k, "splitNumber": 3})
+        for j, (metric, label) in enumerate(lines):
+            values = [sig(row.get(metric, 0.0)) for row in rows][pick]
+            series.append(
+                {
+                    "type": "line",
+                    "name": label,
+                    "xAxisIndex": k,
+                    "yAxisIndex": k,
+                    "showSymbol": False,
+                    "lineStyle": {"width": 1.6},
+                    "color": LINE_COLOURS[j % len(LINE_COLOURS)],
+                    "data": [[d, v] for d, v in zip(days, values, strict=True)],
+                }
+            )
+    return _base(
+        title=titles,
+        legend=legends,
+        grid=grids,
+        xAxis=xaxes,
+        yAxis=yaxes,
+        series=series,
+        tooltip={"trigger": "axis"},
+    )
+
+
+# ------------------------------------------------------------------ money
+def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
+    """A Sankey of the money, with each destination's share of the clients' spend."""
+    spend = graph.spend
+    nodes = []
+    for name, kind in graph.nodes.items():
+        value = max(graph.into(name), graph.out_of(name))
+        share = ""
+        if spend and kind not in (CLIENT, RECRUITER, ADVERTISERS) and name != "platform":
+            share = f" · {graph.into(name) / spend:.1%} of spend"
+        elif spend and name == "platform":
+            share = ""
+        nodes.append(
+            {
+                "name": name,
+                "itemStyle": {"color": NODE_COLOURS.get(kind, "#999")},
+                "label": {"formatter": f"{name}\n{_money(graph.money(value), currency)}{share}"},
+            }
+        )
+    for name, loss in graph.losses.items():
+        source = f"own funds of {name}"
+        nodes.append(
+            {
+                "name": source,
+                "itemStyle": {"color": "#9ca3af"},
+                "label": {
+                    "formatter": f"{source}\n(a loss of {_money(graph.money(loss), currency)})"
+                },
+            }
+        )
+    links = [
+        {"source": s, "target": t, "value": sig(graph.money(v), 7)}
+        for (s, t), v in graph.links.items()
+    ]
+    for name, loss in graph.losses.items():
+        links.append({"source": f"own funds of {name}", "target": name, "value": graph.money(loss)})
+    return _base(
+        tooltip={"trigger": "item"},
+        series=[
+            {
+                "type": "sankey",
+                "left": 10,
+                "right": 190,
+                "top": 30,
+                "bottom": 10,
+                "nodeGap": 14,
+                "nodeAlign": "justify",
+                "layoutIterations": 0,
+                "emphasis": {"focus": "adjacency"},
+                "lineStyle": {"color": "gradient", "opacity": 0.35, "curveness": 0.5},
+                "label": {"fontSize": 12},
+                "data": nodes,
+                "links": links,
+            }
+        ],
+    )
+
+
+def _money(value: float, currency: str) -> str:
+    if value == 0:
+        return f"0 {currency}"
+    if abs(value) >= 100:
+        return f"{value:,.0f} {currency}"
+    if abs(value) >= 1:
+        return f"{value:,.2f} {currency}"
+    return f"{value:.3g} {currency}"
+
+
+def shares_option(
+    bars: list[tuple[str, dict[str, float]]], currency: str, height_per_bar: int = 46
+) -> dict[str, Any]:
+    """Of each unit of money the clients spent, how much reached each destination."""
+    order = [
+        WORKERS_NODE,
+        "influencers",
+        MARGINS_NODE,
+        "platform (promotion)",
+        "bot software developer",
+    ]
+    names = sorted({k for _, d in bars for k in d}, key=lambda k: (order + [k]).index(k))
+    colours = {
+        WORKERS_NODE: NODE_COLOURS["workers"],
+        "influencers": NODE_COLOURS["influencers"],
+        MARGINS_NODE: NODE_COLOURS["margins"],
+        "platform (promotion)": NODE_COLOURS["platform"],
+        "bot software developer": NODE_COLOURS["software"],
+    }
+    series = []
+    for name in names:
+        data = []
+        for _label, dest in bars:
+            total = sum(dest.values())
+            data.append(sig(dest.get(name, 0.0) / total, 4) if total else 0)
+        series.append(
+            {
+                "type": "bar",
+                "name": name,
+                "stack": "share",
+                "color": colours.get(name, "#999"),
+                "data": data,
+                "label": {
+                    "show": True,
+                    "formatter": "{c}",
+                    "color": "#fff",
+                    "fontWeight": "bold",
+                },
+                "barWidth": 26,
+            }
+        )
+    return _base(
+        tooltip={"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        legend={"bottom": 0},
+        grid={"left": 10, "right": 20, "top": 28, "bottom": 34, "containLabel": True},
+        title={
+            "text": f"Of each 1 {currency} the clients spent",
+            "textStyle": {"fontSize": 13, "fontWeight": "normal"},
+        },
+        xAxis={"type": "value", "min": 0, "max": 1, "axisLabel": {"formatter": "{value}"}},
+        yAxis={"type": "category", "inverse": True, "data": [label for label, _ in bars]},
+        series=series,
+    )
+
+
+# ------------------------------------------------------------------ network
+def worker_states(model: ClickFarmModel, idx: np.ndarray) -> list[str]:
+    """Each worker's state: working this hour, idle, or locked out by bans."""
+    w, acc = model.workers, model.accounts
+    owned = np.bincount(acc.owner, minlength=w.size)[idx]
+    banned = np.bincount(acc.owner[acc.banned], minlength=w.size)[idx]
+    out = []
+    for k, i in enumerate(idx):
+        if w.accounts_alive[i] <= 0 or (owned[k] and banned[k] >= owned[k]):
+            out.append("every account banned")
+        elif banned[k]:
+            out.append("some accounts banned")
+        elif w.active_now[i]:
+            out.append("working this hour")
+        else:
+            out.append("idle")
+    return out
+
+
+def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: int = 60):
+    """Fixed positions: recruiters in the middle, influencers around them, workers
+    outside, each worker next to whoever recruited it. Deterministic (no randomness)."""
+    s, w = model.scenario, model.workers
+    depth = {}
+    for i, r in enumerate(s.recruiters):
+        d, cur = 0, r.parent
+        while cur is not None:
+            d += 1
+            cur = s.recruiters[model.recruiter_index[cur]].parent
+        depth[i] = d
+    community = w.community[sample]
+    shown_inf = np.zeros(0, dtype=np.int64)
+    if model.influencer_network.size:
+        sizes = model.community_sizes
+        top = np.argsort(-sizes, kind="stable")[:max_influencers]
+        shown_inf = np.unique(np.concatenate([top, community[community >= 0]]))
+        if shown_inf.size > max_influencers * 2:
+            shown_inf = np.sort(top)
+    shown_set = set(shown_inf.tolist())
+    # each worker hangs from its influencer if shown, else from its leaf recruiter
+    parent_of_worker = []
+    for k, i in enumerate(sample):
+        c = int(community[k])
+        if c >= 0 and c in shown_set:
+            parent_of_worker.append(("i", c))
+        else:
+            parent_of_worker.append(("r", int(model.leaves[w.market[i]])))
+    # angular sectors: one per leaf recruiter, sized by what hangs below it
+    leaf_load: dict[int, float] = {}
+    for k, (_kind, _p) in enumerate(parent_of_worker):
+        leaf = int(model.leaves[w.market[sample[k]]])
+        leaf_load[leaf] = leaf_load.get(leaf, 0) + 1
+    for j in shown_inf:
+        leaf = int(model.influencer_network[j])
+        leaf_load[leaf] = leaf_load.get(leaf, 0) + 1
+    for leaf in model.leaves:
+        leaf_load.setdefault(int(leaf), 1)
+    total = sum(leaf_load.values())
+    start, sector = 0.0, {}
+    for leaf in sorted(leaf_load):
+        span = 2 * math.pi * leaf_load[leaf] / total
+        sector[leaf] = (start, start + span)
+        start += span
+    pos: dict[str, tuple[float, float]] = {}
+
+    def at(angle: float, radius: float) -> tuple[float, float]:
+        return (sig(radius * math.cos(angle), 4), sig(radius * math.sin(angle), 4))
+
+    # influencers spread over their leaf's sector; workers under their parent's sub-sector
+    members: dict[tuple[str, int], list[int]] = {}
+    for k, parent in enumerate(parent_of_worker):
+        members.setdefault(parent, []).append(k)
+    for leaf, (a0, a1) in sector.items():
+        infl = [int(j) for j in shown_inf if int(model.influencer_network[j]) == leaf]
+        direct = members.get(("r", leaf), [])
+        slots: list[tuple[str, int, int]] = [
+            ("i", j, len(members.get(("i", j), [])) + 1) for j in infl
+        ]
+        if direct:
+            slots.append(("r", leaf, len(direct)))
+        weight = sum(x[2] for x in slots) or 1
+        a = a0
+        for kind, ident, load in slots:
+            span = (a1 - a0) * load / weight
+            if kind == "i":
+                pos[f"i{ident}"] = at(a + span / 2, 0.55)
+            kids = members.get((kind, ident), [])
+            for n, k in enumerate(kids):
+                ring = 0.78 + 0.09 * (n % 3)
+                pos[f"w{int(sample[k])}"] = at(a + span * (n + 0.5) / max(len(kids), 1), ring)
+            a += span
+    # recruiters: at the middle of their leaves' sectors, closer to the centre when higher up
+    for i in range(len(s.recruiters)):
+        leaves = _leaves_below(model, i)
+        angles = [(sector[lf][0] + sector[lf][1]) / 2 for lf in leaves if lf in sector]
+        if not angles:
+            continue
+        x = sum(math.cos(a) for a in angles) / len(angles)
+        y = sum(math.sin(a) for a in angles) / len(angles)
+        angle = math.atan2(y, x) if (x or y) else 0.0
+        roots = [j for j in range(len(s.recruiters)) if depth[j] == 0]
+        radius = 0.12 + 0.13 * depth[i] if len(roots) > 1 or depth[i] else 0.0
+        pos[f"r{i}"] = at(angle, radius)
+    return pos, shown_inf, parent_of_worker
+
+
+def _leaves_below(model: ClickFarmModel, i: int) -> list[int]:
+    out, stack = [], [i]
+    while stack:
+        cur = stack.pop()
+        kids = model.children[cur]
+        if not kids:
+            out.append(cur)
+        stack.extend(kids)
+    return out
+
+
+def network_option(
+    model: ClickFarmModel,
+    sample: np.ndarray,
+    layout: tuple | None = None,
+    selected: tuple[str, int] | None = None,
+) -> dict[str, Any]:
+    """The recruitment network, workers coloured by state; click a node to inspect it.
+
+    Drawn as points and straight links on fixed positions (cheaper for the browser to
+    redraw every hour than a graph layout); scroll to zoom, drag to pan.
+    """
+    s, w = model.scenario, model.workers
+    pos, shown_inf, parent_of_worker = layout or network_layout(model, sample)
+    groups: dict[str, list[dict[str, Any]]] = {
+        name: [] for name in list(STATE_COLOURS) + list(KIND_COLOURS)
+    }
+    links: list[tuple[str, str]] = []
+    chosen = f"{selected[0][0]}{selected[1]}" if selected else None
+    labels = []
+    for i, r in enumerate(s.recruiters):
+        ident = f"r{i}"
+        if ident not in pos:
+            continue
+        groups["recruiter"].append(
+            {
+                "id": ident,
+                "name": f"{r.name or r.id} ({r.kind.replace('_', ' ')})",
+                "value": list(pos[ident]),
+                "symbol": "roundRect",
+                "symbolSize": 22,
+            }
+        )
+        labels.append({"value": list(pos[ident]), "name": r.name or r.id})
+        if r.parent is not None:
+            links.append((f"r{model.recruiter_index[r.parent]}", ident))
+    hour = model.hour
+    sizes = model.community_sizes
+    big = float(sizes.max()) if sizes.size and sizes.max() > 0 else 1.0
+    for j in shown_inf:
+        j = int(j)
+        relaying = (hour - model.influencer_last_relay[j]) < model.influencer_attention[j]
+        groups["influencer relaying" if relaying else "influencer quiet"].append(
+            {
+                "id": f"i{j}",
+                "name": f"influencer {j}: {int(sizes[j]):,} followers",
+                "value": list(pos[f"i{j}"]),
+                "symbol": "diamond",
+                "symbolSize": round(7 + 14 * math.sqrt(sizes[j] / big), 1),
+            }
+        )
+        links.append((f"r{int(model.influencer_network[j])}", f"i{j}"))
+    states = worker_states(model, sample)
+    tasks = w.tasks_done[sample]
+    most = float(tasks.max()) if tasks.size and tasks.max() > 0 else 1.0
+    for k, i in enumerate(sample):
+        i = int(i)
+        ident = f"w{i}"
+        kind = "bot" if w.is_bot[i] else "worker"
+        item = {
+            "id": ident,
+            "name": f"{kind} {i}: {states[k]}, {int(tasks[k]):,} tasks",
+            "value": list(pos[ident]),
+            "symbolSize": round(4 + 8 * math.sqrt(tasks[k] / most), 1),
+        }
+        if w.is_bot[i]:
+            item["symbol"] = "triangle"
+        groups[states[k]].append(item)
+        parent_kind, parent = parent_of_worker[k]
+        links.append((f"{parent_kind}{parent}", ident))
+    for items in groups.values():
+        for item in items:
+            if item["id"] == chosen:
+                item["itemStyle"] = {"borderColor": "#111", "borderWidth": 3}
+                item["symbolSize"] = max(item["symbolSize"], 14)
+    colours = {**STATE_COLOURS, **KIND_COLOURS}
+    series: list[dict[str, Any]] = [
+        {
+            "type": "lines",
+            "coordinateSystem": "cartesian2d",
+            "silent": True,
+            "lineStyle": {"color": "#9ca3af", "opacity": 0.4, "width": 0.7},
+            "data": [
+                {"coords": [list(pos[a]), list(pos[b])]} for a, b in links if a in pos and b in pos
+            ],
+        }
+    ]
+    for name, items in groups.items():
+        series.append(
+            {
+                "type": "scatter",
+                "name": name,
+                "itemStyle": {"color": colours[name]},
+                "data": items,
+                "z": 3 if name == "recruiter" else 2,
+            }
+        )
+    series.append(
+        {
+            "type": "scatter",
+            "silent": True,
+            "symbolSize": 0,
+            "data": labels,
+            "label": {
+                "show": True,
+                "formatter": "{b}",
+                "position": "right",
+                "fontSize": 11,
+                "fontWeight": "bold",
+            },
+            "z": 4,
+        }
+    )
+    axis = {"show": False, "min": -1.12, "max": 1.12}
+    return _base(
+        tooltip={"trigger": "item", "formatter": "{b}"},
+        legend={
+            "data": list(groups),
+            "bottom": 0,
+            "itemWidth": 12,
+            "textStyle": {"fontSize": 11},
+        },
+        grid={"left": 4, "right": 4, "top": 24, "bottom": 56},
+        xAxis={**axis},
+        yAxis={**axis},
+        dataZoom=[
+            {"type": "inside", "xAxisIndex": 0, "filterMode": "none"},
+            {"type": "inside", "yAxisIndex": 0, "filterMode": "none"},
+        ],
+        series=series,
+    )
+
+
+def node_to_agent(node_id: str) -> tuple[str, int] | None:
+    """``"w12"`` -> ``("worker", 12)``: what a click on the network selects."""
+    kinds = {"w": "worker", "r": "recruiter", "i": "influencer", "m": "moderator"}
+    if not node_id or node_id[0] not in kinds or not node_id[1:].isdigit():
+        return None
+    return kinds[node_id[0]], int(node_id[1:])
+
+
+# ------------------------------------------------------------------ pay distribution
+def pay_values(model: ClickFarmModel) -> tuple[np.ndarray, str]:
+    """Effective hourly pay of human workers who spent time online (or unpaid hours)."""
+    w = model.workers
+    earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
+    online = (~w.is_bot) & (w.hours_online > 0)
+    pay = earned[online] / w.hours_online[online]
+    if pay.size and np.any(pay > 0):
+        return pay, "pay"
+    return w.hours_unpaid[online], "unpaid"
+
+
+def histogram(values: np.ndarray, bins: int = 30) -> tuple[list[float], list[int], bool]:
+    """Bin centres and counts; logarithmic bins when values span many orders of magnitude."""
+    if values.size == 0:
+        return [], [], False
+    positive = values[values > 0]
+    log = positive.size > 0 and positive.max() / positive.min() > 200
+    if log:
+        edges = np.geomspace(positive.min(), positive.max() * 1.0001, bins + 1)
+        counts, _ = np.histogram(positive, edges)
+        centres = np.sqrt(edges[:-1] * edges[1:])
+    else:
+        hi = float(values.max()) if values.max() > values.min() else float(values.min()) + 1
+        counts, edges = np.histogram(values, bins=bins, range=(float(values.min()), hi))
+        centres = (edges[:-1] + edges[1:]) / 2
+    return [sig(c) for c in centres], [int(c) for c in counts], bool(log)
+
+
+def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
+    cur = model.scenario.currency.code
+    values, what = pay_values(model)
+    centres, counts, log = histogram(values)
+    zero = int((values <= 0).sum()) if log else 0
+    marks = []
+    if what == "pay" and values.size:
+        med = float(np.median(values))
+        marks.append(
+            {"xAxis": sig(med) if med > 0 or not log else None, "name": f"median {med:.3g} {cur}/h"}
+        )
+        ref = float(model.scenario.market_reference.wage_per_hour)
+        marks.append(
+            {
+                "xAxis": sig(ref),
+                "name": f"reference wage {ref:g} {cur}/h",
+                "lineStyle": {"color": "#059669", "type": "dotted"},
+            }
+        )
+    marks = [m for m in marks if m["xAxis"] is not None]
+    if what == "pay":
+        title = f"Effective hourly pay of {values.size:,} workers, unpaid search time included"
+        axis = f"{cur} per hour" + (" (log scale)" if log else "")
+        if zero:
+            title += f"; {zero:,} earned nothing"
+    else:
+        title = f"No money paid: unpaid hours of {values.size:,} workers"
+        axis = "unpaid hours per worker"
+    return _base(
+        title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
+        tooltip={"trigger": "axis"},
+        grid={"left": 10, "right": 30, "top": 40, "bottom": 30, "containLabel": True},
+        xAxis={
+            "type": "log" if log else "value",
+            "name": axis,
+            "nameLocation": "middle",
+            "nameGap": 26,
+            "scale": True,
+        },
+        yAxis={"type": "value", "name": "workers"},
+        series=[
+            {
+                "type": "line",
+                "step": "middle",
+                "name": "workers",
+                "showSymbol": False,
+                "areaStyle": {"opacity": 0.35},
+                "color": "#2563eb" if what == "pay" else "#dc2626",
+                "data": [[c, n] for c, n in zip(centres, counts, strict=True)],
+                "markLine": {
+                    "symbol": "none",
+                    "label": {"formatter": "{b}", "position": "insideEndTop"},
+                    "lineStyle": {"color": "#111", "type": "dashed"},
+                    "data": marks,
+                },
+            }
+        ],
+    )
+
+
+# ------------------------------------------------------------------ gamification
+def leaderboard_rows(model: ClickFarmModel, n: int = 10) -> list[dict[str, Any]]:
+    w = model.workers
+    if not w.points.any():
+        return []
+    badges = sorted(model.scenario.gamification.badges.items(), key=lambda kv: kv[1])
+    top = np.argsort(-w.points, kind="stable")[:n]
+    rows = []
+    for rank, i in enumerate(top, start=1):
+        pts = int(w.points[i])
+        if pts <= 0:
+            break
+        badge = ""
+        for name, threshold in badges:
+            if pts >= threshold:
+                badge = name
+        rows.append(
+            {
+                "rank": rank,
+                "worker": int(i),
+                "group": model.scenario.workers[int(w.group[i])].id,
+                "points": pts,
+                "badge": badge or "—",
+                "tasks": int(w.tasks_done[i]),
+                "unpaid hours": round(float(w.hours_unpaid[i]), 2),
+            }
+        )
+    return rows
+
+
+def objective_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
+    rows = []
+    for o in model.orders:
+        if not o.objective or o.status == "pending":
+            continue
+        target = int(o.quantities.sum())
+        done = int(o.delivered.sum())
+        if o.objective_reached:
+            state = "reached"
+        elif o.status == "closed":
+            state = "missed"
+        else:
+            state = f"open, {max(o.end - model.hour - 1, 0)} h left"
+        rows.append(
+            {
+                "objective": o.name,
+                "target": target,
+                "delivered": done,
+                "progress": done / target if target else 0.0,
+                "state": state,
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------------ inspector
+def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
+    hours = frame["hour"].to_numpy() + 1
+    series = []
+    for k, name in enumerate(fields):
+        series.append(
+            {
+                "type": "line",
+                "name": name.replace("_", " "),
+                "showSymbol": False,
+                "yAxisIndex": 0 if k == 0 else 1,
+                "color": LINE_COLOURS[k % len(LINE_COLOURS)],
+                "data": [
+                    [int(h), sig(v)] for h, v in zip(hours, frame[name].to_numpy(), strict=True)
+                ],
+            }
+        )
+    return _base(
+        title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
+        tooltip={"trigger": "axis"},
+        legend={"bottom": 0},
+        grid={"left": 10, "right": 10, "top": 40, "bottom": 40, "containLabel": True},
+        xAxis={"type": "value", "name": "hour", "min": 0},
+        yAxis=[{"type": "value"}, {"type": "value", "splitLine": {"show": False}}],
+        series=series,
+    )
+
+
+# ------------------------------------------------------------------ compare
+def overlay_option(
+    runs: list[tuple[str, Sequence[float]]], metric_label: str, difference: bool = False
+) -> dict[str, Any]:
+    """Two runs' curves of one metric, or (``difference``) the second minus the first."""
+    series = []
+    if difference and len(runs) == 2:
+        (la, a), (lb, b) = runs
+        n = min(len(a), len(b))
+        diff = [sig(b[i] - a[i]) for i in range(n)]
+        series.append(
+            {
+                "type": "line",
+                "name": f"{lb} − {la}",
+                "showSymbol": False,
+                "color": "#7c3aed",
+                "areaStyle": {"opacity": 0.25},
+                "data": [[sig((i + 1) / 24, 6), diff[i]] for i in range(n)],
+            }
+        )
+        title = f"Difference: {metric_label} (B − A)"
+    else:
+        for k, (label, values) in enumerate(runs):
+            series.append(
+                {
+                    "type": "line",
+                    "name": label,
+                    "showSymbol": False,
+                    "color": LINE_COLOURS[k],
+                    "data": [[sig((i + 1) / 24, 6), sig(v)] for i, v in enumerate(values)],
+                }
+            )
+        title = metric_label
+    return _base(
+        title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
+        tooltip={"trigger": "axis"},
+        legend={"bottom": 0},
+        grid={"left": 10, "right": 20, "top": 40, "bottom": 40, "containLabel": True},
+        xAxis={"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 24},
+        yAxis={"type": "value"},
+        series=series,
+    )

@@ -1,0 +1,133 @@
+"""Two set-ups run side by side on the same seed, and the numbers that differ.
+
+Also defines the headline numbers every view shows, with their labels and formats, so
+that the Explore strip, the comparison table and presenter mode say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sim.ui.session import LiveRun
+
+# (summary headline key, label, format: "int", "money", "share", "hours", "rate", "ratio")
+HEADLINES: tuple[tuple[str, str, str], ...] = (
+    ("total_delivered", "actions delivered", "int"),
+    ("total_surviving", "actions surviving moderation", "int"),
+    ("total_removed", "actions removed", "int"),
+    ("total_banned", "accounts banned", "int"),
+    ("total_client_spend", "client spend", "money"),
+    ("total_worker_income", "workers' income", "money"),
+    ("worker_share_of_spend", "workers' share of spend", "share"),
+    ("cost_per_1000_surviving", "cost per 1,000 surviving actions", "money"),
+    ("hourly_pay_median", "workers' effective hourly pay (median)", "rate"),
+    ("top10_share_of_tasks", "top 10% of workers' share of tasks", "share"),
+    ("total_unpaid_hours", "unpaid hours", "hours"),
+    ("points_cost_saved", "points work at market prices", "money"),
+    ("total_reach", "reach bought (impressions)", "int"),
+    ("objectives_reached", "objectives reached", "int"),
+)
+LABELS = {key: label for key, label, _ in HEADLINES}
+
+
+def fmt(value: float | None, kind: str, currency: str = "") -> str:
+    """A headline number as the page shows it."""
+    if value is None:
+        return "—"
+    v = float(value)
+    if kind == "int":
+        return f"{v:,.0f}"
+    if kind == "share":
+        return f"{v:.1%}"
+    if kind == "hours":
+        return f"{v:,.1f} h"
+    if kind == "rate":
+        return f"{_num(v)} {currency}/h"
+    if kind == "money":
+        return f"{_num(v)} {currency}"
+    return f"{v:,.4g}"
+
+
+def _num(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:,.2f}"
+    return f"{v:.3g}"
+
+
+def fmt_change(a: float, b: float, kind: str, currency: str = "") -> tuple[str, str]:
+    """``B − A`` in the metric's own format, and the relative change."""
+    diff = float(b) - float(a)
+    if kind == "share":
+        text = f"{diff * 100:+.1f} points"
+    elif kind == "int":
+        text = f"{diff:+,.0f}"
+    elif kind == "hours":
+        text = f"{diff:+,.1f} h"
+    else:
+        text = ("+" if diff >= 0 else "−") + fmt(abs(diff), kind, currency)
+    rel = "" if a == 0 else f"{diff / abs(float(a)):+.0%}"
+    return text, rel
+
+
+@dataclass
+class Comparison:
+    """Set-up A and set-up B, same seed, stepped together."""
+
+    a: LiveRun
+    b: LiveRun
+    label_a: str
+    label_b: str
+    explains: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.a.finished and self.b.finished
+
+    @property
+    def steps(self) -> tuple[int, int]:
+        return self.a.steps, self.b.steps
+
+    def step(self, n: int = 1) -> None:
+        self.a.step(n)
+        self.b.step(n)
+
+    def run_to_end(
+        self,
+        should_stop: Callable[[], bool] | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        chunk: int = 24,
+    ) -> None:
+        total = max(self.a.max_steps + self.b.max_steps, 1)
+        while not self.finished:
+            if should_stop is not None and should_stop():
+                return
+            self.step(chunk)
+            if on_progress is not None:
+                on_progress((self.a.steps + self.b.steps) / total)
+
+    def table(self) -> list[dict[str, Any]]:
+        sa, sb = self.a.summary(), self.b.summary()
+        cur_a, cur_b = self.a.currency, self.b.currency
+        rows = []
+        for key, label, kind in HEADLINES:
+            va = sa["headline"][key] if sa else None
+            vb = sb["headline"][key] if sb else None
+            change, rel = ("", "")
+            if va is not None and vb is not None:
+                change, rel = fmt_change(va, vb, kind, cur_a if cur_a == cur_b else "")
+            rows.append(
+                {
+                    "metric": label,
+                    "A": fmt(va, kind, cur_a),
+                    "B": fmt(vb, kind, cur_b),
+                    "B − A": change,
+                    "change": rel,
+                }
+            )
+        return rows

@@ -1,0 +1,157 @@
+"""Where the money goes, node by node: the graph behind the Sankey diagram.
+
+The ledger books flows between tiers (clients, recruiters, workers...). A Sankey needs
+one node per recruiter so that a chain of sub-contractors shows as a chain, so the
+recruiter-to-recruiter payments are rebuilt here from the orders' pools: every payment
+down a chain is ``actions delivered x price at that level``, exactly as the model books
+it, and the totals per destination equal ``sim.runner.money_destinations``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sim.model import ClickFarmModel
+from sim.scenario import to_minor
+
+CLIENT, RECRUITER, INFLUENCERS, WORKERS, MARGINS = (
+    "client",
+    "recruiter",
+    "influencers",
+    "workers",
+    "margins",
+)
+PLATFORM, MODERATORS, SOFTWARE, ADVERTISERS = "platform", "moderators", "software", "advertisers"
+
+NODE_COLOURS = {
+    CLIENT: "#6b7280",
+    RECRUITER: "#f59e0b",
+    INFLUENCERS: "#8b5cf6",
+    WORKERS: "#059669",
+    MARGINS: "#b45309",
+    PLATFORM: "#2563eb",
+    MODERATORS: "#0d9488",
+    SOFTWARE: "#db2777",
+    ADVERTISERS: "#9ca3af",
+}
+
+WORKERS_NODE = "workers"
+INFLUENCERS_NODE = "influencers"
+MARGINS_NODE = "kept by recruiters"
+PLATFORM_NODE = "platform"
+MODERATORS_NODE = "moderators (wages)"
+SOFTWARE_NODE = "bot software developer"
+ADVERTISERS_NODE = "advertisers (engagement)"
+
+
+@dataclass
+class MoneyGraph:
+    """Nodes (name -> kind) and links ((source, target) -> ledger units)."""
+
+    scale: int
+    nodes: dict[str, str] = field(default_factory=dict)
+    links: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    spend: int = 0
+    """What the clients paid in all (order prices and promotion), in ledger units."""
+    losses: dict[str, int] = field(default_factory=dict)
+    """Recruiters that paid out more than they received (would not show in a Sankey)."""
+
+    def add(self, source: str, source_kind: str, target: str, target_kind: str, units: int):
+        if units <= 0:
+            return
+        self.nodes.setdefault(source, source_kind)
+        self.nodes.setdefault(target, target_kind)
+        self.links[(source, target)] += int(units)
+
+    def into(self, name: str) -> int:
+        return sum(v for (_s, t), v in self.links.items() if t == name)
+
+    def out_of(self, name: str) -> int:
+        return sum(v for (s, _t), v in self.links.items() if s == name)
+
+    def money(self, units: int) -> float:
+        return units / self.scale
+
+    def destinations(self) -> dict[str, float]:
+        """Where the clients' money ended: workers, influencers, margins, platform..."""
+        ends = (WORKERS_NODE, INFLUENCERS_NODE, MARGINS_NODE, SOFTWARE_NODE)
+        out = {name: self.money(self.into(name)) for name in ends if self.into(name)}
+        promotion = sum(
+            v
+            for (s, t), v in self.links.items()
+            if t == PLATFORM_NODE and self.nodes.get(s) == CLIENT
+        )
+        if promotion:
+            out["platform (promotion)"] = self.money(promotion)
+        return out
+
+
+def _unique(name: str, taken: dict[str, str]) -> str:
+    out, n = name, 2
+    while out in taken:
+        out = f"{name} ({n})"
+        n += 1
+    return out
+
+
+def money_graph(model: ClickFarmModel, platform_side: bool = True) -> MoneyGraph:
+    """The money flows of the run so far, one node per client and per recruiter."""
+    s = model.scenario
+    graph = MoneyGraph(scale=model.scale)
+    names: dict[str, str] = {}
+    client_node = {}
+    for c in sorted({c.client for c in s.campaigns}):
+        client_node[c] = _unique(c, names)
+        names[client_node[c]] = CLIENT
+    rec_node = {}
+    for i, r in enumerate(s.recruiters):
+        rec_node[i] = _unique(r.name or r.id, names)
+        names[rec_node[i]] = RECRUITER
+    for o in model.orders:
+        if o.status == "pending":
+            continue
+        client = client_node[s.campaigns[o.campaign].client]
+        for p in o.pools:
+            payer, payer_kind = client, CLIENT
+            for level, rec in enumerate(p.chain):
+                units = int(p.delivered @ p.chain_prices[level])
+                if level == 0:
+                    graph.spend += units
+                graph.add(payer, payer_kind, rec_node[rec], RECRUITER, units)
+                payer, payer_kind = rec_node[rec], RECRUITER
+            graph.add(
+                payer, RECRUITER, WORKERS_NODE, WORKERS, int(p.delivered @ model.pay_card[p.market])
+            )
+            graph.add(
+                payer,
+                RECRUITER,
+                INFLUENCERS_NODE,
+                INFLUENCERS,
+                int(p.delivered @ model.influencer_card[p.market]),
+            )
+    for i, r in enumerate(s.recruiters):
+        if model.software_paid[i] and r.software_cost > 0:
+            price = to_minor(r.software_cost, graph.scale)
+            graph.add(rec_node[i], RECRUITER, SOFTWARE_NODE, SOFTWARE, price)
+    campaign_client = {c.id: client_node[c.client] for c in s.campaigns}
+    for (tag, unit, _src, dst, purpose), units in model.ledger.tagged_flows.items():
+        if unit == "money" and purpose == "promotion" and dst == "platform":
+            graph.add(campaign_client[tag], CLIENT, PLATFORM_NODE, PLATFORM, units)
+            graph.spend += units
+    for i in range(len(s.recruiters)):
+        node = rec_node[i]
+        if node not in graph.nodes:
+            continue
+        kept = graph.into(node) - graph.out_of(node)
+        if kept > 0:
+            graph.add(node, RECRUITER, MARGINS_NODE, MARGINS, kept)
+        elif kept < 0:
+            graph.losses[node] = -kept
+    if platform_side:
+        flows = model.ledger.total_flows
+        engagement = flows.get(("money", "world", "platform", "engagement ad revenue"), 0)
+        wages = flows.get(("money", "platform", "moderators", "moderator wages"), 0)
+        graph.add(ADVERTISERS_NODE, ADVERTISERS, PLATFORM_NODE, PLATFORM, engagement)
+        graph.add(PLATFORM_NODE, PLATFORM, MODERATORS_NODE, MODERATORS, wages)
+    return graph
