@@ -229,6 +229,10 @@ def analyze_sweep(
                 result.files.append(figures.heatmap(ok, res.params, metric, pair, out))
         if result.sensitivity is not None and len(result.sensitivity):
             result.files.append(figures.sensitivity(result.sensitivity, method, out))
+    if out.resolve() != (root / "analysis").resolve():  # keep the provenance with the tables
+        copy = out / "sweep.json"
+        copy.write_text((root / "sweep.json").read_text())
+        result.files.append(copy)
     report = out / "analysis.md"
     report.write_text(_report(res, result, metrics, confidence, method))
     result.files.append(report)

@@ -136,10 +136,28 @@ def _process_context():
 
 
 def _quiet_worker() -> None:
-    """Local workers leave Ctrl-C to the main process, which stops them cleanly."""
+    """Set up a local worker process.
+
+    Ctrl-C is left to the main process, which stops the workers cleanly. If the main
+    process dies without doing so (kill -9), a watcher thread ends the worker too, so no
+    idle process outlives the sweep.
+    """
+    import multiprocessing
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="clickfarm-parent-watch", daemon=True).start()
 
 
 class DaskExecutor:

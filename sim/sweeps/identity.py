@@ -37,6 +37,7 @@ FRONT_END_SOURCES = (
     "figures.py",
     "ui",
     "sweeps/commands.py",
+    "sweeps/execute.py",
     "sweeps/analyze.py",
     "sweeps/plots.py",
 )

@@ -97,15 +97,19 @@ def metric_panels(
     return path
 
 
-def _axis(rows: pd.DataFrame, p: dict[str, Any]) -> tuple[pd.Series, list[Any], list[str]]:
-    """Positions of rows along one heatmap axis, with tick labels."""
+def _axis(
+    rows: pd.DataFrame, p: dict[str, Any], max_levels: int
+) -> tuple[pd.Series, list[Any], list[str]]:
+    """Positions of rows along one heatmap axis, with tick labels: the values themselves
+    when there are at most ``max_levels`` of them, else quantile bins (labelled by their
+    median)."""
     x = rows[p["name"]]
-    if x.nunique() <= MAX_DISCRETE:
+    if x.nunique() <= max_levels or not _is_numeric(p):
         values = sorted(x.unique()) if _is_numeric(p) else list(dict.fromkeys(x))
         index = {v: i for i, v in enumerate(values)}
         return x.map(index), values, [_fmt(v) for v in values]
-    codes, centres = _binned(x)
-    return codes, centres, [_fmt(c) for c in centres]
+    codes, centres = _binned(x, max_levels)
+    return codes, centres, [f"~{_fmt(c)}" for c in centres]
 
 
 def heatmap(
@@ -114,8 +118,12 @@ def heatmap(
     """Mean of the metric over two parameters (averaged over replicates and the others)."""
     by_name = {p["name"]: p for p in params}
     px, py = by_name[pair[0]], by_name[pair[1]]
-    cx, _, xlabels = _axis(rows, px)
-    cy, _, ylabels = _axis(rows, py)
+    points = rows["point"].nunique() if "point" in rows else len(rows)
+    sampled = rows[px["name"]].nunique() > MAX_DISCRETE or rows[py["name"]].nunique() > MAX_DISCRETE
+    # a grid shows every value; a sampled design gets about six points per cell
+    levels = MAX_DISCRETE if not sampled else int(min(8, max(3, math.sqrt(points / 6))))
+    cx, _, xlabels = _axis(rows, px, levels)
+    cy, _, ylabels = _axis(rows, py, levels)
     grid = np.full((len(ylabels), len(xlabels)), np.nan)
     frame = pd.DataFrame({"x": cx, "y": cy, "v": rows[metric]}).dropna()
     for (i, j), v in frame.groupby(["y", "x"])["v"].mean().items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import types
 import typing
 from collections.abc import Iterator
@@ -400,7 +401,7 @@ class _Checker:
         ref = self.spec.scenario
         beside = self.path.parent / ref
         if beside.is_file():
-            return beside
+            return Path(os.path.normpath(beside))
         try:
             found = resolve_path(ref)
         except ScenarioError as exc:
