@@ -10,8 +10,15 @@ class ScenarioError(Exception):
     ``scenarios/x.yaml:12: campaigns.tweets.urgency: expected a number <= 3, got 9``.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        message = _one_line(message)
         super().__init__(message)
         self.message = message
         self.file = file
@@ -19,8 +26,14 @@ class ScenarioError(Exception):
         self.field = field
 
     def __str__(self) -> str:
-        where = self.file or "<scenario>"
+        where = _one_line(self.file or "<scenario>")
         if self.line:
             where += f":{self.line}"
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {self.message}"
+
+
+def _one_line(text: str) -> str:
+    """Messages are printed as one line: fold any line breaks into spaces."""
+    text = str(text)
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text

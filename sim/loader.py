@@ -25,7 +25,7 @@ class SourcedDoc:
     """A plain YAML document plus ``origin``: path tuple -> (file, line)."""
 
     data: dict[str, Any]
-    origin: dict[Path_, tuple[str, int]] = field(default_factory=dict)
+    origin: dict[Path_, tuple[str, int | None]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     def locate(self, path: Path_) -> tuple[str, int | None]:
@@ -39,27 +39,122 @@ class SourcedDoc:
             path = path[:-1]
 
 
-def _construct(node: yaml.Node, file: str, path: Path_, origin: dict) -> Any:
-    origin[path] = (file, node.start_mark.line + 1)
+_STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+MAX_VALUES = 200_000
+"""Upper bound on the values one file may expand to (YAML aliases can multiply them)."""
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _item_name(node: yaml.Node, index: int) -> str | int:
+    """How a list item is shown in field paths: its ``id`` if it has a plain one."""
     if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == "id"
+                and isinstance(value_node, yaml.ScalarNode)
+                and value_node.value
+            ):
+                return value_node.value
+    return index
+
+
+class _Builder:
+    """Turns composed YAML nodes into plain Python values, recording each value's line.
+
+    Only the standard YAML types are accepted: any other tag (``!!python/...``,
+    ``!!binary``, local ``!tags``) is an error, whatever kind of node carries it.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.origin: dict[Path_, tuple[str, int | None]] = {}
+        self.scalars = yaml.SafeLoader("")
+        self.count = 0
+        self.active: set[int] = set()
+
+    def fail(self, message: str, node: yaml.Node, shown: tuple) -> ScenarioError:
+        return ScenarioError(
+            message, file=self.file, line=_line(node), field=_dotted(shown) or None
+        )
+
+    def build(self, node: yaml.Node, path: Path_, shown: tuple, line: int) -> Any:
+        self.origin[path] = (self.file, line)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self.fail(
+                f"the file expands to more than {MAX_VALUES:,} values (through YAML aliases?); "
+                "expected a smaller scenario",
+                node,
+                shown,
+            )
+        if node.tag not in _STANDARD_TAGS:
+            raise self.fail(
+                f"YAML tag '{_tag_name(node.tag)}' is not allowed; expected plain YAML values "
+                "(text, numbers, true/false, lists and mappings)",
+                node,
+                shown,
+            )
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.scalars.construct_object(node)
+            except yaml.YAMLError as exc:
+                problem = getattr(exc, "problem", None) or str(exc)
+                raise self.fail(f"unreadable YAML value: {problem}", node, shown) from None
+        if id(node) in self.active:
+            raise self.fail(
+                "a YAML alias refers to a value that contains it; expected a finite structure",
+                node,
+                shown,
+            )
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [
+                    self.build(item, path + (i,), shown + (_item_name(item, i),), _line(item))
+                    for i, item in enumerate(node.value)
+                ]
+            return self._mapping(node, path, shown)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, shown: tuple) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ScenarioError("mapping keys must be plain names", file=file,
-                                    line=key_node.start_mark.line + 1, field=_dotted(path))
-            key = yaml.SafeLoader.construct_scalar(yaml.SafeLoader(""), key_node)
+                raise self.fail("expected a plain name as a mapping key", key_node, shown)
+            key = key_node.value
             if key == "<<":
-                raise ScenarioError("YAML merge keys ('<<') are not supported; use extends:",
-                                    file=file, line=key_node.start_mark.line + 1)
+                raise self.fail(
+                    "YAML merge keys ('<<') are not supported; expected extends: to reuse a file",
+                    key_node,
+                    shown,
+                )
+            if key_node.tag not in _STANDARD_TAGS:
+                raise self.fail(
+                    f"YAML tag '{_tag_name(key_node.tag)}' is not allowed; expected a plain name",
+                    key_node,
+                    shown,
+                )
             if key in out:
-                raise ScenarioError(f"duplicate key '{key}'", file=file,
-                                    line=key_node.start_mark.line + 1, field=_dotted(path))
-            out[key] = _construct(value_node, file, path + (key,), origin)
+                raise self.fail(
+                    f"duplicate key '{key}'; expected each key once per mapping",
+                    key_node,
+                    shown + (key,),
+                )
+            # A key's line is where the key is written, even when its value starts below.
+            out[key] = self.build(value_node, path + (key,), shown + (key,), _line(key_node))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, file, path + (i,), origin) for i, item in enumerate(node.value)]
-    loader = yaml.SafeLoader("")
-    return loader.construct_object(node)
 
 
 def parse_yaml(text: str, file: str) -> SourcedDoc:
@@ -69,29 +164,44 @@ def parse_yaml(text: str, file: str) -> SourcedDoc:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ScenarioError(f"malformed YAML: {exc.problem or exc}", file=file, line=line) from None
+        problem = exc.problem or exc.context or "unreadable YAML"
+        raise ScenarioError(
+            f"malformed YAML: {problem}; expected valid YAML (check indentation, colons, "
+            "brackets and quotes)",
+            file=file,
+            line=line,
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"malformed YAML: {exc}", file=file) from None
     if node is None:
-        raise ScenarioError("the file is empty; expected a mapping of scenario fields", file=file)
+        raise ScenarioError(
+            "the file is empty; expected a mapping of scenario fields", file=file, line=1
+        )
     if not isinstance(node, yaml.MappingNode):
-        raise ScenarioError("expected a mapping of scenario fields at the top level", file=file,
-                            line=node.start_mark.line + 1)
-    origin: dict[Path_, tuple[str, int]] = {}
-    try:
-        data = _construct(node, file, (), origin)
-    except yaml.constructor.ConstructorError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ScenarioError(f"unsupported YAML value: {exc.problem}", file=file, line=line) from None
-    return SourcedDoc(data=data, origin=origin, files=[file])
+        raise ScenarioError(
+            "expected a mapping of scenario fields (key: value lines) at the top level",
+            file=file,
+            line=_line(node),
+        )
+    builder = _Builder(file)
+    data = builder.build(node, (), (), _line(node))
+    return SourcedDoc(data=data, origin=builder.origin, files=[file])
 
 
 def _dotted(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _merge(base: Any, over: Any, base_path: Path_, over_path: Path_, base_origin: dict,
-           over_origin: dict, out_origin: dict, out_path: Path_) -> Any:
+def _merge(
+    base: Any,
+    over: Any,
+    base_path: Path_,
+    over_path: Path_,
+    base_origin: dict,
+    over_origin: dict,
+    out_origin: dict,
+    out_path: Path_,
+) -> Any:
     """Deep-merge ``over`` onto ``base``; lists of mappings with ``id`` merge by id."""
     if isinstance(base, dict) and isinstance(over, dict):
         result: dict[str, Any] = {}
@@ -102,8 +212,16 @@ def _merge(base: Any, over: Any, base_path: Path_, over_path: Path_, base_origin
                 _copy_origin(base_origin, base_path + (key,), out_origin, out_path + (key,))
         for key, value in over.items():
             if key in base:
-                result[key] = _merge(base[key], value, base_path + (key,), over_path + (key,),
-                                     base_origin, over_origin, out_origin, out_path + (key,))
+                result[key] = _merge(
+                    base[key],
+                    value,
+                    base_path + (key,),
+                    over_path + (key,),
+                    base_origin,
+                    over_origin,
+                    out_origin,
+                    out_path + (key,),
+                )
             else:
                 result[key] = copy.deepcopy(value)
                 _copy_origin(over_origin, over_path + (key,), out_origin, out_path + (key,))
@@ -119,8 +237,18 @@ def _merge(base: Any, over: Any, base_path: Path_, over_path: Path_, base_origin
             if item["id"] in over_by_id:
                 oi, oitem = over_by_id[item["id"]]
                 used.add(item["id"])
-                result_list.append(_merge(item, oitem, base_path + (i,), over_path + (oi,),
-                                          base_origin, over_origin, out_origin, out_path + (j,)))
+                result_list.append(
+                    _merge(
+                        item,
+                        oitem,
+                        base_path + (i,),
+                        over_path + (oi,),
+                        base_origin,
+                        over_origin,
+                        out_origin,
+                        out_path + (j,),
+                    )
+                )
             else:
                 result_list.append(copy.deepcopy(item))
                 _copy_origin(base_origin, base_path + (i,), out_origin, out_path + (j,))
@@ -147,56 +275,113 @@ def _copy_origin(src: dict, src_path: Path_, dst: dict, dst_path: Path_) -> None
             dst[dst_path + key[n:]] = where
 
 
+_NO_PARENT = object()
+
+
+def friendly_path(data: Any, loc: Path_) -> str:
+    """``campaigns.tweets.urgency`` rather than ``campaigns.0.urgency`` when items have ids."""
+    parts: list[str] = []
+    node = data
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            item = node[part]
+            named = isinstance(item, dict) and isinstance(item.get("id"), str | int)
+            parts.append(str(item["id"]) if named else str(part))
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
 def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc:
-    """Load a scenario file, following ``extends:`` (relative to the file) recursively."""
+    """Load a scenario file, following ``extends:`` recursively.
+
+    ``extends:`` may only name a ``.yaml``/``.yml`` file in the same folder as the file
+    that contains it: no folders, no absolute paths, no ``..``, no links leading elsewhere.
+    """
     path = Path(path)
     shown = str(path)
-    resolved = path.resolve()
-    if resolved in _chain:
-        cycle = " -> ".join(str(p.name) for p in _chain + (resolved,))
-        raise ScenarioError(f"extends: cycle detected ({cycle})", file=shown,
-                            line=None, field="extends")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError("file not found", file=shown) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read file: {exc}", file=shown) from None
+        raise ScenarioError("file not found; expected a scenario .yaml file", file=shown) from None
+    except IsADirectoryError:
+        raise ScenarioError(
+            "this is a folder; expected a scenario .yaml file", file=shown
+        ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
     doc = parse_yaml(text, shown)
-    parent_ref = doc.data.pop("extends", None)
-    if parent_ref is None:
+    parent_ref = doc.data.pop("extends", _NO_PARENT)
+    if parent_ref is _NO_PARENT:
         return doc
     file, line = doc.origin.get(("extends",), (shown, None))
-    if not isinstance(parent_ref, str) or not parent_ref.endswith((".yaml", ".yml")):
-        raise ScenarioError("expected the name of a .yaml file next to this one",
-                            file=file, line=line, field="extends")
-    parent_path = (path.parent / parent_ref)
-    if parent_path.resolve().parent != path.resolve().parent and ".." in Path(parent_ref).parts:
-        raise ScenarioError("extends: may only name scenario files in the same folder or below",
-                            file=file, line=line, field="extends")
-    if not parent_path.exists():
-        raise ScenarioError(f"extends: '{parent_ref}' does not exist", file=file, line=line,
-                            field="extends")
-    base = load_document(parent_path, _chain + (resolved,))
-    origin: dict[Path_, tuple[str, int]] = {}
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError(message, file=file, line=line, field="extends")
+
+    if not isinstance(parent_ref, str) or not parent_ref.strip():
+        raise fail(f"expected the name of a .yaml file in the same folder, got {parent_ref!r}")
+    ref = parent_ref.strip()
+    if (
+        "/" in ref
+        or "\\" in ref
+        or ref.startswith("~")
+        or Path(ref).is_absolute()
+        or Path(ref).drive
+        or ref in (".", "..")
+    ):
+        raise fail(
+            f"'{ref}' is not a plain file name; expected a .yaml file in the same folder "
+            "(no folders, absolute paths or '..')"
+        )
+    if not ref.lower().endswith((".yaml", ".yml")):
+        raise fail(f"'{ref}' is not a .yaml file; expected a .yaml or .yml file name")
+    folder = path.parent.resolve()
+    parent_path = path.parent / ref
+    here = path.resolve()
+    target = parent_path.resolve()
+    if target in _chain + (here,):
+        names = [p.name for p in _chain[_chain.index(target) :]] if target in _chain else []
+        cycle = " -> ".join(names + [here.name, target.name])
+        raise fail(f"forms a cycle ({cycle}); expected a chain of files that ends")
+    if not parent_path.is_file():
+        raise fail(f"'{ref}' not found; expected a .yaml file in the same folder as {path.name}")
+    if target.parent != folder:
+        raise fail(f"'{ref}' links to a file outside this folder; expected a file in the folder")
+    base = load_document(parent_path, _chain + (here,))
+    origin: dict[Path_, tuple[str, int | None]] = {}
     merged = _merge(base.data, doc.data, (), (), base.origin, doc.origin, origin, ())
     return SourcedDoc(data=merged, origin=origin, files=[shown] + base.files)
 
 
 def apply_overrides(doc: SourcedDoc, assignments: list[str]) -> SourcedDoc:
-    """Apply ``dotted.key=value`` overrides; list items are addressed by ``id`` or index."""
+    """Apply ``dotted.key=value`` overrides; list items are addressed by ``id`` or index.
+
+    Errors name the assignment (``--set key=value``) as their source; the values are
+    validated afterwards exactly like values written in the file.
+    """
     data = copy.deepcopy(doc.data)
     origin = dict(doc.origin)
     for assignment in assignments:
         where = f"--set {assignment}"
         key, sep, raw = assignment.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise ScenarioError("expected dotted.key=value", file=where)
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
-            raise ScenarioError(f"cannot parse value {raw!r}", file=where) from None
-        parts = key.strip().split(".")
+            raise ScenarioError(
+                f"cannot read value {raw!r}; expected a number, text, true/false or a YAML "
+                "list or mapping",
+                file=where,
+                field=key,
+            ) from None
+        parts = key.split(".")
         node: Any = data
         path: list[str | int] = []
         for i, part in enumerate(parts):
@@ -205,8 +390,11 @@ def apply_overrides(doc: SourcedDoc, assignments: list[str]) -> SourcedDoc:
                 index = _list_index(node, part)
                 if index is None:
                     ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
-                    raise ScenarioError(f"no item '{part}' here; expected one of {ids}",
-                                        file=where, field=_dotted(path))
+                    raise ScenarioError(
+                        f"no item '{part}' here; expected one of: {', '.join(ids)}",
+                        file=where,
+                        field=friendly_path(data, tuple(path) + (part,)),
+                    )
                 path.append(index)
                 if last:
                     node[index] = value
@@ -219,11 +407,14 @@ def apply_overrides(doc: SourcedDoc, assignments: list[str]) -> SourcedDoc:
                 else:
                     node = node.setdefault(part, {})
             else:
-                raise ScenarioError("cannot set a field inside a plain value", file=where,
-                                    field=_dotted(path))
+                raise ScenarioError(
+                    "cannot set a field inside a plain value; expected a mapping here",
+                    file=where,
+                    field=friendly_path(data, tuple(path)),
+                )
         for k in [k for k in origin if k[: len(path)] == tuple(path)]:
             del origin[k]
-        origin[tuple(path)] = (where, 0)
+        origin[tuple(path)] = (where, None)
     return SourcedDoc(data=data, origin=origin, files=doc.files)
 
 

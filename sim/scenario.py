@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ import pydantic
 import yaml
 
 from sim.errors import ScenarioError
-from sim.loader import SourcedDoc, apply_overrides, load_document
+from sim.loader import SourcedDoc, apply_overrides, friendly_path, load_document
 from sim.schema import Scenario
 
 
@@ -36,8 +38,10 @@ def resolve_path(name_or_path: str | Path) -> Path:
     if str(name_or_path) in shipped:
         return shipped[str(name_or_path)]
     raise ScenarioError(
-        f"no such file or shipped scenario; shipped: {', '.join(shipped) or 'none'}",
-        file=str(name_or_path))
+        "no such file or shipped scenario; expected a file path or one of: "
+        f"{', '.join(shipped) or 'none'}",
+        file=str(name_or_path),
+    )
 
 
 def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -58,8 +62,9 @@ def scenario_from_yaml_text(text: str, label: str = "<text>") -> Scenario:
 
     doc = parse_yaml(text, label)
     if "extends" in doc.data:
-        raise ScenarioError("extends: is only allowed in files on disk", file=label,
-                            field="extends")
+        raise ScenarioError(
+            "extends: is only allowed in files on disk", file=label, field="extends"
+        )
     return validate_document(doc)
 
 
@@ -75,68 +80,135 @@ def validate_document(doc: SourcedDoc) -> Scenario:
 def _first_error(exc: pydantic.ValidationError, doc: SourcedDoc) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
     loc = tuple(err["loc"])
-    # pydantic appends the union/literal member tag to loc for some types; keep real keys.
+    is_key = bool(loc) and loc[-1] == "[key]"  # a dict key (not its value) is wrong
+    if is_key:
+        loc = loc[:-1]
     file, line = doc.locate(loc)
-    field = _friendly_path(doc.data, loc)
-    kind = err["type"]
-    given = err.get("input")
-    if kind == "extra_forbidden":
+    field = friendly_path(doc.data, loc)
+    if err["type"] == "extra_forbidden":
         msg = f"unknown field '{loc[-1]}'"
         allowed = _allowed_fields(loc[:-1])
         if allowed:
             msg += f"; expected one of: {', '.join(allowed)}"
-    elif kind == "missing":
-        msg = "required field is missing"
-    elif kind == "literal_error":
-        msg = f"expected {err['ctx']['expected']}, got {given!r}"
     else:
-        msg = f"{err['msg'].rstrip('.')}"
-        msg = msg[0].lower() + msg[1:]
-        if not isinstance(given, dict | list):
-            msg += f" (got {given!r})"
-        msg = "expected a value that is valid: " + msg if kind.endswith("_type") else msg
+        msg = _expected(err, with_input=not is_key)
+        if is_key:
+            msg = f"'{loc[-1]}' is not an allowed name here; {msg}"
     return ScenarioError(msg, file=file, line=line, field=field)
 
 
-def _allowed_fields(loc: tuple) -> list[str]:
-    model: Any = Scenario
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            return []
-        annotation = fields[part].annotation
-        model = _inner_model(annotation)
-        if model is None:
-            return []
-    fields = getattr(model, "model_fields", None)
-    return sorted(fields) if fields else []
+_BOUNDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "decimal_type": "a number",
+    "decimal_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "dict_type": "a mapping (key: value pairs)",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "list_type": "a list",
+    "missing": "a value for this required field",
+}
 
 
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _friendly_path(data: Any, loc: tuple) -> str:
-    """``campaigns.tweets.urgency`` rather than ``campaigns.0.urgency`` when items have ids."""
-    parts: list[str] = []
-    node = data
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list) and part < len(node):
-            item = node[part]
-            parts.append(str(item["id"]) if isinstance(item, dict) and "id" in item else str(part))
-            node = item
+def _expected(err: dict[str, Any], with_input: bool = True) -> str:
+    """``expected <what>, got <value>`` for one pydantic error."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required field is missing; expected a value for it"
+    got = f", got {_shown(err.get('input'))}" if with_input else ""
+    if kind in _BOUNDS and ctx:
+        limit = next(iter(ctx.values()))
+        return f"expected a number {_BOUNDS[kind]} {_number(limit)}{got}"
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected', 'one of the allowed values')}{got}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        if pattern.startswith("^[a-z][a-z0-9_]"):
+            what = "a name of lower-case letters, digits and '_' starting with a letter"
+        elif pattern == "^[A-Z]{3}$":
+            what = "a three-letter upper-case currency code such as USD"
         else:
-            parts.append(str(part))
-            node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts)
+            what = f"text matching {pattern}"
+        return f"expected {what}{got}"
+    if kind == "string_too_short":
+        return f"expected non-empty text{got}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}{got}"
+    message = str(err.get("msg", "invalid value")).rstrip(".")
+    return f"expected a valid value: {message[:1].lower()}{message[1:]}{got}"
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    """The field names allowed in the mapping at ``loc`` (for 'unknown field' messages)."""
+    annotation: Any = Scenario
+    for part in loc:
+        annotation = _strip(annotation)
+        origin = typing.get_origin(annotation)
+        if origin in (list, tuple):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            info = annotation.model_fields.get(str(part))
+            if info is None:
+                return []
+            annotation = info.annotation
+        else:
+            return []
+    annotation = _strip(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return sorted(annotation.model_fields)
+    return []
+
+
+def _strip(annotation: Any) -> Any:
+    """Drop ``Annotated[...]`` and ``| None`` wrappers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
 
 
 def check_references(s: Scenario, doc: SourcedDoc) -> None:
@@ -144,13 +216,16 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
 
     def fail(loc: tuple, message: str) -> None:
         file, line = doc.locate(loc)
-        raise ScenarioError(message, file=file, line=line, field=_friendly_path(doc.data, loc))
+        raise ScenarioError(message, file=file, line=line, field=friendly_path(doc.data, loc))
 
     def unique(items: list, section: str) -> dict[str, int]:
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
-                fail((section, i, "id"), f"duplicate id '{item.id}' in {section}")
+                fail(
+                    (section, i, "id"),
+                    f"duplicate id '{item.id}' in {section}; expected each id once",
+                )
             seen[item.id] = i
         return seen
 
@@ -164,56 +239,96 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
     for i, r in enumerate(s.recruiters):
         if r.parent is not None:
             if r.parent not in recruiters:
-                fail(("recruiters", i, "parent"),
-                     f"names recruiter '{r.parent}', which does not exist; "
-                     f"expected one of: {', '.join(recruiters)}")
+                fail(
+                    ("recruiters", i, "parent"),
+                    f"names recruiter '{r.parent}', which does not exist; "
+                    f"expected one of: {', '.join(recruiters)}",
+                )
             children[r.parent].append(r.id)
         if r.kind == "influencer_network" and r.influencers is None:
-            fail(("recruiters", i, "kind"), "an influencer_network needs an influencers: section")
+            fail(
+                ("recruiters", i, "kind"),
+                "an influencer_network needs an influencers: section; expected one here",
+            )
         if r.kind != "influencer_network" and r.influencers is not None:
-            fail(("recruiters", i, "influencers"),
-                 "only recruiters of kind influencer_network have influencers")
+            fail(
+                ("recruiters", i, "influencers"),
+                "only recruiters of kind influencer_network have influencers; expected "
+                "kind: influencer_network or no influencers: section",
+            )
     for i, r in enumerate(s.recruiters):  # cycles in the parent chain
         seen, cur = set(), r.id
         while cur is not None:
             if cur in seen:
-                fail(("recruiters", i, "parent"), f"parent chain of '{r.id}' loops back on itself")
+                fail(
+                    ("recruiters", i, "parent"),
+                    f"parent chain of '{r.id}' loops back on itself; expected a tree of recruiters",
+                )
             seen.add(cur)
             cur = s.recruiters[recruiters[cur]].parent
     leaves = {rid for rid, kids in children.items() if not kids}
     staffed: set[str] = set()
     for i, g in enumerate(s.workers):
         if g.region not in regions:
-            fail(("workers", i, "region"), f"names region '{g.region}', which does not exist; "
-                 f"expected one of: {', '.join(sorted(regions))}")
+            fail(
+                ("workers", i, "region"),
+                f"names region '{g.region}', which does not exist; "
+                f"expected one of: {', '.join(sorted(regions))}",
+            )
         if g.recruiter not in recruiters:
-            fail(("workers", i, "recruiter"), f"names recruiter '{g.recruiter}', which does "
-                 f"not exist; expected one of: {', '.join(recruiters)}")
+            fail(
+                ("workers", i, "recruiter"),
+                f"names recruiter '{g.recruiter}', which does "
+                f"not exist; expected one of: {', '.join(recruiters)}",
+            )
         if g.recruiter not in leaves:
-            fail(("workers", i, "recruiter"), f"recruiter '{g.recruiter}' hands its work down to "
-                 "sub-recruiters; workers must belong to a recruiter at the bottom of the tree")
+            fail(
+                ("workers", i, "recruiter"),
+                f"recruiter '{g.recruiter}' hands its work down to "
+                "sub-recruiters; workers must belong to a recruiter at the bottom of the tree",
+            )
         staffed.add(g.recruiter)
         rec = s.recruiters[recruiters[g.recruiter]]
         if g.kind == "bot" and rec.kind != "bot_operator":
-            fail(("workers", i, "kind"), "bots must belong to a recruiter of kind bot_operator")
+            fail(
+                ("workers", i, "kind"),
+                "bots must belong to a recruiter of kind "
+                "bot_operator; expected kind: human or a bot_operator recruiter",
+            )
     for i, c in enumerate(s.campaigns):
         if c.recruiter not in recruiters:
-            fail(("campaigns", i, "recruiter"), f"names recruiter '{c.recruiter}', which does "
-                 f"not exist; expected one of: {', '.join(recruiters)}")
+            fail(
+                ("campaigns", i, "recruiter"),
+                f"names recruiter '{c.recruiter}', which does "
+                f"not exist; expected one of: {', '.join(recruiters)}",
+            )
         if s.recruiters[recruiters[c.recruiter]].parent is not None:
-            fail(("campaigns", i, "recruiter"), "campaigns must place orders with a top-level "
-                 "recruiter (one without a parent)")
+            fail(
+                ("campaigns", i, "recruiter"),
+                "campaigns must place orders with a top-level "
+                "recruiter; expected a recruiter without a parent",
+            )
         if c.audience_region not in regions:
-            fail(("campaigns", i, "audience_region"), f"names region '{c.audience_region}', "
-                 f"which does not exist; expected one of: {', '.join(sorted(regions))}")
+            fail(
+                ("campaigns", i, "audience_region"),
+                f"names region '{c.audience_region}', "
+                f"which does not exist; expected one of: {', '.join(sorted(regions))}",
+            )
         if not any(c.actions.values()):
             fail(("campaigns", i, "actions"), "expected at least one action with a target > 0")
         if not _subtree_leaves(c.recruiter, children) & staffed:
-            fail(("campaigns", i, "recruiter"), f"recruiter '{c.recruiter}' has no workers "
-                 "anywhere below it, so this campaign could never be served")
+            fail(
+                ("campaigns", i, "recruiter"),
+                f"recruiter '{c.recruiter}' has no workers "
+                "anywhere below it, so this campaign could never be served; expected a recruiter "
+                "with workers",
+            )
     if s.platform.moderation.region is not None and s.platform.moderation.region not in regions:
-        fail(("platform", "moderation", "region"),
-             f"names region '{s.platform.moderation.region}', which does not exist")
+        fail(
+            ("platform", "moderation", "region"),
+            f"names region '{s.platform.moderation.region}', which does not exist; "
+            f"expected one of: {', '.join(sorted(regions))}",
+        )
     _check_money(s, doc, fail)
 
 
@@ -236,8 +351,13 @@ def _check_money(s: Scenario, doc: SourcedDoc, fail) -> None:
         if isinstance(value, Decimal):
             units = value * scale
             if units != units.to_integral_value():
-                fail(loc, f"{value} {s.currency.code} is not a whole number of ledger units "
-                     f"(currency.minor_units = {scale}); use fewer decimals or raise minor_units")
+                step = format(Decimal(1) / scale, "f")
+                fail(
+                    loc,
+                    f"{format(value, 'f')} {s.currency.code} is not a whole number of ledger "
+                    f"units (currency.minor_units = {scale}); expected a multiple of {step} "
+                    f"{s.currency.code}, or raise minor_units",
+                )
         elif isinstance(value, dict):
             for k, v in value.items():
                 walk(v, loc + (k,))
@@ -275,7 +395,9 @@ def _plain(value: Any) -> Any:
 def json_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
-        "type": "string", "description": "A scenario file (same folder) this one builds on."}
+        "type": "string",
+        "description": "A scenario file (same folder) this one builds on.",
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "clickfarm scenario"
     return schema
