@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -20,8 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Agent-based simulation of click-farm economies.",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 PROGRESS_THRESHOLD_STEPS = 200
 
@@ -150,7 +151,9 @@ def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to 
         try:
             s = load_scenario(name)
         except ScenarioError as exc:
-            err.print(f"[red]✗[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err.print(
+                f"[red]✗[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+            )
             failed += 1
         else:
             out.print(
@@ -172,7 +175,7 @@ def list_scenarios() -> None:
             title = load_scenario(path).title
         except ScenarioError as exc:
             title = f"(invalid: {exc})"
-        out.print(f"[bold]{name:<28}[/bold] {title}", highlight=False, soft_wrap=True)
+        out.print(f"[bold]{name:<28}[/bold] {escape(title)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -200,22 +203,10 @@ _register_extensions()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        app()  # standalone: typer reports usage errors (exit 2) and honours typer.Exit codes
     except ScenarioError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":
