@@ -323,12 +323,6 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
                 "anywhere below it, so this campaign could never be served; expected a recruiter "
                 "with workers",
             )
-    if s.platform.moderation.region is not None and s.platform.moderation.region not in regions:
-        fail(
-            ("platform", "moderation", "region"),
-            f"names region '{s.platform.moderation.region}', which does not exist; "
-            f"expected one of: {', '.join(sorted(regions))}",
-        )
     _check_money(s, doc, fail)
 
 

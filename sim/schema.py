@@ -184,7 +184,6 @@ class Moderation(Strict):
     wage_per_hour: Money = Decimal(2)
     review_window_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 72
     """Flagged actions not reviewed within this many hours are never reviewed."""
-    region: str | None = None
 
 
 class Platform(Strict):
