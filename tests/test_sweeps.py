@@ -355,3 +355,37 @@ analysis: {{metrics: [total_surviving]}}
     written = pd.read_csv(result.out / "sensitivity.csv")
     assert set(written["parameter"]) >= {"a", "b"}
     assert np.isfinite(written["value"]).all()
+
+
+def test_a_stored_run_repeats_exactly_with_its_seed_and_overrides(reference):
+    import json
+
+    from sim.runner import run_scenario
+
+    _, local = reference
+    row = read_table(local, "summary").sort_values("run_key").iloc[0]
+    again = run_scenario(
+        "fillon2017_points", seed=int(row["seed"]), overrides=json.loads(row["overrides"])
+    )
+    for metric in ("total_delivered", "total_unpaid_hours", "points_cost_saved"):
+        assert again.summary["headline"][metric] == row[metric]
+
+
+def test_example_sweeps_and_the_guide_s_example_load(root, tmp_path):
+    import re
+
+    files = sorted((root / "scenarios" / "sweeps").glob("*.yaml"))
+    assert len(files) >= 2
+    for path in files:
+        assert load_sweep(path).name == path.stem
+        assert (root / "results" / "sweeps" / path.stem / "analysis.md").is_file(), path.stem
+    guide = (root / "docs" / "sweeps.md").read_text()
+    block = re.search(r"```yaml\n(name: moderation_vs_pay.*?)```", guide, re.S).group(1)
+    shipped = load_sweep(root / "scenarios" / "sweeps" / "moderation_vs_pay.yaml")
+    text = block.replace("../bots_vs_click_workers.yaml", str(shipped.scenario_path.resolve()))
+    documented = load_sweep(write(tmp_path, text))
+    assert documented.fixed == shipped.fixed
+    assert [p.describe() for p in documented.parameters] == [
+        p.describe() for p in shipped.parameters
+    ]
+    assert documented.spec.design == shipped.spec.design

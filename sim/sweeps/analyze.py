@@ -222,7 +222,7 @@ def analyze_sweep(
         for metric in metrics:
             result.files.append(
                 figures.metric_panels(
-                    ok, res.params, metric, confidence, out, hue=pair[1] if len(pair) > 1 else None
+                    ok, res.params, metric, confidence, out, hues=pair if method == "grid" else None
                 )
             )
             if len(names) >= 2:

@@ -63,55 +63,28 @@ def sweep(
         raise ScenarioError(f"--workers must be at least 1, got {workers}", file="command line")
     spec = load_sweep(file)
     target = out_dir or Path("runs") / "sweeps" / spec.name
+    plan = plan_runs(spec)  # every point validated before anything is written
+    store = SweepStore(target)
+    store.check_usable()
+    todo, done, failed = store.pending(plan, retry_failed)
+    _headline(plan, target)
     if dry_run:
-        plan = plan_runs(spec)
-        store = SweepStore(target)
-        store.check_usable()
-        todo, done, failed = store.pending(plan)
-        _headline(plan, target)
         out.print(f"already finished: {done}; failed earlier: {failed}; to run: {len(todo)}")
         return
-    with open_sweep(spec, target, retry_failed=retry_failed) as job:
-        plan = job.plan
-        _headline(plan, target)
-        for note in job.notes:
-            out.print(f"note: {note}")
-        todo = job.todo[:limit] if limit else job.todo
-        if not todo:
-            out.print(
-                f"nothing to run: all {job.already_done} runs have finished"
-                + (
-                    f" ({job.failed_before} failed; --retry-failed runs them again)"
-                    if job.failed_before
-                    else ""
-                )
-            )
-        else:
-            executor = make_executor(workers, scheduler)
-            try:
-                executor.check(plan.code)
-                kept = (
-                    (f", {job.failed_before} failed earlier (kept; --retry-failed reruns them)")
-                    if job.failed_before
-                    else ""
-                )
-                out.print(
-                    f"already finished: {job.already_done}{kept}; running {len(todo)} "
-                    f"on {executor.describe()}"
-                )
-                _execute(job, executor, limit, quiet)
-            except KeyboardInterrupt:
-                err.print(f"interrupted after {job.ran} runs; run the same command again to resume")
-                sys.exit(130)
-            finally:
-                executor.close()
-            rate = job.ran / job.seconds * 60 if job.seconds > 0 else 0.0
-            out.print(
-                f"ran {job.ran} runs in {job.seconds:.1f} s ({rate:,.0f} runs/min), "
-                f"{job.failed_now} failed"
-            )
-        failed_total = len(job.store.keys("failures") & set(plan.tasks))
-        remaining = len(job.todo) - job.ran
+    # connect to the cluster before touching the folder: a wrong address changes nothing
+    executor = make_executor(workers, scheduler) if todo else None
+    try:
+        if executor is not None:
+            executor.check(plan.code)
+        with open_sweep(spec, target, retry_failed=retry_failed, plan=plan) as job:
+            for note in job.notes:
+                out.print(f"note: {note}")
+            _run(job, executor, limit, quiet)
+            failed_total = len(job.store.keys("failures") & set(plan.tasks))
+            remaining = len(job.todo) - job.ran
+    finally:
+        if executor is not None:
+            executor.close()
     out.print(f"dataset: [bold]{target}[/bold]  (analyse with: clickfarm analyze {target})")
     if remaining > 0:
         out.print(f"{remaining} runs still to do; run the same command again to continue")
@@ -121,6 +94,34 @@ def sweep(
             "(clickfarm analyze lists them in failures.csv)"
         )
         sys.exit(1)
+
+
+def _run(job, executor, limit: int | None, quiet: bool) -> None:
+    todo = job.todo[:limit] if limit else job.todo
+    if not todo or executor is None:
+        kept = f" ({job.failed_before} failed; --retry-failed runs them again)"
+        out.print(
+            f"nothing to run: all {job.already_done} runs have finished"
+            + (kept if job.failed_before else "")
+        )
+        return
+    kept = (
+        f", {job.failed_before} failed earlier (kept; --retry-failed reruns them)"
+        if job.failed_before
+        else ""
+    )
+    out.print(
+        f"already finished: {job.already_done}{kept}; running {len(todo)} on {executor.describe()}"
+    )
+    try:
+        _execute(job, executor, limit, quiet)
+    except KeyboardInterrupt:
+        err.print(f"interrupted after {job.ran} runs; run the same command again to resume")
+        sys.exit(130)
+    rate = job.ran / job.seconds * 60 if job.seconds > 0 else 0.0
+    out.print(
+        f"ran {job.ran} runs in {job.seconds:.1f} s ({rate:,.0f} runs/min), {job.failed_now} failed"
+    )
 
 
 def _headline(plan, target: Path) -> None:

@@ -163,7 +163,7 @@ def _quiet_worker() -> None:
 class DaskExecutor:
     """An existing Dask distributed cluster, reached through its scheduler address."""
 
-    def __init__(self, address: str, connect_timeout: float = 20.0) -> None:
+    def __init__(self, address: str, connect_timeout: float = 10.0) -> None:
         try:
             from dask.distributed import Client
         except ImportError:
@@ -324,15 +324,20 @@ class open_sweep:  # noqa: N801 - used as a context manager, like open()
     """Plan a sweep and lock its folder: ``with open_sweep(file, out) as job: ...``."""
 
     def __init__(
-        self, sweep: str | Path | Sweep, out: str | Path, retry_failed: bool = False
+        self,
+        sweep: str | Path | Sweep,
+        out: str | Path,
+        retry_failed: bool = False,
+        plan: Plan | None = None,
     ) -> None:
         self.sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
         self.store = SweepStore(out)
         self.retry_failed = retry_failed
+        self.plan = plan
         self._lock = None
 
     def __enter__(self) -> SweepJob:
-        plan = plan_runs(self.sweep)
+        plan = self.plan or plan_runs(self.sweep)
         self.store.check_usable()
         self._lock = self.store.locked()
         self._lock.__enter__()

@@ -46,9 +46,13 @@ def metric_panels(
     metric: str,
     confidence: float,
     out: Path,
-    hue: str | None = None,
+    hues: list[str] | None = None,
 ) -> Path:
-    """The metric against each parameter: mean and confidence band (pooled over the rest)."""
+    """The metric against each parameter: mean and confidence band (pooled over the rest).
+
+    With ``hues`` (two parameters of a full grid), each panel draws one line per value of
+    the other parameter of the pair, so interactions show as lines that are not parallel.
+    """
     shown = params[:6]
     cols = min(3, len(shown))
     nrows = math.ceil(len(shown) / cols)
@@ -71,7 +75,10 @@ def metric_panels(
                 else list(dict.fromkeys(p.get("values") or x.unique()))
             )
             positions = values if _is_numeric(p) else list(range(len(values)))
-            hue_p = by_name.get(hue) if hue and hue != name else None
+            hue = None
+            if hues and len(hues) == 2:
+                hue = hues[1] if name != hues[1] else hues[0]
+            hue_p = by_name.get(hue) if hue else None
             hue_values = sorted(rows[hue].unique()) if hue_p is not None else []
             if hue_p is not None and 1 < len(hue_values) <= MAX_HUES:
                 for hv in hue_values:
@@ -93,7 +100,7 @@ def metric_panels(
             ax.set_xscale("log")
     fig.suptitle(f"{metric}: mean and {confidence:.0%} interval", fontsize=10)
     path = out / f"{metric}.png"
-    fig.savefig(path)
+    fig.savefig(path, pil_kwargs={"optimize": True})
     return path
 
 
@@ -157,7 +164,7 @@ def heatmap(
     bar.ax.tick_params(labelsize=7)
     ax.set_title(f"mean {metric}", fontsize=9)
     path = out / f"heatmap_{metric}.png"
-    fig.savefig(path)
+    fig.savefig(path, pil_kwargs={"optimize": True})
     return path
 
 
@@ -194,7 +201,7 @@ def sensitivity(table: pd.DataFrame, method: str, out: Path) -> Path:
         ax.legend(fontsize=6, frameon=False)
     fig.suptitle(f"{'Sobol' if method == 'sobol' else 'Morris'} sensitivity", fontsize=10)
     path = out / "sensitivity.png"
-    fig.savefig(path)
+    fig.savefig(path, pil_kwargs={"optimize": True})
     return path
 
 
