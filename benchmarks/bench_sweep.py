@@ -1,15 +1,15 @@
 """Sweep throughput: runs per minute with 1 and 2 local workers, and the speed-up.
 
 The same sweep (the shrunk bots-versus-click-workers market of
-``scenarios/sweeps/moderation_vs_pay.yaml``, 4 x 4 grid points x ``--replicates``) runs
-into a fresh folder once per worker count. The time counted is the whole execution of
-the runs as ``clickfarm sweep`` does it, from the first run handed out to the last one
-stored, including starting the worker processes; planning (validating every point) is
-reported apart. ``--workers 1`` runs in the sweeping process itself, so the speed-up is
-measured against the plain serial loop.
+``scenarios/sweeps/moderation_vs_pay.yaml``: 4 x 4 grid points x ``--replicates``, 10 by
+default, so 160 runs) runs into a fresh folder once per worker count. The time counted
+is the whole execution of the runs as ``clickfarm sweep`` does it, from the first run
+handed out to the last one stored, including starting the worker processes; planning
+(validating every point) is reported apart. ``--workers 1`` runs in the sweeping
+process itself, so the speed-up is measured against the plain serial loop.
 
-    python benchmarks/bench_sweep.py                  # about a minute here
-    python benchmarks/bench_sweep.py --replicates 6 --workers 1 2 4
+    python benchmarks/bench_sweep.py                  # under a minute here
+    python benchmarks/bench_sweep.py --replicates 20 --workers 1 2 4 --json bench.json
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def measure(spec: Path, workers: int, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--replicates", type=int, default=3)
+    parser.add_argument("--replicates", type=int, default=10)
     parser.add_argument("--days", type=float, default=2.0)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -95,7 +95,11 @@ def main() -> None:
         r["steady_speed_up"] = round(r["steady_runs_per_minute"] / steady, 2)
 
     print()
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "-"
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"load average {load} (other work on the machine slows the 2-worker case most)"
+    )
     print(f"sweep: 16 points x {args.replicates} replicates, {args.days:g} simulated days each")
     header = (
         "workers",

@@ -162,25 +162,41 @@ def analyze_sweep(
         raise ScenarioError(
             f"--confidence must be between 0 and 1, got {confidence}", file="command line"
         )
-    metrics = list(metrics or info.get("metrics") or [])
     available = [c for c in res.rows.columns if c not in _design_columns(res)]
-    for m in metrics:
-        if m not in available:
+    if not res.rows["finished"].any():
+        raise ScenarioError(
+            "no run of this sweep has finished yet; expected at least one (run clickfarm "
+            "sweep first)",
+            file=str(root),
+        )
+    dropped: list[str] = []
+    if metrics:  # asked for by name: each must exist
+        for m in metrics:
+            if m not in available:
+                raise ScenarioError(
+                    f"unknown metric '{m}'; expected one of: {', '.join(available)}",
+                    file="command line",
+                    field="--metric",
+                )
+        metrics = list(metrics)
+    else:  # the sweep's defaults: keep those the stored outputs hold
+        wanted = list(info.get("metrics") or [])
+        metrics = [m for m in wanted if m in available]
+        dropped = [m for m in wanted if m not in available]
+        if not metrics:
             raise ScenarioError(
-                f"unknown metric '{m}'; expected one of: "
-                f"{', '.join(available) or 'none (no run has finished)'}",
-                file="command line",
-                field="--metric",
+                f"none of the sweep's metrics ({', '.join(wanted)}) is in its results; "
+                "expected --metric with one of: " + ", ".join(available),
+                file=str(root),
             )
     out = Path(out) if out else root / "analysis"
     out.mkdir(parents=True, exist_ok=True)
     result = Analysis(out=out, summary=pd.DataFrame(), sensitivity=None)
     ok = res.rows[res.rows["finished"]]
-    if ok.empty:
-        raise ScenarioError(
-            "no run of this sweep has finished yet; expected at least one "
-            "(run clickfarm sweep first)",
-            file=str(root),
+    if dropped:
+        result.notes.append(
+            f"not in the stored outputs, so not analysed: {', '.join(dropped)} "
+            "(per-campaign metrics are kept only with outputs: summary or both)"
         )
     if res.missing:
         result.notes.append(

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from sim.sweeps.analyze import BINS, MAX_DISCRETE, mean_interval
 
 DPI = 90
-MAX_HUES = 6
+MAX_HUES = 8
 
 
 def _is_numeric(p: dict[str, Any]) -> bool:

@@ -32,8 +32,6 @@ from sim.scenario import resolve_path, validate_document
 from sim.schema import Scenario
 from sim.sweeps.identity import yaml_value
 
-METHODS = ("grid", "random", "lhs", "sobol", "morris")
-SAMPLED = ("random", "lhs", "sobol", "morris")
 DEFAULT_METRICS = (
     "total_surviving",
     "cost_per_1000_surviving",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -315,7 +314,3 @@ def read_table(root: str | Path, table: str) -> pd.DataFrame:
     if not files:
         return pd.DataFrame()
     return pq.ParquetDataset(files).read().to_pandas()
-
-
-def remove_superseded(root: str | Path) -> None:
-    shutil.rmtree(Path(root) / SUPERSEDED, ignore_errors=True)
