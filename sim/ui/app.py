@@ -107,13 +107,13 @@ def load_setup(new: Setup, *, text_for_errors: str | None = None) -> bool:
     try:
         run = build_run(new)
     except ScenarioError as exc:
+        load_error_text.set(text_for_errors)  # first, so the message never shows without it
         load_error.set(friendly_error(exc))
-        load_error_text.set(text_for_errors)
         return False
     except Exception as exc:
         log.exception("building the model failed")
-        load_error.set(f"the model could not be built: {friendly_error(exc)}")
         load_error_text.set(text_for_errors)
+        load_error.set(f"the model could not be built: {friendly_error(exc)}")
         return False
     playing.set(False)
     to_end.set(False)
@@ -335,7 +335,8 @@ CSS = """
 .cf-slide p, .cf-slide li { font-size: 1.25rem; line-height: 1.45; }
 .cf-ask { border-left: 6px solid #7c3aed; background: #f5f3ff; padding: 10px 14px;
           font-size: 1.35rem; margin-top: 12px; border-radius: 4px; }
-.cf-presenter .cf-tile .v { font-size: 1.7rem; }
+.cf-presenter .cf-tile { min-width: 100px; flex: 1 1 100px; padding: 4px 8px; }
+.cf-presenter .cf-tile .v { font-size: 1.5rem; }
 .cf-presenter .cf-tile .k { font-size: 0.95rem; }
 .cf-presenter .cf-table { font-size: 1.05rem; }
 .cf-fold-button { justify-content: flex-start !important; text-transform: none !important;
@@ -556,7 +557,8 @@ def Parameters():
             "Changing a value restarts the run from hour 0 with the same seed.",
             classes=["cf-hint"],
         )
-        error_box(param_error.value, testid="param-error")
+        with solara.Column(gap="0px"):  # a fixed slot, so the sections below keep their state
+            error_box(param_error.value, testid="param-error")
         if changed:
             solara.Text(
                 f"{len(changed)} changed from the scenario: " + ", ".join(c.label for c in changed),
@@ -570,9 +572,9 @@ def Parameters():
                 ),
             )
         for section, controls in params.by_section(items).items():
-            with Fold(section, open_by_default=False):
+            with Fold(section, open_by_default=False).key(f"fold-{section}"):
                 for c in controls:
-                    ControlRow(c)
+                    ControlRow(c).key(c.key)
 
 
 @solara.component
@@ -842,7 +844,7 @@ def _locked(run: LiveRun, build: Callable[[], Any]) -> Any:
 def Inspector(run: LiveRun):
     solara.Text("Inspector", classes=["cf-section"])
     chosen = selected.value
-    kind, index = chosen if chosen else ("worker", int(run.sample[0]) if run.sample.size else 0)
+    kind, index = chosen if chosen else ("worker", None)
     counts = {k: agent_count(run.model, k) for k in AGENT_KINDS}
 
     @guarded
@@ -886,21 +888,30 @@ def Inspector(run: LiveRun):
             f"Number (0–{max(counts[kind] - 1, 0):,})",
             value=index,
             on_value=set_index,
+            optional=True,
             continuous_update=False,
             style={"max-width": "150px"},
         )
         solara.Button("Busiest worker", text=True, on_click=lambda: pick("busiest"))
         solara.Button("Top earner", text=True, on_click=lambda: pick("earner"))
         solara.Button("A banned worker", text=True, on_click=lambda: pick("banned"))
-    if counts.get(kind, 0) == 0 or index >= counts[kind]:
+    if counts.get(kind, 0) == 0 or (index is not None and index >= counts[kind]):
         solara.Text("Nothing to inspect.")
         return
     InspectorDetails(run, kind, index)
 
 
 @solara.component
-def InspectorDetails(run: LiveRun, kind: str, index: int):
+def InspectorDetails(run: LiveRun, kind: str, index: int | None):
     watch_model()
+    if index is None:  # nothing chosen yet: follow the busiest worker
+        with run.lock:
+            tasks = run.model.workers.tasks_done
+            index = int(tasks.argmax()) if tasks.size else 0
+        solara.Text(
+            "Showing the busiest worker so far; click a node or choose an agent.",
+            classes=["cf-hint"],
+        )
     try:
         state = run.agent_state(kind, index)
         history = run.agent_history(kind, index)
@@ -1194,10 +1205,10 @@ def CompareView():
             solara.Text("Set-up A", classes=["cf-section"])
             solara.Text(f"{_setup_label(current)} (from Explore), seed {seed}", classes=["cf-hint"])
             solara.Text("Set-up B", classes=["cf-section"])
-            solara.ToggleButtonsSingle(
-                value=compare_kind,
+            solara.Select(
+                "B is",
                 values=["A what-if", "Change one parameter", "Another scenario"],
-                dense=True,
+                value=compare_kind,
             )
             if compare_kind.value == "Another scenario":
                 solara.Select(
@@ -1278,6 +1289,7 @@ def CompareResults(height: int = 300, compact: bool = False):
         rows = comp.table()
         if compact:
             keep = {
+                "actions removed",
                 "actions surviving moderation",
                 "accounts banned",
                 "client spend",

@@ -16,11 +16,9 @@ import numpy as np
 
 from sim.model import ClickFarmModel
 from sim.ui.flows import (
-    ADVERTISERS,
     CLIENT,
     MARGINS_NODE,
     NODE_COLOURS,
-    RECRUITER,
     WORKERS_NODE,
     MoneyGraph,
 )
@@ -201,13 +199,18 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
     """A Sankey of the money, with each destination's share of the clients' spend."""
     spend = graph.spend
     nodes = []
+    client_money = {WORKERS_NODE, "influencers", MARGINS_NODE, "bot software developer"}
     for name, kind in graph.nodes.items():
         value = max(graph.into(name), graph.out_of(name))
         share = ""
-        if spend and kind not in (CLIENT, RECRUITER, ADVERTISERS) and name != "platform":
+        if spend and name in client_money:
             share = f" · {graph.into(name) / spend:.1%} of spend"
         elif spend and name == "platform":
-            share = ""
+            promotion = sum(
+                v for (a, b), v in graph.links.items() if b == name and graph.nodes[a] == CLIENT
+            )
+            if promotion:
+                share = f" · {promotion / spend:.1%} of spend"
         nodes.append(
             {
                 "name": name,
@@ -246,7 +249,7 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
                 "layoutIterations": 0,
                 "emphasis": {"focus": "adjacency"},
                 "lineStyle": {"color": "gradient", "opacity": 0.35, "curveness": 0.5},
-                "label": {"fontSize": 12},
+                "label": {"fontSize": 12, "lineHeight": 15},
                 "data": nodes,
                 "links": links,
             }
@@ -288,7 +291,13 @@ def shares_option(
         data = []
         for _label, dest in bars:
             total = sum(dest.values())
-            data.append(sig(dest.get(name, 0.0) / total, 4) if total else 0)
+            share = dest.get(name, 0.0) / total if total else 0.0
+            data.append(
+                {
+                    "value": sig(share, 4),
+                    "label": {"formatter": f"{share:.1%}" if share >= 0.04 else ""},
+                }
+            )
         series.append(
             {
                 "type": "bar",
@@ -298,7 +307,6 @@ def shares_option(
                 "data": data,
                 "label": {
                     "show": True,
-                    "formatter": "{c}",
                     "color": "#fff",
                     "fontWeight": "bold",
                 },
@@ -622,6 +630,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
                 "xAxis": sig(ref),
                 "name": f"reference wage {ref:g} {cur}/h",
                 "lineStyle": {"color": "#059669", "type": "dotted"},
+                "label": {"position": "insideEndTop", "color": "#059669"},
             }
         )
     marks = [m for m in marks if m["xAxis"] is not None]
@@ -636,7 +645,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     return _base(
         title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
         tooltip={"trigger": "axis"},
-        grid={"left": 10, "right": 30, "top": 40, "bottom": 30, "containLabel": True},
+        grid={"left": 10, "right": 40, "top": 58, "bottom": 30, "containLabel": True},
         xAxis={
             "type": "log" if log else "value",
             "name": axis,
@@ -656,7 +665,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
                 "data": [[c, n] for c, n in zip(centres, counts, strict=True)],
                 "markLine": {
                     "symbol": "none",
-                    "label": {"formatter": "{b}", "position": "insideEndTop"},
+                    "label": {"formatter": "{b}", "position": "end", "fontSize": 11},
                     "lineStyle": {"color": "#111", "type": "dashed"},
                     "data": marks,
                 },
@@ -742,7 +751,7 @@ def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
         tooltip={"trigger": "axis"},
         legend={"bottom": 0},
         grid={"left": 10, "right": 10, "top": 40, "bottom": 40, "containLabel": True},
-        xAxis={"type": "value", "name": "hour", "min": 0},
+        xAxis={"type": "value", "name": "hour", "min": 0, "nameLocation": "middle", "nameGap": 22},
         yAxis=[{"type": "value"}, {"type": "value", "splitLine": {"show": False}}],
         series=series,
     )

@@ -37,6 +37,10 @@ DEFAULT_MAX_WORKERS = 100_000
 MAX_OTHER_AGENTS = 50_000
 """Most moderators, and separately most influencers, a browser set-up may have."""
 MAX_SEED = 2**63 - 1
+MAX_PLACEMENTS = 10_000
+"""Most order placements a browser set-up may have: the model builds every placement of
+a repeating campaign up front and looks at each one every hour, so a year of hourly
+orders would stall the page (use ``clickfarm run`` for those)."""
 
 
 def max_workers() -> int:
@@ -155,9 +159,33 @@ def _with_assignments(source: str, text: str | None, assignments: tuple[str, ...
     return validate_document(apply_overrides(_document(source, text), list(assignments)))
 
 
+def placements(scenario: Scenario) -> int:
+    """How many orders the campaigns place over the run (repeats included)."""
+    steps = scenario.steps
+    total = 0
+    for c in scenario.campaigns:
+        if c.start_hour >= steps:
+            continue
+        if c.repeat is None:
+            total += 1
+        else:
+            fits = -(-(steps - c.start_hour) // c.repeat.every_hours)
+            total += min(fits, c.repeat.times or fits)
+    return total
+
+
 def check_size(scenario: Scenario, limit: int | None = None) -> None:
     """Refuse set-ups too large to explore interactively (they would stall the server)."""
     limit = max_workers() if limit is None else limit
+    orders = placements(scenario)
+    if orders > MAX_PLACEMENTS:
+        raise ScenarioError(
+            f"over {scenario.days:g} days the campaigns place {orders:,} orders; the browser "
+            f"app handles at most {MAX_PLACEMENTS:,} (shorten the run, repeat orders less "
+            "often, or use clickfarm run)",
+            file="size limit",
+            field="days",
+        )
     workers = sum(g.count for g in scenario.workers)
     if workers > limit:
         raise ScenarioError(

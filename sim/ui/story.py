@@ -53,7 +53,7 @@ SLIDES: tuple[Slide, ...] = (
             "The pay distribution: hourly pay is still low, and a few workers do most tasks.",
         ),
         ask="If workers get nine cents of every dime, why is their hourly pay so low?",
-        whatifs=("double_moderators", "pay_in_points", "to_pyramid", "to_bots"),
+        whatifs=("pay_in_points", "to_bots", "to_pyramid", "double_moderators"),
         views=("headline", "money", "pay"),
         days=3,
     ),
