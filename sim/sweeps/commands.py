@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -63,7 +64,8 @@ def sweep(
         raise ScenarioError(f"--workers must be at least 1, got {workers}", file="command line")
     spec = load_sweep(file)
     target = out_dir or Path("runs") / "sweeps" / spec.name
-    plan = plan_runs(spec)  # every point validated before anything is written
+    with contextlib.nullcontext() if quiet else err.status("checking every design point"):
+        plan = plan_runs(spec)  # every point validated before anything is written
     store = SweepStore(target)
     store.check_usable()
     todo, done, failed = store.pending(plan, retry_failed)
