@@ -30,11 +30,29 @@ def _binned(x: pd.Series, bins: int = BINS) -> tuple[pd.Series, list[float]]:
     return codes, centres
 
 
-def _band(ax, xs, groups, confidence: float, label: str | None = None) -> None:
+def _band(
+    ax,
+    xs,
+    groups,
+    confidence: float,
+    label: str | None = None,
+    categories: bool = False,
+    shift: float = 0.0,
+) -> None:
+    """Means with their intervals: a line and a band along a numeric axis, or dots with
+    error bars for categories (levels, text, true/false), where a line would suggest an
+    order."""
     stats = [mean_interval(g, confidence) for g in groups]
     mean = np.array([s["mean"] for s in stats])
     low = np.array([s["ci_low"] for s in stats])
     high = np.array([s["ci_high"] for s in stats])
+    if categories:
+        xs = np.asarray(xs, dtype=float) + shift
+        err = np.vstack([mean - low, high - mean])
+        ok = np.isfinite(err).all(axis=0)
+        err[:, ~ok] = 0.0
+        ax.errorbar(xs, mean, yerr=err, fmt="o", ms=4, capsize=3, lw=1.2, label=label)
+        return
     (line,) = ax.plot(xs, mean, marker="o", ms=3, lw=1.5, label=label)
     if np.isfinite(low).any():
         ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, lw=0)
@@ -80,17 +98,30 @@ def metric_panels(
                 hue = hues[1] if name != hues[1] else hues[0]
             hue_p = by_name.get(hue) if hue else None
             hue_values = sorted(rows[hue].unique()) if hue_p is not None else []
+            categories = not _is_numeric(p)
             if hue_p is not None and 1 < len(hue_values) <= MAX_HUES:
-                for hv in hue_values:
+                for k, hv in enumerate(hue_values):
                     sub = rows[rows[hue] == hv]
                     groups = [sub.loc[sub[name] == v, metric] for v in values]
-                    _band(ax, positions, groups, confidence, label=f"{hue}={_fmt(hv)}")
+                    shift = (k - (len(hue_values) - 1) / 2) * 0.08 if categories else 0.0
+                    _band(
+                        ax,
+                        positions,
+                        groups,
+                        confidence,
+                        label=f"{hue}={_fmt(hv)}",
+                        categories=categories,
+                        shift=shift,
+                    )
                 ax.legend(fontsize=6, frameon=False)
             else:
                 groups = [rows.loc[x == v, metric] for v in values]
-                _band(ax, positions, groups, confidence)
-            if not _is_numeric(p):
-                ax.set_xticks(positions, [str(v) for v in values], rotation=20, fontsize=7)
+                _band(ax, positions, groups, confidence, categories=categories)
+            if categories:
+                ax.set_xticks(
+                    positions, [str(v) for v in values], rotation=20, ha="right", fontsize=7
+                )
+                ax.set_xlim(-0.5, len(values) - 0.5)
         else:
             ax.scatter(x, rows[metric], s=4, alpha=0.25, color="grey", lw=0)
             codes, centres = _binned(x)
