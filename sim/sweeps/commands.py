@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -80,19 +81,20 @@ def sweep(
             executor.check(plan.code)
         with open_sweep(spec, target, retry_failed=retry_failed, plan=plan) as job:
             for note in job.notes:
-                out.print(f"note: {note}")
+                out.print(f"note: {escape(note)}")
             _run(job, executor, limit, quiet)
             failed_total = len(job.store.keys("failures") & set(plan.tasks))
             remaining = len(job.todo) - job.ran
     finally:
         if executor is not None:
             executor.close()
-    out.print(f"dataset: [bold]{target}[/bold]  (analyse with: clickfarm analyze {target})")
+    shown = escape(str(target))
+    out.print(f"dataset: [bold]{shown}[/bold]  (analyse with: clickfarm analyze {shown})")
     if remaining > 0:
         out.print(f"{remaining} runs still to do; run the same command again to continue")
     if failed_total:
         err.print(
-            f"{failed_total} run(s) failed; their errors are in {target}/failures/ "
+            f"{failed_total} run(s) failed; their errors are in {shown}/failures/ "
             "(clickfarm analyze lists them in failures.csv)"
         )
         sys.exit(1)
@@ -113,7 +115,8 @@ def _run(job, executor, limit: int | None, quiet: bool) -> None:
         else ""
     )
     out.print(
-        f"already finished: {job.already_done}{kept}; running {len(todo)} on {executor.describe()}"
+        f"already finished: {job.already_done}{kept}; running {len(todo)} on "
+        f"{escape(executor.describe())}"
     )
     try:
         _execute(job, executor, limit, quiet)
@@ -131,7 +134,7 @@ def _headline(plan, target: Path) -> None:
     out.print(
         f"sweep [bold]{sweep.name}[/bold]: {sweep.method} design, "
         f"{len(plan.design.points)} points × {sweep.replicates} replicates = "
-        f"{len(plan.table)} runs ({len(plan.tasks)} distinct) → {target}"
+        f"{len(plan.table)} runs ({len(plan.tasks)} distinct) → {escape(str(target))}"
     )
 
 
@@ -197,12 +200,12 @@ def analyze(
         directory, out_dir, metrics=metric, confidence=confidence, heatmap=pair, plots=plots
     )
     for note in result.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {escape(note)}")
     if result.sensitivity is not None and len(result.sensitivity):
         _print_sensitivity(result.sensitivity)
     out.print(
-        f"wrote {len(result.files)} files to [bold]{result.out}[/bold] "
-        f"(start with {result.out / 'analysis.md'})"
+        f"wrote {len(result.files)} files to [bold]{escape(str(result.out))}[/bold] "
+        f"(start with {escape(str(result.out / 'analysis.md'))})"
     )
 
 
@@ -215,7 +218,9 @@ def _print_sensitivity(table) -> None:
         view.add_column(col, justify="right" if col in ("value", "±") else "left")
     for _, r in shown.iterrows():
         conf = "" if r["conf"] != r["conf"] else f"{r['conf']:.3f}"
-        view.add_row(r["metric"], r["parameter"], r["index"], f"{r['value']:.3f}", conf)
+        view.add_row(
+            escape(r["metric"]), escape(r["parameter"]), r["index"], f"{r['value']:.3f}", conf
+        )
     out.print(view)
 
 
