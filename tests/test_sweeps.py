@@ -329,7 +329,7 @@ def test_analysis_tables_match_hand_computed_means_and_intervals(tmp_path):
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
 def test_sensitivity_indices_find_the_only_parameter_that_matters(tmp_path, method):
-    design = {"sobol": "{method: sobol, samples: 64}", "morris": "{method: morris, samples: 20}"}
+    design = {"sobol": "{method: sobol, samples: 32}", "morris": "{method: morris, samples: 20}"}
     text = f"""\
 scenario: fillon2017_points
 days: 1
