@@ -32,6 +32,7 @@ results: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 lint: install-test
 	$(BIN)/python -m ruff check sim tests benchmarks
