@@ -756,26 +756,25 @@ def MoneyView(run: LiveRun, height: int = 360, shares: bool = True):
     if built is None:
         return
     graph = built["graph"]
+    paying = any(
+        any(c.price_per_action.values()) or c.promotion_per_day or c.budget
+        for c in run.scenario.campaigns
+    )
+    if graph.spend <= 0 and (paying or not run.steps):
+        solara.Text("No money has been spent yet: step or play the model.")
+        return
     if graph.spend <= 0:
         row = run.summary_row()
-        points = row.get("points_cost_saved", 0.0) if row else 0.0
-        hours = row.get("total_unpaid_hours", 0.0) if row else 0.0
         solara.HTML(
             tag="div",
             unsafe_innerHTML=(
-                "<p><b>No client money has changed hands yet.</b></p>"
-                + (
-                    f"<p>The work so far was paid in points or done for a cause: "
-                    f"{hours:,.1f} unpaid hours; the same actions bought at market prices "
-                    f"would have cost {points:,.2f} {esc(run.currency)}.</p>"
-                    if run.steps
-                    else "<p>Step or play the model to see the flows.</p>"
-                )
+                "<p><b>No client money changed hands.</b> The work was paid in points or "
+                f"done for a cause: {row.get('total_unpaid_hours', 0.0):,.1f} unpaid hours so "
+                "far.</p>"
             ),
             attributes={"data-testid": "money-empty"},
         )
-        if graph.links:
-            chart(charts.money_sankey_option(graph, run.currency), "chart-sankey", height, run)
+        chart(charts.unpaid_value_option(row, run.currency), "chart-sankey", 170, run)
         return
     chart(charts.money_sankey_option(graph, run.currency), "chart-sankey", height, run)
     solara.Checkbox(

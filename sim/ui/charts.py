@@ -32,7 +32,7 @@ STATE_COLOURS = {
     "every account banned": "#dc2626",
 }
 KIND_COLOURS = {
-    "recruiter": "#f59e0b",
+    "recruiter": "#334155",
     "influencer relaying": "#7c3aed",
     "influencer quiet": "#c4b5fd",
 }
@@ -249,7 +249,15 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
                 "layoutIterations": 0,
                 "emphasis": {"focus": "adjacency"},
                 "lineStyle": {"color": "gradient", "opacity": 0.35, "curveness": 0.5},
-                "label": {"fontSize": 12, "lineHeight": 15},
+                "label": {
+                    "fontSize": 11,
+                    "lineHeight": 14,
+                    "width": 130,
+                    "overflow": "break",
+                    "backgroundColor": "rgba(255,255,255,0.75)",
+                    "padding": [1, 3],
+                    "borderRadius": 3,
+                },
                 "data": nodes,
                 "links": links,
             }
@@ -324,6 +332,39 @@ def shares_option(
         xAxis={"type": "value", "min": 0, "max": 1, "axisLabel": {"formatter": "{value}"}},
         yAxis={"type": "category", "inverse": True, "data": [label for label, _ in bars]},
         series=series,
+    )
+
+
+def unpaid_value_option(row: dict[str, float], currency: str) -> dict[str, Any]:
+    """When no money moves: what the work was paid against what it was worth."""
+    bars = [
+        ("paid to the workers", row.get("total_worker_income", 0.0), "#059669"),
+        ("the same actions at market prices", row.get("points_cost_saved", 0.0), "#dc2626"),
+        (
+            "their unpaid hours at the reference wage",
+            row.get("unpaid_value_at_market_wage", 0.0),
+            "#f59e0b",
+        ),
+    ]
+    return _base(
+        title={
+            "text": f"What the work was worth ({currency})",
+            "textStyle": {"fontSize": 13, "fontWeight": "normal"},
+        },
+        tooltip={"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        grid={"left": 10, "right": 60, "top": 30, "bottom": 10, "containLabel": True},
+        xAxis={"type": "value"},
+        yAxis={"type": "category", "inverse": True, "data": [b[0] for b in bars]},
+        series=[
+            {
+                "type": "bar",
+                "barWidth": 22,
+                "label": {"show": True, "position": "right", "formatter": "{c}"},
+                "data": [
+                    {"value": round(float(v), 2), "itemStyle": {"color": c}} for _n, v, c in bars
+                ],
+            }
+        ],
     )
 
 
@@ -428,7 +469,7 @@ def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: i
         y = sum(math.sin(a) for a in angles) / len(angles)
         angle = math.atan2(y, x) if (x or y) else 0.0
         roots = [j for j in range(len(s.recruiters)) if depth[j] == 0]
-        radius = 0.12 + 0.13 * depth[i] if len(roots) > 1 or depth[i] else 0.0
+        radius = (0.3 + 0.12 * depth[i]) if len(roots) > 1 else 0.28 * depth[i]
         pos[f"r{i}"] = at(angle, radius)
     return pos, shown_inf, parent_of_worker
 

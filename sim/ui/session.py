@@ -337,7 +337,7 @@ def sample_workers(model: ClickFarmModel, size: int) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
     groups = np.unique(w.group)
     counts = np.array([(w.group == g).sum() for g in groups], dtype=np.float64)
-    quota = np.maximum(np.minimum(counts, 3), np.floor(size * counts / counts.sum())).astype(int)
+    quota = np.maximum(np.minimum(counts, 12), np.floor(size * counts / counts.sum())).astype(int)
     picked = []
     for g, k in zip(groups, quota, strict=True):
         members = np.flatnonzero(w.group == g)
