@@ -44,6 +44,7 @@ def child(spec: dict) -> dict:
     assert model.workers.size == n and model.max_steps == steps
     per_step, active = [], []
     budget = spec.get("max_seconds")
+    c0 = time.process_time()
     t0 = time.perf_counter()
     while model.running:
         t1 = time.perf_counter()
@@ -53,12 +54,14 @@ def child(spec: dict) -> dict:
         if budget is not None and time.perf_counter() - t0 > budget:
             break
     stepping = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     return {
         "n": n,
         "steps_planned": steps,
         "steps_done": len(per_step),
         "build_s": build,
         "step_s": stepping,
+        "step_cpu_share": cpu / stepping,
         "per_step_s": per_step,
         "active": active,
         "accounts": int(model.accounts.n),
@@ -87,7 +90,8 @@ def big_run(args: argparse.Namespace) -> dict:
     print(f"    peak RSS after build  {res['rss_built_mib']:8.0f} MiB")
     print(f"    peak RSS (whole run)  {res['peak_rss_mib']:8.0f} MiB")
     print(
-        f"    seconds per step      mean {statistics.mean(ps):.3f}, median "
+        f"    seconds per step      (CPU {100 * res['step_cpu_share']:.0f}% of wall) "
+        f"mean {statistics.mean(ps):.3f}, median "
         f"{statistics.median(ps):.3f}, each: " + ", ".join(f"{x:.3f}" for x in ps)
     )
     print("    active workers/step   " + ", ".join(f"{a:,}" for a in res["active"]))
@@ -112,6 +116,7 @@ def long_run(args: argparse.Namespace) -> dict:
     if done == steps:
         print(
             f"    stepping wall time    {res['step_s']:8.2f} s for all {steps} steps "
+            f"(CPU {100 * res['step_cpu_share']:.0f}% of wall) "
             f"({res['step_s'] / steps * 1000:.1f} ms/step, "
             f"{res['n'] * steps / res['step_s']:,.0f} worker-steps/s)"
         )

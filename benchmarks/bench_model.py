@@ -12,6 +12,10 @@ process:
   money (``shuffle_do``), then the DataCollector records the Gini and every agent's
   wealth. Throughput = N x steps / stepping seconds.
 
+The "per CPU-s" column divides by the process's CPU time instead of wall time; on a busy
+machine it is the steadier figure ("min CPU/wall" well under 100% means other processes
+took the CPU).
+
 Peak memory is the peak resident set size of each measurement's process (``ru_maxrss``
 read by the parent with ``os.wait4``); it includes the interpreter and imports, whose
 share is shown in the "import" column.
@@ -60,6 +64,7 @@ def child_clickfarm(spec: dict) -> dict:
     assert model.workers.size == n, (model.workers.size, n)
     assert model.max_steps == steps, (model.max_steps, steps)
     active, per_step = [], []
+    c0 = time.process_time()
     t0 = time.perf_counter()
     while model.running:
         t1 = time.perf_counter()
@@ -67,12 +72,15 @@ def child_clickfarm(spec: dict) -> dict:
         per_step.append(time.perf_counter() - t1)
         active.append(model.metrics["active_workers"])
     stepping = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     return {
         "model": "clickfarm",
         "n": n,
         "steps": model.steps,
         "build_s": build,
         "step_s": stepping,
+        "step_cpu_share": cpu / stepping,
+        "cpu_agent_steps_per_s": n * model.steps / cpu,
         "agent_steps_per_s": n * model.steps / stepping,
         "median_step_ms": 1000 * statistics.median(per_step),
         "mean_active_workers": sum(active) / len(active),
@@ -98,12 +106,14 @@ def child_boltzmann(spec: dict) -> dict:
     build = time.perf_counter() - t0
     rss_built = self_peak_mib()
     per_step = []
+    c0 = time.process_time()
     t0 = time.perf_counter()
     for _ in range(steps):
         t1 = time.perf_counter()
         model.step()
         per_step.append(time.perf_counter() - t1)
     stepping = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     return {
         "model": "mesa-boltzmann",
         "n": n,
@@ -112,6 +122,8 @@ def child_boltzmann(spec: dict) -> dict:
         "seed_keyword": seed_kw,
         "build_s": build,
         "step_s": stepping,
+        "step_cpu_share": cpu / stepping,
+        "cpu_agent_steps_per_s": n * steps / cpu,
         "agent_steps_per_s": n * steps / stepping,
         "median_step_ms": 1000 * statistics.median(per_step),
         "rss_import_mib": rss_import,
@@ -138,7 +150,8 @@ def measure(kind: str, n: int, args: argparse.Namespace, repeats: int) -> dict:
         print(
             f"  {kind:<15} N={n:>9,}  run {r + 1}/{repeats}: "
             f"{fmt_int(res['agent_steps_per_s'])} agent-steps/s, build {res['build_s']:.2f} s, "
-            f"step {res['step_s']:.2f} s, peak {res['peak_rss_mib']:.0f} MiB",
+            f"step {res['step_s']:.2f} s (CPU {100 * res['step_cpu_share']:.0f}% of wall), "
+            f"peak {res['peak_rss_mib']:.0f} MiB",
             flush=True,
         )
     rates = [r["agent_steps_per_s"] for r in runs]
@@ -149,6 +162,8 @@ def measure(kind: str, n: int, args: argparse.Namespace, repeats: int) -> dict:
         rate_max=max(rates),
         build_median=statistics.median(r["build_s"] for r in runs),
         peak_rss_mib=max(r["peak_rss_mib"] for r in runs),
+        cpu_share_min=min(r["step_cpu_share"] for r in runs),
+        cpu_rate_median=statistics.median(r["cpu_agent_steps_per_s"] for r in runs),
         repeats=repeats,
     )
     return best
@@ -233,7 +248,9 @@ def main() -> None:
                     str(res["steps"]),
                     f"{res['build_median']:.2f}",
                     f"{res['median_step_ms']:.1f}",
+                    f"{100 * res['cpu_share_min']:.0f}%",
                     fmt_int(res["rate_median"]) + spread,
+                    fmt_int(res["cpu_rate_median"]),
                     f"{res['rss_import_mib']:.0f}",
                     f"{res['peak_rss_mib']:.0f}",
                 ]
@@ -247,7 +264,9 @@ def main() -> None:
                 "steps",
                 "build s",
                 "ms/step",
-                "agent-steps/s (min-max)",
+                "min CPU/wall",
+                "agent-steps/s wall (min-max)",
+                "per CPU-s",
                 "import MiB",
                 "peak RSS MiB",
             ],
@@ -261,7 +280,8 @@ def main() -> None:
                 f"ratio clickfarm / Mesa BoltzmannWealth at N={n:,}: "
                 f"{ours['rate_median'] / mesa_res['rate_median']:.1f}x "
                 f"({fmt_int(ours['rate_median'])} worker-steps/s vs "
-                f"{fmt_int(mesa_res['rate_median'])} agent-steps/s)"
+                f"{fmt_int(mesa_res['rate_median'])} agent-steps/s); per CPU-second: "
+                f"{ours['cpu_rate_median'] / mesa_res['cpu_rate_median']:.1f}x"
             )
     for n, ours, _ in results:
         print(
