@@ -133,6 +133,19 @@ class ClickFarmModel(mesa.Model):
         )
         self.running = True
 
+    # Mesa 3.5 gives every model a `scenario` of its own (mesa.experimental.scenarios) and
+    # sets it in Model.__init__; ours is the validated clickfarm Scenario, kept apart.
+    @property
+    def scenario(self) -> Scenario:
+        return self._clickfarm_scenario
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        if isinstance(value, Scenario):
+            self._clickfarm_scenario = value
+        else:
+            self.mesa_scenario = value
+
     # ------------------------------------------------------------------ set-up
     def _build_structure(self) -> None:
         s, led = self.scenario, self.ledger
