@@ -95,16 +95,13 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         for (u, _s, d, p), a in led.step_flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
+    tasks_sorted = np.sort(w.tasks_done[human])  # sorted once; both measures re-sort cheaply
     # an objective is due once its deadline has passed (or it was reached before)
-    due = [
-        o for o in model.orders if o.objective and (o.objective_reached or model.hour + 1 >= o.end)
-    ]
+    due = [o for o in model.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
     return {
         "hour": model.hour,
         "day": model.hour // 24,
-        "actions_ordered": int(
-            sum(int(o.quantities.sum()) for o in model.orders if o.status != "pending")
-        ),
+        "actions_ordered": model.ordered_total,
         "actions_delivered": c.get("delivered", 0),
         "actions_flagged": c.get("flagged", 0),
         "actions_reviewed": c.get("reviewed", 0),
@@ -131,8 +128,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "hourly_pay_median": float(np.median(hourly)) if hourly.size else 0.0,
         "hourly_pay_p10": float(np.percentile(hourly, 10)) if hourly.size else 0.0,
         "hourly_pay_p90": float(np.percentile(hourly, 90)) if hourly.size else 0.0,
-        "activity_gini": rules.gini(w.tasks_done[human]),
-        "top10_share_of_tasks": rules.top_share(w.tasks_done[human], 0.10),
+        "activity_gini": rules.gini(tasks_sorted),
+        "top10_share_of_tasks": rules.top_share(tasks_sorted, 0.10),
         "cost_per_1000_surviving": (
             money(t["spend"]) * 1000 / surviving_total if surviving_total else 0.0
         ),

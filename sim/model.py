@@ -61,6 +61,7 @@ class Order:
     funded: int = 0
     spent: int = 0
     completed_hour: int | None = None
+    index: int = 0  # position among all the run's orders (campaign order, then placement)
 
     @property
     def objective_reached(self) -> bool:
@@ -125,6 +126,7 @@ class ClickFarmModel(mesa.Model):
         self.ledger = Ledger()
         self._build_structure()
         self._build_orders()
+        self._index_orders()
         self._build_agents()
         self.metrics: dict[str, float] = {name: 0.0 for name in METRICS}
         self.totals: dict[str, float] = {}
@@ -222,6 +224,9 @@ class ClickFarmModel(mesa.Model):
     def _build_orders(self) -> None:
         s = self.scenario
         self.orders: list[Order] = []
+        self.open_orders: list[Order] = []
+        self.objective_orders: list[Order] = []  # started orders that carry an objective
+        self.ordered_total = 0
         self.pools: list[Pool] = []
         self.review_queue = ReviewQueue()
         for ci, c in enumerate(s.campaigns):
@@ -258,6 +263,12 @@ class ClickFarmModel(mesa.Model):
                         pools=pools,
                     )
                 )
+
+    def _index_orders(self) -> None:
+        for i, o in enumerate(self.orders):
+            o.index = i
+        self._by_start = sorted(self.orders, key=lambda o: o.start)  # stable: keeps file order
+        self._next_order = 0
 
     def _split_into_pools(self, top: int, quantities: np.ndarray, prices: np.ndarray) -> list[Pool]:
         """Hand an order down the recruiter tree, in proportion to each leaf's workforce."""
@@ -346,17 +357,29 @@ class ClickFarmModel(mesa.Model):
     def open_and_close_orders(self) -> None:
         """Clients fund new orders; finished or expired orders close and refund the rest."""
         h, led = self.hour, self.ledger
-        for o in self.orders:
+        still_open = []
+        for o in self.open_orders:
             # an order with paid promotion stays open (and promoted) until its deadline
             done = o.remaining_total == 0 and not o.promotion_per_day
-            if o.status == "open" and (done or h >= o.end):
+            if done or h >= o.end:
                 self._close(o)
-            if o.status == "pending" and h >= o.start:
-                o.status = "open"
-                o.funded = int(o.quantities @ o.prices)
-                o.funded += o.promotion_per_day * -(-(o.end - o.start) // 24)
-                led.transfer("money", WORLD, o.client_account, o.funded, "client budget", o.tag)
-        self.open_orders = [o for o in self.orders if o.status == "open"]
+            else:
+                still_open.append(o)
+        while (
+            self._next_order < len(self._by_start) and self._by_start[self._next_order].start <= h
+        ):
+            o = self._by_start[self._next_order]
+            self._next_order += 1
+            o.status = "open"
+            o.funded = int(o.quantities @ o.prices)
+            o.funded += o.promotion_per_day * -(-(o.end - o.start) // 24)
+            led.transfer("money", WORLD, o.client_account, o.funded, "client budget", o.tag)
+            self.ordered_total += int(o.quantities.sum())
+            if o.objective:
+                self.objective_orders.append(o)
+            still_open.append(o)
+        # keep the scenario's order of campaigns: it fixes the order of random draws
+        self.open_orders = sorted(still_open, key=lambda o: o.index)
 
     def _close(self, o: Order) -> None:
         o.status = "closed"
@@ -380,38 +403,40 @@ class ClickFarmModel(mesa.Model):
         w, s = self.workers, self.scenario
         n = w.size
         self.market_offer = self._market_offers()
-        local_hour = (
-            self.hour + np.array([s.regions[r].utc_offset for r in self.region_ids])[w.region]
-        ) % 24
-        diurnal = np.where(w.is_bot, 1.0, rules.diurnal_factor(local_hour))
+        offsets = np.array([s.regions[r].utc_offset for r in self.region_ids])
+        by_region = rules.diurnal_factor((self.hour + offsets) % 24)
+        diurnal = np.where(w.is_bot, 1.0, by_region[w.region])
         online = self.rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
         offer = self.market_offer
-        m = w.market
-        has_work = offer["open_tasks"][m] > 0
-        sees = np.ones(n, dtype=bool)
-        in_community = w.community >= 0
+        has_work = offer["open_tasks"] > 0
+        candidate = online & has_work[w.market] & (w.active_account >= 0)
+        in_community = candidate & (w.community >= 0)
         if in_community.any():
-            last = self.influencer_last_relay[w.community[in_community]]
-            span = self.influencer_attention[w.community[in_community]]
-            sees[in_community] = (self.hour - last) < span
+            comm = w.community[in_community]
+            sees = (self.hour - self.influencer_last_relay[comm]) < self.influencer_attention[comm]
+            candidate[in_community] = sees
+        c = np.flatnonzero(candidate)  # only these can work: value the hour for them alone
+        m = w.market[c]
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])[m]
         # value is judged per hour of actual work, so casual and full-time workers compare alike
-        tph = rules.tasks_per_session(60.0, offer["minutes"][m], w.speed, w.search_minutes * mult)
+        tph = rules.tasks_per_session(
+            60.0, offer["minutes"][m], w.speed[c], w.search_minutes[c] * mult
+        )
         expected = tph * np.minimum(self.fill_rate[m], 1.0)
-        status = self._status_multiplier()
         value = rules.hourly_value(
             expected * offer["money"][m],
             expected * offer["points"][m],
-            w.w_money,
-            w.w_points,
-            w.w_conviction,
-            w.point_value,
-            status,
-            w.conviction_value,
+            w.w_money[c],
+            w.w_points[c],
+            w.w_conviction[c],
+            w.point_value[c],
+            self._status_multiplier()[c],
+            w.conviction_value[c],
             offer["cause"][m],
         )
-        willing = rules.decides_to_work(value, w.reservation) | w.is_bot
-        w.active_now = online & has_work & sees & willing & (w.active_account >= 0)
+        active = np.zeros(n, dtype=bool)
+        active[c] = rules.decides_to_work(value, w.reservation[c]) | w.is_bot[c]
+        w.active_now = active
 
     def _market_offers(self) -> dict[str, np.ndarray]:
         """Per leaf market: open tasks and their task-weighted pay, points and duration."""
