@@ -308,6 +308,9 @@ CSS = """
 .cf-sidebar .cf-panel { background: #fafafa; }
 .cf-control { margin: 6px 0 10px 0; }
 .cf-control-label { font-size: 0.86rem; font-weight: 500; }
+.cf-control .v-text-field { padding-top: 0; margin-top: 0; }
+.cf-control .v-text-field input { padding: 2px 0; }
+.cf-control > .cf-hint { margin-top: 6px; }
 .cf-changed .cf-control-label { color: #b45309; }
 .cf-tiles { display: flex; flex-wrap: wrap; gap: 8px; }
 .cf-tile { border: 1px solid #e5e7eb; border-radius: 8px; padding: 6px 10px; min-width: 150px;
@@ -325,19 +328,23 @@ CSS = """
               overflow-x: auto; }
 .cf-snippet .cf-bad-line { background: #fee2e2; }
 .cf-lineno { color: #999; display: inline-block; width: 3em; }
+.cf-yaml textarea { font-family: monospace; font-size: 0.8rem; line-height: 1.35;
+                   white-space: pre; overflow-x: auto; }
 .cf-upload { border: 1px dashed #bbb; border-radius: 6px; padding: 6px; display: flex;
              align-items: center; gap: 8px; flex-wrap: wrap; }
 .cf-upload-over { background: #eef2ff; }
 .cf-status { font-size: 0.95rem; }
 .cf-progress { height: 8px; background: #e5e7eb; border-radius: 4px; overflow: hidden; }
 .cf-progress > div { height: 8px; background: #2563eb; }
-.cf-slide-title { font-size: 2.1rem; font-weight: 600; line-height: 1.2; margin: 4px 0 14px 0; }
-.cf-slide p, .cf-slide li { font-size: 1.25rem; line-height: 1.45; }
+.cf-slide-title { font-size: 1.85rem; font-weight: 600; line-height: 1.2; margin: 4px 0 10px 0; }
+.cf-slide p, .cf-slide li { font-size: 1.15rem; line-height: 1.4; }
 .cf-ask { border-left: 6px solid #7c3aed; background: #f5f3ff; padding: 10px 14px;
           font-size: 1.35rem; margin-top: 12px; border-radius: 4px; }
-.cf-presenter .cf-tile { min-width: 100px; flex: 1 1 100px; padding: 4px 8px; }
-.cf-presenter .cf-tile .v { font-size: 1.5rem; }
-.cf-presenter .cf-tile .k { font-size: 0.95rem; }
+.cf-presenter .cf-tile { min-width: 90px; flex: 1 1 90px; padding: 3px 8px; }
+.cf-presenter .cf-tile .v { font-size: 1.3rem; white-space: nowrap; }
+.cf-presenter .cf-tile .k { font-size: 0.8rem; }
+.cf-presenter .cf-whatif { text-transform: none !important; }
+.cf-presenter.cf-root { padding-top: 4px; }
 .cf-presenter .cf-table { font-size: 1.05rem; }
 .cf-fold-button { justify-content: flex-start !important; text-transform: none !important;
                   font-size: 0.95rem !important; font-weight: 500; padding: 0 4px !important; }
@@ -351,7 +358,7 @@ def Page():
     solara.Title("clickfarm: click-farm economies")
     solara.Style(CSS)
     if mode.value == "Present":
-        solara.Style("html { font-size: 18px; }")
+        solara.Style("html { font-size: 17px; }")
 
     def initialise():
         if live.value is None:
@@ -361,7 +368,8 @@ def Page():
     KeyListener(active=mode.value == "Present", event_key=on_key)
     Player()
     with solara.Column(classes=["cf-root"] + (["cf-presenter"] if mode.value == "Present" else [])):
-        Header()
+        if mode.value != "Present":
+            Header()
         if page_error.value:
             with solara.Row():
                 error_box(page_error.value, testid="page-error")
@@ -389,12 +397,17 @@ def Header():
                 classes=["cf-sub"],
             )
 
-        def switch(value: str) -> None:
-            if value == "Present" and mode.value != "Present":
-                go_to_slide(slide.value)
-            mode.set(value)
+        ModeSwitch()
 
-        solara.ToggleButtonsSingle(value=mode.value, values=MODES, on_value=switch)
+
+@solara.component
+def ModeSwitch():
+    def switch(value: str) -> None:
+        if value == "Present" and mode.value != "Present":
+            go_to_slide(slide.value)
+        mode.set(value)
+
+    solara.ToggleButtonsSingle(value=mode.value, values=MODES, on_value=switch, dense=True)
 
 
 @solara.component
@@ -494,10 +507,17 @@ def ScenarioChooser():
         solara.Select(label="Shipped scenario", values=options, value=value, on_value=choose)
         UploadButton(event_upload=uploaded)
         with solara.Details("Paste or edit YAML", expand=bool(load_error_text.value)):
-            solara.InputTextArea("Scenario YAML", value=pasted, rows=8, continuous_update=True)
-            with solara.Row():
+            with solara.Column(classes=["cf-yaml"], gap="0px"):
+                solara.InputTextArea(
+                    "Scenario YAML",
+                    value=pasted,
+                    rows=10,
+                    auto_grow=False,
+                    continuous_update=True,
+                )
+            with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 solara.Button("Load pasted YAML", on_click=load_pasted, outlined=True)
-                solara.Button("Copy current set-up", on_click=copy_current, text=True)
+                solara.Button("Copy current", on_click=copy_current, text=True)
         error_box(load_error.value, load_error_text.value, testid="load-error")
 
 
@@ -662,7 +682,7 @@ def Status():
 
 
 @solara.component
-def Tiles(run: LiveRun, keys: tuple[str, ...] | None = None):
+def Tiles(run: LiveRun, keys: tuple[str, ...] | None = None, short: bool = False):
     watch_model()
     cur = run.currency
     row = run.summary_row()
@@ -680,10 +700,16 @@ def Tiles(run: LiveRun, keys: tuple[str, ...] | None = None):
     parts = []
     for key in keys:
         value = row.get(key) if row else None
+        kind = kinds[key]
+        label = (compare.SHORT if short else compare.LABELS)[key]
+        if short and kind in ("money", "rate"):  # the unit moves to the label
+            label += f" ({cur}{'/h' if kind == 'rate' else ''})"
+            shown = fmt(value, kind, "").strip().removesuffix("/h").strip()
+        else:
+            shown = fmt(value, kind, cur)
         parts.append(
-            f'<div class="cf-tile" data-key="{key}"><div class="v">'
-            f"{esc(fmt(value, kinds[key], cur))}</div>"
-            f'<div class="k">{esc(compare.LABELS[key])}</div></div>'
+            f'<div class="cf-tile" data-key="{key}"><div class="v">{esc(shown)}</div>'
+            f'<div class="k">{esc(label)}</div></div>'
         )
     solara.HTML(
         tag="div",
@@ -705,6 +731,8 @@ def Dashboard():
             MoneyView(run)
         with solara.Column(classes=["cf-panel"]):
             NetworkView(run)
+    with solara.Column(classes=["cf-panel"]), Fold("Per campaign: delivered, removed, cost"):
+        CampaignsView(run)
     with solara.Columns([1, 1], gutters_dense=True):
         with solara.Column(classes=["cf-panel"]):
             PayView(run)
@@ -790,6 +818,45 @@ def MoneyView(run: LiveRun, height: int = 360, shares: bool = True):
         )
 
 
+def campaign_rows(run: LiveRun) -> list[dict[str, Any]]:
+    from sim.runner import campaign_table
+
+    with run.lock:
+        table = campaign_table(run.model)
+    cur = run.currency
+    return [
+        {
+            "campaign": name,
+            "client": c["client"],
+            "delivered": f"{c['delivered']:,}",
+            "removed": f"{c['removed']:,}",
+            "surviving": f"{c['surviving']:,}",
+            "spend": fmt(c["spend"], "money", cur),
+            "per 1,000 surviving": fmt(c["cost_per_1000_surviving"], "money", cur),
+        }
+        for name, c in table.items()
+    ]
+
+
+@solara.component
+def CampaignsView(run: LiveRun):
+    watch_model()
+    solara.Text("Per campaign", classes=["cf-section"])
+    try:
+        rows = run.cached("campaigns", lambda: campaign_rows(run))
+    except Exception as exc:
+        log.exception("campaign table failed")
+        error_box(f"the campaign table could not be built: {friendly_error(exc)}")
+        return
+    if not rows:
+        return
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=html_table(rows, list(rows[0])),
+        attributes={"data-testid": "campaigns-table"},
+    )
+
+
 @solara.component
 def NetworkView(run: LiveRun, height: int = 470):
     watch_model()
@@ -852,11 +919,15 @@ def Inspector(run: LiveRun):
             selected.set((value, 0))
 
     @guarded
-    def set_index(value: int | None) -> None:
-        if value is None:
+    def set_index(text: str) -> None:
+        text = (text or "").strip().replace(",", "")
+        if not text:
+            return
+        if not text.isdigit():
+            page_error.set(f"agent numbers are whole numbers from 0; got {text!r}")
             return
         n = counts.get(kind, 0)
-        selected.set((kind, min(max(int(value), 0), max(n - 1, 0))))
+        selected.set((kind, min(int(text), max(n - 1, 0))))
 
     @guarded
     def pick(which: str) -> None:
@@ -883,11 +954,10 @@ def Inspector(run: LiveRun):
             on_value=set_kind,
             style={"max-width": "140px"},
         )
-        solara.InputInt(
+        solara.InputText(
             f"Number (0–{max(counts[kind] - 1, 0):,})",
-            value=index,
+            value="" if index is None else str(index),
             on_value=set_index,
-            optional=True,
             continuous_update=False,
             style={"max-width": "150px"},
         )
@@ -1226,11 +1296,14 @@ def CompareView():
                 )
             else:
                 applicable = [k for k, w in choices.items() if isinstance(w, whatifs.WhatIf)]
+                by_title = {whatifs.TITLES[k]: k for k in applicable}
                 solara.Select(
                     "What-if",
-                    values=applicable,
-                    value=compare_whatif.value if compare_whatif.value in applicable else None,
-                    on_value=compare_whatif.set,
+                    values=list(by_title),
+                    value=whatifs.TITLES.get(compare_whatif.value)
+                    if compare_whatif.value in applicable
+                    else None,
+                    on_value=lambda title: compare_whatif.set(by_title[title]),
                 )
                 w = choices.get(compare_whatif.value)
                 if isinstance(w, whatifs.WhatIf):
@@ -1280,7 +1353,7 @@ def CompareResults(height: int = 300, compact: bool = False):
     with solara.Column(classes=["cf-panel"]):
         solara.Text(f"{comp.label_a}   vs   {comp.label_b}", classes=["cf-section"])
         if comp.explains:
-            solara.Text(comp.explains, classes=["cf-whatif-explains"])
+            solara.Text(comp.explains, classes=["cf-hint" if compact else "cf-whatif-explains"])
         solara.Text(
             f"Same seed ({comp.a.seed}); A ran {comp.a.steps} hours, B {comp.b.steps} hours.",
             classes=["cf-hint"],
@@ -1440,6 +1513,7 @@ def Presenter():
             "F full screen · Esc leave",
             classes=["cf-keys-help"],
         )
+        ModeSwitch()
     if sl.scenario is None:
         with solara.Column(classes=["cf-slide"]):
             solara.HTML(
@@ -1506,6 +1580,7 @@ def PresenterLive(sl: story.Slide):
             "hourly_pay_median",
             "total_unpaid_hours",
         ),
+        short=True,
     )
     if sl.whatifs:
         base = setup.value.scenario()
@@ -1521,6 +1596,8 @@ def PresenterLive(sl: story.Slide):
                     outlined=True,
                     disabled=not ok,
                     on_click=lambda n=n: run_whatif(n),
+                    small=True,
+                    classes=["cf-whatif"],
                 )
     if comparison.value is not None or compare_job.pending:
         CompareResults(compact=True)
@@ -1529,12 +1606,14 @@ def PresenterLive(sl: story.Slide):
     for view in views[:2]:
         with solara.Column(classes=["cf-panel"]):
             if view == "money":
-                MoneyView(run, height=330, shares=True)
+                MoneyView(run, height=300, shares=True)
             elif view == "series":
-                TimeSeriesView(run, height=380)
+                TimeSeriesView(run, height=420)
             elif view == "network":
-                NetworkView(run, height=400)
+                NetworkView(run, height=380)
             elif view == "pay":
-                PayView(run, height=300)
+                PayView(run, height=280)
             elif view == "gamification":
                 GamificationView(run)
+            elif view == "campaigns":
+                CampaignsView(run)

@@ -467,7 +467,9 @@ def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: i
             continue
         x = sum(math.cos(a) for a in angles) / len(angles)
         y = sum(math.sin(a) for a in angles) / len(angles)
-        angle = math.atan2(y, x) if (x or y) else 0.0
+        span = sum(sector[lf][1] - sector[lf][0] for lf in leaves if lf in sector)
+        # a recruiter whose workers surround it on all sides sits straight above the centre
+        angle = math.pi / 2 if span > 1.5 * math.pi else math.atan2(y, x)
         roots = [j for j in range(len(s.recruiters)) if depth[j] == 0]
         radius = (0.3 + 0.12 * depth[i]) if len(roots) > 1 else 0.28 * depth[i]
         pos[f"r{i}"] = at(angle, radius)
@@ -590,9 +592,12 @@ def network_option(
             "label": {
                 "show": True,
                 "formatter": "{b}",
-                "position": "right",
+                "position": "bottom",
+                "distance": 12,
                 "fontSize": 11,
                 "fontWeight": "bold",
+                "backgroundColor": "rgba(255,255,255,0.8)",
+                "padding": [1, 3],
             },
             "z": 4,
         }

@@ -58,6 +58,9 @@ def server_env(max_workers: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve the bundled copies of JS assets
+    # Solara warns on every start that cookies cannot be SameSite=None over plain http;
+    # that only matters when the app is embedded in another site's iframe.
+    env.setdefault("PYTHONWARNINGS", "ignore:Cookies with samesite=none require https")
     if max_workers is not None:
         env["CLICKFARM_UI_MAX_WORKERS"] = str(max_workers)
     return env
@@ -96,7 +99,7 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
             raise typer.Exit(1)
-        shown = "localhost" if _is_loopback(host) else host
+        shown = "127.0.0.1" if host in ("localhost", "0.0.0.0", "::") else host
         typer.echo(f"clickfarm UI: open http://{shown}:{port}/ in a browser (Ctrl+C stops it)")
         if not _is_loopback(host):
             typer.echo(

@@ -30,6 +30,15 @@ HEADLINES: tuple[tuple[str, str, str], ...] = (
     ("objectives_reached", "objectives reached", "int"),
 )
 LABELS = {key: label for key, label, _ in HEADLINES}
+SHORT = {
+    **LABELS,
+    "total_surviving": "actions surviving",
+    "total_client_spend": "client spend",
+    "worker_share_of_spend": "workers' share",
+    "hourly_pay_median": "median pay",
+    "total_unpaid_hours": "unpaid hours",
+}
+"""Shorter labels for the tiles in presenter mode."""
 
 
 def fmt(value: float | None, kind: str, currency: str = "") -> str:

@@ -242,5 +242,13 @@ def test_presenter_mode_can_be_navigated_with_the_keyboard(page):
     page.get_by_test_id("slide-number").filter(has_text="2 / 8").wait_for()
     page.keyboard.press("End")
     page.get_by_test_id("slide-number").filter(has_text="8 / 8").wait_for()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.get_by_test_id("slide-number").filter(has_text="6 / 8").wait_for()
+    page.keyboard.press(" ")  # play the bots-versus-people case
+    wait_for_hour(page, 2)
+    page.keyboard.press(" ")
+    campaigns = page.get_by_test_id("campaigns-table").inner_text()
+    assert "bot_posts" in campaigns and "human_posts" in campaigns
     page.keyboard.press("Escape")
     page.get_by_text("Headline metrics over time").wait_for()
