@@ -173,7 +173,8 @@ class Detection(Strict):
     bias: Annotated[float, Field(ge=-30, le=30)] = -5.0
     weights: DetectionWeights = DetectionWeights()
     young_account_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
-    strikes_to_ban: Annotated[int, Field(ge=1, le=10_000)] = 3
+    strikes_to_ban: Annotated[int, Field(ge=1, le=10_000)] = 10
+    """Removed actions after which an account is banned."""
 
 
 class Moderation(Strict):
