@@ -1018,8 +1018,9 @@ def InspectorDetails(run: LiveRun, kind: str, index: int | None):
         )
     solara.HTML(tag="div", unsafe_innerHTML="".join(parts))
     fields = agent_fields(kind)
+    paid_in_points = kind == "worker" and state.get("points", 0) and not state.get("earnings")
     default = {
-        "worker": ("tasks_done", "earnings"),
+        "worker": ("tasks_done", "points") if paid_in_points else ("tasks_done", "earnings"),
         "recruiter": ("balance",),
         "influencer": ("relays", "balance"),
         "moderator": ("reviews", "earnings"),
@@ -1279,38 +1280,45 @@ def CompareView():
                 values=["A what-if", "Change one parameter", "Another scenario"],
                 value=compare_kind,
             )
-            if compare_kind.value == "Another scenario":
-                solara.Select(
-                    "Scenario for B", values=list(titles.values()), value=compare_scenario
-                )
-            elif compare_kind.value == "Change one parameter":
-                solara.Select("Parameter", values=list(labels), value=compare_param)
-                c = labels.get(compare_param.value)
-                if c is not None:
+            with solara.Column(gap="4px").key(f"b-{compare_kind.value}"):
+                if compare_kind.value == "Another scenario":
+                    solara.Select(
+                        "Scenario for B", values=list(titles.values()), value=compare_scenario
+                    )
+                elif compare_kind.value == "Change one parameter":
+                    solara.Select("Parameter", values=list(labels), value=compare_param)
+                    c = labels.get(compare_param.value)
                     solara.Text(
-                        f"Now {params.fmt_number(c.value)} {c.unit}; valid {c.range_text()}",
+                        f"Now {params.fmt_number(c.value)} {c.unit}; valid {c.range_text()}"
+                        if c is not None
+                        else "",
                         classes=["cf-hint"],
                     )
-                solara.InputFloat(
-                    "New value for B", value=compare_value, optional=True, continuous_update=False
-                )
-            else:
-                applicable = [k for k, w in choices.items() if isinstance(w, whatifs.WhatIf)]
-                by_title = {whatifs.TITLES[k]: k for k in applicable}
-                solara.Select(
-                    "What-if",
-                    values=list(by_title),
-                    value=whatifs.TITLES.get(compare_whatif.value)
-                    if compare_whatif.value in applicable
-                    else None,
-                    on_value=lambda title: compare_whatif.set(by_title[title]),
-                )
-                w = choices.get(compare_whatif.value)
-                if isinstance(w, whatifs.WhatIf):
-                    solara.Text(w.explains, classes=["cf-hint"])
-                for k, why in choices.items():
-                    if isinstance(why, str):
-                        solara.Text(f"{whatifs.TITLES[k]}: not here ({why}).", classes=["cf-hint"])
+                    solara.InputFloat(
+                        "New value for B",
+                        value=compare_value,
+                        optional=True,
+                        continuous_update=False,
+                    )
+                else:
+                    applicable = [k for k, w in choices.items() if isinstance(w, whatifs.WhatIf)]
+                    by_title = {whatifs.TITLES[k]: k for k in applicable}
+                    solara.Select(
+                        "What-if",
+                        values=list(by_title),
+                        value=whatifs.TITLES.get(compare_whatif.value)
+                        if compare_whatif.value in applicable
+                        else None,
+                        on_value=lambda title: compare_whatif.set(by_title[title]),
+                    )
+                    w = choices.get(compare_whatif.value)
+                    if isinstance(w, whatifs.WhatIf):
+                        solara.Text(w.explains, classes=["cf-hint"])
+                    for k, why in choices.items():
+                        if isinstance(why, str):
+                            solara.Text(
+                                f"{whatifs.TITLES[k]}: not here ({why}).", classes=["cf-hint"]
+                            )
             solara.InputFloat(
                 "Days for both (blank: each scenario's own)",
                 value=compare_days,

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from sim.scenario import shipped_scenarios
 from sim.ui.compare import HEADLINES, fmt
@@ -85,8 +86,7 @@ def test_step_and_play_advance_the_model_and_redraw(page):
     )
     page.wait_for_timeout(300)
     assert chart.screenshot() != before, "the time series must change after a step"
-    tiles = page.get_by_test_id("tiles").inner_text()
-    assert "—" not in tiles
+    expect(page.get_by_test_id("tiles")).not_to_contain_text("—")
     page.get_by_role("button", name="Play").click()
     wait_for_hour(page, 4)
     page.get_by_role("button", name="Pause").click()
@@ -174,7 +174,9 @@ def test_compare_shows_two_runs_and_their_difference(page):
     table.wait_for(timeout=60_000)
     text = table.inner_text()
     assert "B − A" in text and "accounts banned" in text
-    assert "B: Moderators = 40" in page.locator(".cf-section").filter(has_text="vs").inner_text()
+    page.locator(".cf-section").filter(has_text="vs").filter(
+        has_text="B: Moderators = 40"
+    ).wait_for()
     page.get_by_test_id("chart-compare-diff").locator("canvas").first.wait_for()
     page.get_by_test_id("chart-compare-overlay").locator("canvas").first.wait_for()
 
@@ -190,7 +192,6 @@ def test_exported_yaml_reproduces_the_ui_summary_with_the_cli(page, tmp_path):
     page.get_by_text("seed 99").wait_for()
     page.get_by_role("button", name="Run to end").click()
     page.get_by_text("· finished").wait_for()
-    shown = page.get_by_test_id("summary-table").inner_text()
     open_fold(page, "Export")
     with page.expect_download() as info:
         page.get_by_role("button", name=re.compile("Scenario YAML")).click()
@@ -208,8 +209,13 @@ def test_exported_yaml_reproduces_the_ui_summary_with_the_cli(page, tmp_path):
     )
     cli = json.loads((out / "summary.json").read_text())
     assert cli == ui_summary
+    table = page.get_by_test_id("summary-table")
     for key, label, kind in HEADLINES:
-        assert f"{label}\t{fmt(cli['headline'][key], kind, cli['currency'])}" in shown
+        value = fmt(cli["headline"][key], kind, cli["currency"])
+        row = table.locator("tr").filter(
+            has=page.locator("td", has_text=re.compile(f"^{re.escape(label)}$"))
+        )
+        expect(row.locator("td").last).to_have_text(value)
 
 
 def test_inspector_follows_a_click_on_the_network(page):
@@ -226,16 +232,16 @@ def test_inspector_follows_a_click_on_the_network(page):
 def test_presenter_mode_can_be_navigated_with_the_keyboard(page):
     page.get_by_role("button", name="Present").click()
     number = page.get_by_test_id("slide-number")
-    assert number.inner_text() == "1 / 8"
+    expect(number).to_have_text("1 / 8")
     page.keyboard.press("ArrowRight")
     page.get_by_test_id("slide-number").filter(has_text="2 / 8").wait_for()
-    assert "micro-task market" in page.get_by_test_id("slide-title").inner_text()
+    page.get_by_test_id("slide-title").filter(has_text="micro-task market").wait_for()
     page.keyboard.press("s")
     wait_for_hour(page, 1)
     page.keyboard.press("1")  # first what-if of the slide: pay in points
     table = page.get_by_test_id("compare-table")
     table.wait_for(timeout=60_000)
-    assert "Pay in points" in page.locator(".cf-section").filter(has_text="vs").inner_text()
+    page.locator(".cf-section").filter(has_text="vs").filter(has_text="B: Pay in points").wait_for()
     page.keyboard.press("ArrowRight")
     page.get_by_test_id("slide-number").filter(has_text="3 / 8").wait_for()
     page.keyboard.press("ArrowLeft")
