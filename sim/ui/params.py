@@ -261,11 +261,11 @@ def controls(setup: Setup) -> list[Control]:
     )
     add(
         "platform.detection.strikes_to_ban",
-        "Strikes before a ban",
+        "Removals before a ban",
         "Platform and moderation",
         "int",
-        "strikes",
-        "Hours with removals an account survives before it is banned.",
+        "removed actions",
+        "An account is banned once this many of its actions have been removed.",
     )
 
     for r in base.recruiters:
