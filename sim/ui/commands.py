@@ -61,6 +61,9 @@ def server_env(max_workers: int | None = None) -> dict[str, str]:
     # Solara warns on every start that cookies cannot be SameSite=None over plain http;
     # that only matters when the app is embedded in another site's iframe.
     env.setdefault("PYTHONWARNINGS", "ignore:Cookies with samesite=none require https")
+    # A closed tab's model is freed after 15 minutes (Solara keeps it a day by default, so a
+    # classroom reloading pages would pile up models in memory).
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "15m")
     if max_workers is not None:
         env["CLICKFARM_UI_MAX_WORKERS"] = str(max_workers)
     return env
