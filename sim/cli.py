@@ -54,7 +54,7 @@ def run(
     ] = False,
 ) -> None:
     """Run a scenario end to end and write its results and figures."""
-    from sim.runner import default_out_dir, run_scenario, write_results
+    from sim.runner import check_out_dir, default_out_dir, run_scenario, write_results
     from sim.scenario import load_scenario, resolve_path
 
     if days is not None and steps is not None:
@@ -75,7 +75,7 @@ def run(
         overrides.append(f"days={steps / 24!r}")
     validated = load_scenario(path, overrides)  # fail fast, before any work
     seed = validated.seed if seed is None else seed
-    target = out_dir or default_out_dir(path.stem, seed)
+    target = check_out_dir(out_dir or default_out_dir(path.stem, seed))  # before any work
     total = validated.steps
     show_progress = not quiet and total >= PROGRESS_THRESHOLD_STEPS
     with Progress(

@@ -344,11 +344,59 @@ def default_out_dir(scenario_name: str, seed: int | None, base: Path = Path("run
     return candidate
 
 
+OUTPUT_FILES = frozenset(
+    {
+        "timeseries.parquet",
+        "timeseries.csv",
+        "agents.parquet",
+        "flows.csv",
+        "summary.json",
+        "manifest.json",
+        "timeseries.png",
+        "money_flows.png",
+        "wage_distribution.png",
+    }
+)
+
+
+def check_out_dir(out_dir: Path) -> Path:
+    """The resolved results folder, if writing there cannot destroy anything else.
+
+    A run may replace an empty folder or an earlier clickfarm results folder (one holding
+    nothing but our own output files); anything else is refused.
+    """
+    from sim.errors import ScenarioError
+
+    target = Path(out_dir).expanduser().resolve()
+    if target.exists():
+        if not target.is_dir():
+            raise ScenarioError(
+                "exists and is not a folder; choose another --out", file=str(out_dir)
+            )
+        entries = {p.name for p in target.iterdir()}
+        if entries and not ("manifest.json" in entries and entries <= OUTPUT_FILES):
+            raise ScenarioError(
+                "is not empty and is not an earlier clickfarm results folder; refusing to "
+                "overwrite it: choose a new --out folder",
+                file=str(out_dir),
+            )
+    if target.parent == target:
+        raise ScenarioError("cannot write results to the root folder", file=str(out_dir))
+    return target
+
+
 def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Path:
-    """Write every output into a temporary folder, then move it into place in one step."""
-    out_dir = Path(out_dir)
+    """Write every output into a temporary folder, then move it into place in one step.
+
+    An existing target is replaced only when ``check_out_dir`` allows it (an empty folder
+    or an earlier results folder), and only once the new results are complete.
+    """
+    out_dir = check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
     try:
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
@@ -364,6 +412,7 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
             save_figures(result, tmp)
         old = None
         if out_dir.exists():
+            check_out_dir(out_dir)  # still safe to replace, now that we are about to
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             out_dir.rename(old)
         tmp.rename(out_dir)

@@ -139,3 +139,37 @@ def _root():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent
+
+
+def test_out_never_destroys_a_folder_that_is_not_a_results_folder(tmp_path):
+    precious = tmp_path / "notes"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("three years of work")
+    proc = clickfarm("run", "bots_vs_click_workers", "--steps", "2", "--out", str(precious))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "refusing to overwrite" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (precious / "thesis.txt").read_text() == "three years of work"
+    assert sorted(p.name for p in precious.iterdir()) == ["thesis.txt"]
+    a_file = tmp_path / "README.md"
+    a_file.write_text("keep me")
+    proc = clickfarm("run", "bots_vs_click_workers", "--steps", "2", "--out", str(a_file))
+    assert proc.returncode == 2 and a_file.read_text() == "keep me"
+
+
+def test_out_replaces_an_earlier_results_folder(tmp_path):
+    out = tmp_path / "again"
+    for seed in ("1", "2"):
+        proc = clickfarm(
+            "run",
+            "bots_vs_click_workers",
+            "--steps",
+            "2",
+            "--seed",
+            seed,
+            "--quiet",
+            "--out",
+            str(out),
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
