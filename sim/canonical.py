@@ -14,7 +14,7 @@ from sim.runner import run_scenario, write_results
 from sim.scenario import shipped_scenarios
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
-KEEP = (
+KEEP = (  # the bulky tables are left out of the repository
     "summary.json",
     "manifest.json",
     "timeseries.png",
@@ -29,6 +29,11 @@ def regenerate(names: list[str] | None = None, base: Path = RESULTS_DIR) -> list
         if names and name not in names:
             continue
         result = run_scenario(path)
+        # committed provenance must not change when nothing else does: keep the scenario,
+        # seed and versions, drop the machine- and moment-specific fields
+        result.manifest["scenario_file"] = f"scenarios/{path.name}"
+        for volatile in ("wall_seconds", "created_utc", "command", "git"):
+            result.manifest.pop(volatile, None)
         folder = write_results(result, base / name)
         for extra in folder.iterdir():  # the bulky tables are not committed
             if extra.name not in KEEP:

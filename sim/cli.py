@@ -120,21 +120,31 @@ def _print_summary(summary: dict) -> None:
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
+    spend = h["total_client_spend"]
+    dest = summary.get("money_destinations", {})
+    paid = spend > 0
     rows = [
         (
             "actions delivered / surviving / removed",
             f"{h['total_delivered']:,} / {h['total_surviving']:,} / {h['total_removed']:,}",
         ),
         ("accounts banned", f"{h['total_banned']:,}"),
-        ("client spend", f"{h['total_client_spend']:,.2f} {cur}"),
-        ("workers' share of spend", f"{h['worker_share_of_spend']:.1%}"),
-        ("cost per 1,000 surviving actions", f"{h['cost_per_1000_surviving']:,.4f} {cur}"),
+        ("client spend", f"{spend:,.2f} {cur}"),
+        ("workers' share of spend", f"{h['worker_share_of_spend']:.1%}" if paid else "n/a"),
+    ]
+    if dest.get("influencers"):
+        rows.append(("influencers' share of spend", f"{dest['influencers'] / spend:.1%}"))
+    rows += [
+        (
+            "cost per 1,000 surviving actions",
+            f"{h['cost_per_1000_surviving']:,.4f} {cur}" if paid else "n/a (nothing paid)",
+        ),
         ("workers' effective hourly pay (median)", f"{h['hourly_pay_median']:.4g} {cur}/h"),
         ("top 10% of workers' share of tasks", f"{h['top10_share_of_tasks']:.1%}"),
         ("unpaid labour hours", f"{h['total_unpaid_hours']:,.1f}"),
         ("points-paid actions at market prices", f"{h['points_cost_saved']:,.2f} {cur}"),
         ("objectives reached", f"{h['objectives_reached']} of {h['objectives_due']}"),
-        ("reach bought (impressions)", f"{h['total_reach']:,.0f}"),
+        ("reach (impressions)", f"{h['total_reach']:,.0f}"),
     ]
     for name, value in rows:
         table.add_row(name, value)

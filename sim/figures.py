@@ -14,6 +14,15 @@ import numpy as np  # noqa: E402
 if TYPE_CHECKING:
     from sim.runner import RunResult
 
+# One colour per destination, the same in every figure (and in a fixed order).
+TIER_COLOURS = {
+    "workers": "tab:orange",
+    "influencers": "tab:purple",
+    "recruiters (margins)": "tab:blue",
+    "platform (promotion)": "tab:green",
+    "outside suppliers (software)": "tab:gray",
+}
+
 FIGURES = ("timeseries.png", "money_flows.png", "wage_distribution.png")
 
 
@@ -85,8 +94,9 @@ def plot_money_flows(result: RunResult) -> plt.Figure:
         )
         ax.set_axis_off()
         return fig
-    tiers = sorted({k for _, d in bars for k in d}, key=lambda k: -bars[0][1].get(k, 0))
-    colours = {t: plt.get_cmap("tab10")(i) for i, t in enumerate(tiers)}
+    present = {k for _, d in bars for k in d}
+    tiers = [t for t in TIER_COLOURS if t in present] + sorted(present - set(TIER_COLOURS))
+    colours = {t: TIER_COLOURS.get(t, "tab:gray") for t in tiers}
     for row, (_name, dest) in enumerate(bars):
         total = sum(dest.values())
         left = 0.0
@@ -122,13 +132,8 @@ def plot_money_flows(result: RunResult) -> plt.Figure:
     ax.set_title("Where the money went")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
-    ax.legend(
-        unique.values(),
-        unique.keys(),
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.5 / len(bars) - 0.25),
-        ncol=len(unique),
-        frameon=False,
+    fig.legend(
+        unique.values(), unique.keys(), loc="outside lower center", ncol=len(unique), frameon=False
     )
     return fig
 
@@ -145,13 +150,26 @@ def plot_wage_distribution(result: RunResult) -> plt.Figure:
         ax.set_xlabel("unpaid hours per worker")
         ax.set_title(f"No money paid: unpaid hours of {len(workers):,} workers")
     else:
-        ax.hist(pay, bins=40, color="tab:blue")
+        positive = pay[pay > 0]
+        spread = np.percentile(positive, 99) / max(np.percentile(positive, 1), 1e-12)
+        if spread > 100:  # pay spans orders of magnitude: a log axis shows every group
+            bins = np.geomspace(positive.min(), positive.max() * 1.0001, 40)
+            ax.set_xscale("log")
+            zero = int((pay <= 0).sum())
+            pay = positive
+            if zero:
+                ax.set_title(
+                    f"({zero:,} workers earned nothing and are not shown)", fontsize=8, loc="right"
+                )
+        else:
+            bins = 40
+        ax.hist(pay, bins=bins, color="tab:blue")
         med = float(np.median(pay))
         ax.axvline(med, color="black", ls="--", label=f"median {med:.4g} {cur}/h")
         ref = result.manifest["scenario"]["market_reference"]["wage_per_hour"]
         ax.axvline(ref, color="tab:green", ls=":", label=f"reference wage {ref} {cur}/h")
         ax.set_xlabel(f"effective hourly pay including unpaid search time ({cur}/h)")
-        ax.set_title(f"Effective hourly pay of {len(workers):,} workers")
+        ax.set_title(f"Effective hourly pay of {len(workers):,} workers", loc="left")
         ax.legend(frameon=False)
     ax.set_ylabel("workers")
     ax.grid(alpha=0.3)

@@ -289,7 +289,7 @@ def build_manifest(
     model: ClickFarmModel, source: str | None, overrides: list[str], wall_seconds: float
 ) -> dict[str, Any]:
     versions = {"python": platform.python_version()}
-    for name in ("clickfarm", *DEPENDENCIES):
+    for name in ("clickfarm", *_declared_dependencies()):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -306,6 +306,18 @@ def build_manifest(
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": sys.argv,
     }
+
+
+def _declared_dependencies() -> list[str]:
+    """Every package clickfarm itself requires (from its installed metadata)."""
+    import re
+
+    try:
+        requires = metadata.requires("clickfarm") or []
+    except metadata.PackageNotFoundError:
+        return list(DEPENDENCIES)
+    names = [re.split(r"[\s;\[<>=!~(]", r, maxsplit=1)[0] for r in requires if "extra ==" not in r]
+    return sorted(set(names) | set(DEPENDENCIES), key=str.lower)
 
 
 def git_state() -> dict[str, Any] | None:
