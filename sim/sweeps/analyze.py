@@ -128,7 +128,7 @@ def load_results(root: str | Path) -> Results:
     finished = rows["_merge"] == "both"
     rows = rows.drop(columns="_merge")
     rows["finished"] = finished
-    failed = rows["run_key"].isin(failures["run_key"]) if len(failures) else False
+    failed = rows["run_key"].isin(failures["run_key"] if len(failures) else [])
     missing = int((~finished & ~failed).sum())
     return Results(
         info=info, params=info["parameters"], rows=rows, failures=failures, missing=missing
