@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import types
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,7 @@ import yaml
 
 from sim.errors import ScenarioError
 from sim.loader import SourcedDoc, apply_overrides, friendly_path, load_document
-from sim.schema import Scenario
+from sim.schema import Scenario, unwrap_annotation
 
 
 def scenarios_dir() -> Path:
@@ -177,7 +176,7 @@ def _allowed_fields(loc: tuple) -> list[str]:
     """The field names allowed in the mapping at ``loc`` (for 'unknown field' messages)."""
     annotation: Any = Scenario
     for part in loc:
-        annotation = _strip(annotation)
+        annotation = unwrap_annotation(annotation)
         origin = typing.get_origin(annotation)
         if origin in (list, tuple):
             annotation = typing.get_args(annotation)[0]
@@ -190,25 +189,10 @@ def _allowed_fields(loc: tuple) -> list[str]:
             annotation = info.annotation
         else:
             return []
-    annotation = _strip(annotation)
+    annotation = unwrap_annotation(annotation)
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return sorted(annotation.model_fields)
     return []
-
-
-def _strip(annotation: Any) -> Any:
-    """Drop ``Annotated[...]`` and ``| None`` wrappers."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
 
 
 def check_references(s: Scenario, doc: SourcedDoc) -> None:

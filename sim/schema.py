@@ -7,8 +7,10 @@ the ledger only ever holds integers. Action types are a fixed vocabulary.
 
 from __future__ import annotations
 
+import types
+import typing
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,6 +20,21 @@ ActionType = Literal["like", "share", "post", "comment", "follow", "fake_profile
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+def unwrap_annotation(annotation: Any) -> Any:
+    """A field's plain type: ``Annotated[...]`` and ``| None`` wrappers removed."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
 
 
 class Strict(BaseModel):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sim.errors import ScenarioError
 from sim.loader import SourcedDoc, apply_overrides, load_document, parse_yaml
 from sim.scenario import resolve_path, validate_document
-from sim.schema import Scenario
+from sim.schema import Scenario, unwrap_annotation
 from sim.sweeps.identity import yaml_value
 
 DEFAULT_METRICS = (
@@ -744,7 +743,7 @@ def field_kind(key: str, data: dict[str, Any]) -> str:
     node: Any = data
     walked: list[str] = []
     for part in parts:
-        ann = _strip(annotation)
+        ann = unwrap_annotation(annotation)
         origin = typing.get_origin(ann)
         here = ".".join(walked) or "the scenario"
         if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -776,7 +775,7 @@ def field_kind(key: str, data: dict[str, Any]) -> str:
                 raise ValueError(
                     f"'{part}' is not allowed in {here}; expected one of: {', '.join(allowed)}"
                 )
-            value_type = _strip(annotation)
+            value_type = unwrap_annotation(annotation)
             present = isinstance(node, dict) and part in node
             if isinstance(value_type, type) and issubclass(value_type, BaseModel) and not present:
                 names = ", ".join(node) if isinstance(node, dict) and node else "none"
@@ -785,7 +784,7 @@ def field_kind(key: str, data: dict[str, Any]) -> str:
         else:
             raise ValueError(f"{here} is a single value with no field '{part}'")
         walked.append(part)
-    ann = _strip(annotation)
+    ann = unwrap_annotation(annotation)
     if ann is bool:
         return "bool"
     if ann is int:
@@ -803,21 +802,7 @@ def field_kind(key: str, data: dict[str, Any]) -> str:
 
 
 def _literal_values(annotation: Any) -> list[str]:
-    ann = _strip(annotation)
+    ann = unwrap_annotation(annotation)
     if typing.get_origin(ann) is Literal:
         return [str(v) for v in typing.get_args(ann)]
     return []
-
-
-def _strip(annotation: Any) -> Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
