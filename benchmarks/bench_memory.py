@@ -25,7 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import emit, environment, run_child, self_peak_mib, worker_overrides  # noqa: E402
+from common import (  # noqa: E402
+    emit,
+    environment,
+    run_child,
+    self_peak_mib,
+    timed_steps,
+    worker_overrides,
+)
 
 HERE = Path(__file__).resolve()
 
@@ -42,28 +49,16 @@ def child(spec: dict) -> dict:
     build = time.perf_counter() - t0
     rss_built = self_peak_mib()
     assert model.workers.size == n and model.max_steps == steps
-    per_step, active = [], []
-    budget = spec.get("max_seconds")
-    c0 = time.process_time()
-    t0 = time.perf_counter()
-    while model.running:
-        t1 = time.perf_counter()
-        model.step()
-        per_step.append(time.perf_counter() - t1)
-        active.append(model.metrics["active_workers"])
-        if budget is not None and time.perf_counter() - t0 > budget:
-            break
-    stepping = time.perf_counter() - t0
-    cpu = time.process_time() - c0
+    timing = timed_steps(model, spec.get("max_seconds"))
     return {
         "n": n,
         "steps_planned": steps,
-        "steps_done": len(per_step),
+        "steps_done": len(timing["per_step"]),
         "build_s": build,
-        "step_s": stepping,
-        "step_cpu_share": cpu / stepping,
-        "per_step_s": per_step,
-        "active": active,
+        "step_s": timing["wall"],
+        "step_cpu_share": timing["cpu_share"],
+        "per_step_s": timing["per_step"],
+        "active": timing["active"],
         "accounts": int(model.accounts.n),
         "rss_import_mib": rss_import,
         "rss_built_mib": rss_built,

@@ -43,6 +43,7 @@ from common import (  # noqa: E402
     run_child,
     self_peak_mib,
     table,
+    timed_steps,
     worker_overrides,
 )
 
@@ -63,16 +64,9 @@ def child_clickfarm(spec: dict) -> dict:
     rss_built = self_peak_mib()
     assert model.workers.size == n, (model.workers.size, n)
     assert model.max_steps == steps, (model.max_steps, steps)
-    active, per_step = [], []
-    c0 = time.process_time()
-    t0 = time.perf_counter()
-    while model.running:
-        t1 = time.perf_counter()
-        model.step()
-        per_step.append(time.perf_counter() - t1)
-        active.append(model.metrics["active_workers"])
-    stepping = time.perf_counter() - t0
-    cpu = time.process_time() - c0
+    timing = timed_steps(model)
+    per_step, active, stepping = timing["per_step"], timing["active"], timing["wall"]
+    cpu = stepping * timing["cpu_share"]
     return {
         "model": "clickfarm",
         "n": n,

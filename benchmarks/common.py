@@ -129,3 +129,26 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), sep, *(line(r) for r in rows)])
+
+
+def timed_steps(model: Any, max_seconds: float | None = None) -> dict[str, Any]:
+    """Step a model to its end (or until ``max_seconds``), timing every step."""
+    import time
+
+    per_step, active = [], []
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    while model.running:
+        t1 = time.perf_counter()
+        model.step()
+        per_step.append(time.perf_counter() - t1)
+        active.append(model.metrics["active_workers"])
+        if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+            break
+    wall = time.perf_counter() - t0
+    return {
+        "per_step": per_step,
+        "active": active,
+        "wall": wall,
+        "cpu_share": (time.process_time() - c0) / wall,
+    }
