@@ -28,7 +28,7 @@ test: install-test
 
 # Regenerate the committed canonical results of every shipped scenario.
 results: install
-	$(BIN)/python -m sim.canonical
+	$(BIN)/python -m sim.run.canonical
 
 bench: install
 	$(BIN)/python benchmarks/bench_model.py

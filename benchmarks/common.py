@@ -31,7 +31,7 @@ def worker_overrides(
     With ``scale_demand`` every campaign's ordered actions are scaled by the same factor
     as the workforce, so the work per worker stays what the scenario intends.
     """
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     spec = load_scenario(scenario)
     groups = [(g.id, g.count) for g in spec.workers]

@@ -38,7 +38,7 @@ PHASES = (
 
 def instrument(model, spent: dict[str, float]) -> None:
     """Wrap the model's phases (as instance attributes) with perf_counter timers."""
-    import sim.model as sim_model
+    import sim.core.model as sim_model
 
     def timed(name, fn):
         def wrapper(*a, **kw):

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 app = typer.Typer(
     add_completion=False,
@@ -54,8 +54,8 @@ def run(
     ] = False,
 ) -> None:
     """Run a scenario end to end and write its results and figures."""
-    from sim.runner import check_out_dir, default_out_dir, run_scenario, write_results
-    from sim.scenario import load_scenario, resolve_path
+    from sim.run.outputs import check_out_dir, default_out_dir, run_scenario, write_results
+    from sim.scenario.load import load_scenario, resolve_path
 
     if days is not None and steps is not None:
         raise ScenarioError("give --days or --steps, not both", file="command line")
@@ -154,7 +154,7 @@ def _print_summary(summary: dict) -> None:
 @app.command()
 def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to check.")]) -> None:
     """Check scenario files without running them."""
-    from sim.scenario import load_scenario
+    from sim.scenario.load import load_scenario
 
     failed = 0
     for name in files:
@@ -178,7 +178,7 @@ def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to 
 @app.command("list")
 def list_scenarios() -> None:
     """Show the shipped scenarios, one line each."""
-    from sim.scenario import load_scenario, shipped_scenarios
+    from sim.scenario.load import load_scenario, shipped_scenarios
 
     for name, path in shipped_scenarios().items():
         try:
@@ -191,7 +191,7 @@ def list_scenarios() -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the scenario format (for editors)."""
-    from sim.scenario import json_schema
+    from sim.scenario.load import json_schema
 
     print(json.dumps(json_schema(), indent=2))
 

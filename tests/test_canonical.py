@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from sim.runner import run_scenario
+from sim.run.outputs import run_scenario
 
 from .conftest import ROOT, SCENARIOS
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from sim.runner import run_scenario
+from sim.run.outputs import run_scenario
 
 from .conftest import SCENARIOS
 

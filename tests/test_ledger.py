@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import ClickFarmModel
-from sim.ledger import WORLD, Ledger, LedgerImbalance
-from sim.runner import money_destinations
+from sim.core.ledger import WORLD, Ledger, LedgerImbalance
+from sim.run.outputs import money_destinations
 
 from .conftest import SCENARIOS
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sim.runner import run_scenario
+from sim.run.outputs import run_scenario
 
 
 def test_points_draw_out_unpaid_work_and_the_saving_is_an_output():

@@ -4,9 +4,9 @@ import mesa
 import pandas as pd
 
 from sim import ClickFarmModel
-from sim.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
+from sim.core.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
+from sim.run.outputs import run_scenario
+from sim.scenario.load import load_scenario
 
 
 def test_model_steps_and_exposes_agents_and_datacollector():
@@ -56,8 +56,14 @@ def test_mesa_batch_run_works_on_the_model_class():
     else:
         params["rng"] = 11
         extra = {"iterations": 1}
-    rows = mesa.batch_run(ClickFarmModel, parameters=params, max_steps=12, number_processes=1,
-                          display_progress=False, **extra)
+    rows = mesa.batch_run(
+        ClickFarmModel,
+        parameters=params,
+        max_steps=12,
+        number_processes=1,
+        display_progress=False,
+        **extra,
+    )
     finals = {row["platform__moderation__moderators"]: row["total_removed"] for row in rows}
     assert set(finals) == {5, 20}
     assert finals[20] > finals[5]

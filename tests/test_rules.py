@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sim import rules
+from sim.core import rules
 
 
 def test_affordable_quantities_keeps_targets_within_budget():

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.errors import ScenarioError
-from sim.scenario import load_scenario, scenario_from_yaml_text, shipped_scenarios
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import load_scenario, scenario_from_yaml_text, shipped_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

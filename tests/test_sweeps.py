@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 from sim.sweeps.analyze import analyze_sweep, mean_interval
 from sim.sweeps.design import plan_runs
 from sim.sweeps.execute import open_sweep, run_sweep
@@ -135,17 +135,17 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
 
 
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, monkeypatch):
-    import sim.runner
+    import sim.run.outputs
 
     spec = write(tmp_path, SMALL.replace("replicates: 4", "replicates: 1"))
-    real = sim.runner.run_scenario
+    real = sim.run.outputs.run_scenario
 
     def flaky(scenario, *, seed=None, **kw):
         if scenario.platform.moderation.moderators == 3:
             raise RuntimeError("simulated crash")
         return real(scenario, seed=seed, **kw)
 
-    monkeypatch.setattr(sim.runner, "run_scenario", flaky)
+    monkeypatch.setattr(sim.run.outputs, "run_scenario", flaky)
     report = run_sweep(spec, tmp_path / "out", workers=1)
     assert (report.ran, report.failed_now, report.failed_total) == (6, 3, 3)
     failures = read_table(tmp_path / "out", "failures")
@@ -153,7 +153,7 @@ def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, monkeypatc
     assert failures["error"].str.contains("RuntimeError: simulated crash").all()
     assert len(read_table(tmp_path / "out", "summary")) == 3
     assert run_sweep(spec, tmp_path / "out", workers=1).ran == 0, "failures are kept"
-    monkeypatch.setattr(sim.runner, "run_scenario", real)
+    monkeypatch.setattr(sim.run.outputs, "run_scenario", real)
     retried = run_sweep(spec, tmp_path / "out", workers=1, retry_failed=True)
     assert (retried.ran, retried.failed_total) == (3, 0)
     assert read_table(tmp_path / "out", "failures").empty
@@ -280,7 +280,8 @@ def test_run_seeds_and_keys_depend_on_the_run_not_its_position(tmp_path):
 
 def test_model_core_never_imports_dask():
     code = (
-        "import sys, sim.model, sim.runner, sim.cli, sim.sweeps.execute, sim.sweeps.analyze;"
+        "import sys, sim.core.model, sim.run.outputs, sim.cli;"
+        "import sim.sweeps.execute, sim.sweeps.analyze;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')];"
         "assert not bad, bad"
     )
@@ -360,7 +361,7 @@ analysis: {{metrics: [total_surviving]}}
 def test_a_stored_run_repeats_exactly_with_its_seed_and_overrides(reference):
     import json
 
-    from sim.runner import run_scenario
+    from sim.run.outputs import run_scenario
 
     _, local = reference
     row = read_table(local, "summary").sort_values("run_key").iloc[0]

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 from sim.sweeps.design import SAMPLE_PREFIX
 from sim.sweeps.identity import design_seed
 from sim.sweeps.store import DESIGN_FILE, FAILURES, SERIES, SUMMARY, read_info, read_table

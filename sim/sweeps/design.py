@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
-from sim.scenario import resolved_dict
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import resolved_dict
 from sim.sweeps.identity import behaviour, code_version, design_seed, digest, run_key, run_seed
 from sim.sweeps.spec import MAX_RUNS, Parameter, Sweep, to_kind
 from sim.sweeps.worker import RunTask

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 from sim.sweeps.design import Plan, plan_runs
 from sim.sweeps.spec import Sweep, load_sweep
 from sim.sweeps.store import SweepStore
@@ -130,7 +130,7 @@ def _process_context():
 
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.sweeps.worker", "sim.runner"])
+        context.set_forkserver_preload(["sim.sweeps.worker", "sim.run.outputs"])
         return context
     return multiprocessing.get_context("spawn")
 

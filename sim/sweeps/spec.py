@@ -4,7 +4,7 @@ A sweep file names a base scenario, the fields to vary and how to sample them. L
 it checks everything that can be checked before a single run starts: the schema, that
 each parameter addresses a real scalar field of the scenario, that the ends of every
 range and every listed value give a valid scenario, and that the design suits the
-parameters. Every problem is a :class:`~sim.errors.ScenarioError` whose one-line text is
+parameters. Every problem is a :class:`~sim.scenario.errors.ScenarioError` whose one-line text is
 ``file:line: field: message``.
 
 See ``docs/sweeps.md`` for the format with examples.
@@ -25,10 +25,10 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.errors import ScenarioError
-from sim.loader import SourcedDoc, apply_overrides, load_document, parse_yaml
-from sim.scenario import resolve_path, validate_document
-from sim.schema import Scenario, unwrap_annotation
+from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import resolve_path, validate_document
+from sim.scenario.schema import Scenario, unwrap_annotation
 from sim.sweeps.identity import yaml_value
 
 DEFAULT_METRICS = (
@@ -646,7 +646,7 @@ class _Checker:
             raise moved from None
 
     def check_names(self, params: list[Parameter]) -> None:
-        from sim.runner import HEADLINE
+        from sim.run.outputs import HEADLINE
 
         reserved = set(IDENTITY_COLUMNS) | set(EXTRA_COLUMNS) | set(HEADLINE) | _series_names()
         seen: dict[str, str] = {}
@@ -667,7 +667,7 @@ class _Checker:
             seen[p.name] = key
 
     def check_analysis(self, params: list[Parameter]) -> None:
-        from sim.runner import HEADLINE
+        from sim.run.outputs import HEADLINE
         from sim.sweeps.worker import CAMPAIGN_FIELDS, campaign_column
 
         a = self.spec.analysis
@@ -704,7 +704,7 @@ _KINDS = {
 
 def _series_names() -> set[str]:
     try:
-        from sim.metrics import METRICS
+        from sim.core.metrics import METRICS
     except ImportError:  # pragma: no cover - the metrics module moved
         return {"step", "hour", "day"}
     return set(METRICS) | {"step", "hour", "day"}

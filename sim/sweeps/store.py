@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 from sim.sweeps.design import Plan, column_values
 from sim.sweeps.spec import Parameter
 from sim.sweeps.worker import RunOutcome, RunTask

@@ -1,7 +1,7 @@
 """The code that runs on a worker: one task in, one outcome out, never an exception.
 
 Kept small on purpose: a Dask worker or a local worker process imports only this module
-(and the model through :mod:`sim.runner`). Workers never write files; the process that
+(and the model through :mod:`sim.run.outputs`). Workers never write files; the process that
 planned the sweep stores every outcome, so a cluster needs no shared disk.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.schema import Scenario
+from sim.scenario.schema import Scenario
 from sim.sweeps.identity import code_version
 
 LOADED_CODE = code_version()
@@ -67,7 +67,7 @@ def execute_task(task: RunTask) -> RunOutcome:
         )
         return outcome
     try:
-        from sim.runner import run_scenario
+        from sim.run.outputs import run_scenario
 
         result = run_scenario(task.scenario, seed=task.seed)
         metrics = dict(result.summary["headline"])

@@ -18,7 +18,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 from sim.ui import charts, compare, export, params, story, whatifs
 from sim.ui.compare import HEADLINES, Comparison, fmt
 from sim.ui.flows import money_graph
@@ -819,7 +819,7 @@ def MoneyView(run: LiveRun, height: int = 360, shares: bool = True):
 
 
 def campaign_rows(run: LiveRun) -> list[dict[str, Any]]:
-    from sim.runner import campaign_table
+    from sim.run.outputs import campaign_table
 
     with run.lock:
         table = campaign_table(run.model)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import ClickFarmModel
+from sim.core.model import ClickFarmModel
 from sim.ui.flows import (
     CLIENT,
     MARGINS_NODE,

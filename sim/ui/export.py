@@ -12,7 +12,7 @@ import zipfile
 
 import pandas as pd
 
-from sim.scenario import scenario_to_yaml
+from sim.scenario.load import scenario_to_yaml
 from sim.ui.session import LiveRun
 
 TABLES = ("timeseries", "agents", "flows")
@@ -30,8 +30,8 @@ def scenario_yaml(run: LiveRun) -> str:
 
 
 def result(run: LiveRun):
-    """A ``sim.runner.RunResult`` for the hours run so far (what the CLI writes)."""
-    from sim.runner import RunResult, agents_frame, build_manifest
+    """A ``sim.run.outputs.RunResult`` for the hours run so far (what the CLI writes)."""
+    from sim.run.outputs import RunResult, agents_frame, build_manifest
 
     with run.lock:
         ts = run.timeseries()
@@ -49,7 +49,7 @@ def result(run: LiveRun):
 
 
 def table(run: LiveRun, name: str) -> pd.DataFrame:
-    from sim.runner import agents_frame
+    from sim.run.outputs import agents_frame
 
     with run.lock:
         if name == "timeseries":
@@ -76,10 +76,10 @@ def summary_json(run: LiveRun) -> bytes:
 
 
 def figure_png(run: LiveRun, name: str) -> bytes:
-    """One of the CLI's figures (``sim/figures.py``) for the hours run so far."""
+    """One of the CLI's figures (``sim/run/figures.py``) for the hours run so far."""
     import matplotlib.pyplot as plt
 
-    from sim import figures
+    from sim.run import figures
 
     draw = {
         "timeseries": figures.plot_timeseries,

@@ -4,7 +4,7 @@ The ledger books flows between tiers (clients, recruiters, workers...). A Sankey
 one node per recruiter so that a chain of sub-contractors shows as a chain, so the
 recruiter-to-recruiter payments are rebuilt here from the orders' pools: every payment
 down a chain is ``actions delivered x price at that level``, exactly as the model books
-it, and the totals per destination equal ``sim.runner.money_destinations``.
+it, and the totals per destination equal ``sim.run.outputs.money_destinations``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sim.model import ClickFarmModel
-from sim.scenario import to_minor
+from sim.core.model import ClickFarmModel
+from sim.scenario.load import to_minor
 
 CLIENT, RECRUITER, INFLUENCERS, WORKERS, MARGINS = (
     "client",

@@ -2,7 +2,7 @@
 
 Each :class:`Control` is one scenario field addressed by a dotted key, the same key
 ``clickfarm run --set`` takes, so whatever the controls do can be replayed from the
-command line. Valid ranges come from the bounds declared in ``sim/schema.py``; the
+command line. Valid ranges come from the bounds declared in ``sim/scenario/schema.py``; the
 slider range is a practical window inside them (the number box accepts the full range).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import annotated_types
 import pydantic
 
-from sim.schema import ACTION_TYPES, Scenario
+from sim.scenario.schema import ACTION_TYPES, Scenario
 from sim.ui.session import Setup, max_workers
 
 ACTION_PLURAL = {

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import ScenarioError
-from sim.loader import SourcedDoc, apply_overrides, load_document, parse_yaml
-from sim.model import ClickFarmModel
-from sim.scenario import resolve_path, shipped_scenarios, validate_document
-from sim.schema import Scenario
+from sim.core.model import ClickFarmModel
+from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import resolve_path, shipped_scenarios, validate_document
+from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Setup:
             file, line = doc.origin[tuple(path)]
             name = os.path.basename(file) if self.is_shipped else file
             return f"{name}, line {line}" if line else name
-        return "package default (sim/schema.py)"
+        return "package default (sim/scenario/schema.py)"
 
 
 @functools.lru_cache(maxsize=32)
@@ -461,14 +461,14 @@ class LiveRun:
             return float(self.rows[-1][name]) if self.rows else default
 
     def timeseries(self) -> pd.DataFrame:
-        from sim.runner import timeseries_frame
+        from sim.run.outputs import timeseries_frame
 
         with self.lock:
             return timeseries_frame(self.model)
 
     def summary(self) -> dict[str, Any] | None:
         """The summary ``clickfarm run`` writes, for the hours run so far (None before)."""
-        from sim.runner import summarise
+        from sim.run.outputs import summarise
 
         def compute() -> dict[str, Any] | None:
             if not self.rows:

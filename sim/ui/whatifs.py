@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sim.scenario import resolved_dict
-from sim.schema import Scenario
+from sim.scenario.load import resolved_dict
+from sim.scenario.schema import Scenario
 
 
 class NotApplicable(Exception):

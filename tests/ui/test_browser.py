@@ -14,7 +14,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from sim.scenario import shipped_scenarios
+from sim.scenario.load import shipped_scenarios
 from sim.ui.compare import HEADLINES, fmt
 from sim.ui.session import shipped_titles
 

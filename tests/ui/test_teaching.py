@@ -10,7 +10,7 @@ import functools
 
 import pytest
 
-from sim.runner import campaign_table
+from sim.run.outputs import campaign_table
 from sim.ui import whatifs
 from sim.ui.flows import money_graph
 from sim.ui.session import LiveRun, Setup

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.errors import ScenarioError
-from sim.runner import money_destinations, run_scenario
-from sim.scenario import scenario_from_yaml_text, shipped_scenarios
+from sim.run.outputs import money_destinations, run_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import scenario_from_yaml_text, shipped_scenarios
 from sim.ui import charts, export, params, whatifs
 from sim.ui.compare import Comparison, fmt
 from sim.ui.flows import money_graph

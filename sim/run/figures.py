@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.runner import RunResult
+    from sim.run.outputs import RunResult
 
 # One colour per destination, the same in every figure (and in a fixed order).
 TIER_COLOURS = {

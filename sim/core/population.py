@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import to_minor
-from sim.schema import Scenario, Spread
+from sim.scenario.load import to_minor
+from sim.scenario.schema import Scenario, Spread
 
 
 def draw_spread(rng: np.random.Generator, spread: Spread, n: int) -> np.ndarray:

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import rules
-from sim.scenario import to_minor
-from sim.schema import ACTION_TYPES
+from sim.core import rules
+from sim.scenario.load import to_minor
+from sim.scenario.schema import ACTION_TYPES
 
 if TYPE_CHECKING:
-    from sim.model import ClickFarmModel
+    from sim.core.model import ClickFarmModel
 
 METRICS = (
     "hour",

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ScenarioError
+from sim.scenario.errors import ScenarioError
 
 Path_ = tuple[str | int, ...]
 

@@ -1,6 +1,6 @@
 """Mesa agents: the inspectable face of the model's array state.
 
-The hot loop works on numpy arrays (``sim/population.py``); each agent here reads its
+The hot loop works on numpy arrays (``sim/core/population.py``); each agent here reads its
 own row, so ``model.agents`` can be browsed, filtered and reported on as in any Mesa
 model without the step paying for per-agent Python calls.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 
 if TYPE_CHECKING:
-    from sim.model import ClickFarmModel
+    from sim.core.model import ClickFarmModel
 
 
 class Recruiter(mesa.Agent):

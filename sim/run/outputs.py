@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model import ClickFarmModel
-from sim.scenario import load_scenario, resolve_path, resolved_dict
-from sim.schema import ACTION_TYPES, Scenario
+from sim.core.model import ClickFarmModel
+from sim.scenario.load import load_scenario, resolve_path, resolved_dict
+from sim.scenario.schema import ACTION_TYPES, Scenario
 
 HEADLINE = (
     "total_delivered",
@@ -322,7 +322,7 @@ def _declared_dependencies() -> list[str]:
 
 def git_state() -> dict[str, Any] | None:
     """The commit the package's source came from, when it runs from a git checkout."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
     try:
@@ -377,7 +377,7 @@ def check_out_dir(out_dir: Path) -> Path:
     A run may replace an empty folder or an earlier clickfarm results folder (one holding
     nothing but our own output files); anything else is refused.
     """
-    from sim.errors import ScenarioError
+    from sim.scenario.errors import ScenarioError
 
     target = Path(out_dir).expanduser().resolve()
     if target.exists():
@@ -419,7 +419,7 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
             json.dumps(result.manifest, indent=2, default=str) + "\n"
         )
         if figures:
-            from sim.figures import save_figures  # plotting stays out of the core
+            from sim.run.figures import save_figures  # plotting stays out of the core
 
             save_figures(result, tmp)
         old = None

@@ -1,7 +1,7 @@
 """ClickFarmModel: the click-farm economy as a Mesa model.
 
 The whole schedule of one hourly step is ``ClickFarmModel.step`` below; each phase is a
-method of the same name, and every behavioural rule it applies lives in ``sim/rules.py``.
+method of the same name, and every behavioural rule it applies lives in ``sim/core/rules.py``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
-from sim.ledger import WORLD, Ledger
-from sim.loader import SourcedDoc, apply_overrides
-from sim.metrics import METRICS, collect_step_metrics
-from sim.population import build_population
-from sim.scenario import load_scenario, resolved_dict, to_minor, validate_document
-from sim.schema import ACTION_TYPES, Scenario
+from sim.core import rules
+from sim.core.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
+from sim.core.ledger import WORLD, Ledger
+from sim.core.metrics import METRICS, collect_step_metrics
+from sim.core.population import build_population
+from sim.scenario.document import SourcedDoc, apply_overrides
+from sim.scenario.load import load_scenario, resolved_dict, to_minor, validate_document
+from sim.scenario.schema import ACTION_TYPES, Scenario
 
 K = len(ACTION_TYPES)
 

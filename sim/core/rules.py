@@ -2,7 +2,7 @@
 
 Each takes plain numbers or numpy arrays and returns new values, so it can be tested
 against a hand computation and applied to every worker at once. The model's step
-(``sim/model.py``) only wires these together. Equations are listed in docs/ODD.md
+(``sim/core/model.py``) only wires these together. Equations are listed in docs/ODD.md
 ("Submodels"), with the same names.
 """
 

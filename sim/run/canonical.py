@@ -1,4 +1,4 @@
-"""Regenerate the committed canonical results: ``python -m sim.canonical`` (``make results``).
+"""Regenerate the committed canonical results: ``python -m sim.run.canonical`` (``make results``).
 
 Each shipped scenario is run with its own seed and length; its summary, manifest and
 figures go to ``results/<scenario>/``. ``tests/test_canonical.py`` fails when the code
@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim.runner import run_scenario, write_results
-from sim.scenario import shipped_scenarios
+from sim.run.outputs import run_scenario, write_results
+from sim.scenario.load import shipped_scenarios
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
 KEEP = (  # the bulky tables are left out of the repository
     "summary.json",
     "manifest.json",

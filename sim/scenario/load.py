@@ -10,18 +10,18 @@ from typing import Any
 import pydantic
 import yaml
 
-from sim.errors import ScenarioError
-from sim.loader import SourcedDoc, apply_overrides, friendly_path, load_document
-from sim.schema import Scenario, unwrap_annotation
+from sim.scenario.document import SourcedDoc, apply_overrides, friendly_path, load_document
+from sim.scenario.errors import ScenarioError
+from sim.scenario.schema import Scenario, unwrap_annotation
 
 
 def scenarios_dir() -> Path:
     """Where the shipped scenarios live (the checkout's ``scenarios/`` or the wheel's copy)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "scenarios", here / "_scenarios"):
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "scenarios", package / "_scenarios"):
         if candidate.is_dir():
             return candidate
-    return here.parent / "scenarios"
+    return package.parent / "scenarios"
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -57,7 +57,7 @@ def scenario_from_dict(data: dict[str, Any], label: str = "<dict>") -> Scenario:
 
 
 def scenario_from_yaml_text(text: str, label: str = "<text>") -> Scenario:
-    from sim.loader import parse_yaml
+    from sim.scenario.document import parse_yaml
 
     doc = parse_yaml(text, label)
     if "extends" in doc.data:
