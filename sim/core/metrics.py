@@ -3,13 +3,13 @@ time series, documented in docs/ODD.md "Observation")."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.core import rules
-from sim.scenario.load import to_minor
-from sim.scenario.schema import ACTION_TYPES
+from sim.core.records import zeros_k
 
 if TYPE_CHECKING:
     from sim.core.model import ClickFarmModel
@@ -19,6 +19,9 @@ METRICS = (
     "day",
     "actions_ordered",
     "actions_delivered",
+    "actions_refilled",
+    "actions_expired",
+    "actions_refused",
     "actions_flagged",
     "actions_reviewed",
     "actions_removed",
@@ -33,13 +36,24 @@ METRICS = (
     "income_moderators",
     "income_platform",
     "points_issued",
+    "total_ordered",
     "total_delivered",
+    "total_expired",
+    "total_refused",
+    "total_refilled",
+    "share_delivered",
     "total_removed",
     "total_surviving",
     "total_banned",
     "total_client_spend",
     "total_worker_income",
     "worker_share_of_spend",
+    "recruiter_margin",
+    "pay_index",
+    "price_index",
+    "removal_cost_clients",
+    "removal_cost_recruiters",
+    "removal_cost_workers",
     "hourly_pay_mean",
     "hourly_pay_median",
     "hourly_pay_p10",
@@ -53,77 +67,151 @@ METRICS = (
     "objectives_due",
     "unpaid_hours",
     "total_unpaid_hours",
+    "total_hours_working",
+    "total_hours_searching",
+    "total_hours_waiting",
     "unpaid_value_at_market_wage",
     "points_only_actions",
     "points_cost_saved",
+    "paid_twin_spend",
     "ad_revenue",
     "ad_revenue_from_engagement",
 )
 
+SPEND_PURPOSES = ("order price", "promotion", "into escrow")
+
+
+@dataclass
+class MetricState:
+    """Running totals the metrics accumulate hour by hour."""
+
+    delivered: int = 0
+    refilled: int = 0
+    removed: int = 0
+    banned: int = 0
+    spend: int = 0
+    reach: float = 0.0
+    unpaid_hours: float = 0.0
+    points_only: np.ndarray = field(default_factory=zeros_k)
+
+
+def _spend(flows: dict) -> int:
+    """Clients' money that left them this hour for the market, net of escrow refunds."""
+    out = 0
+    for (u, src, dst, purpose), amount in flows.items():
+        if u != "money":
+            continue
+        if src == "clients" and purpose in SPEND_PURPOSES:
+            out += amount
+        elif dst == "clients" and purpose == "escrow refund":
+            out -= amount
+    return out
+
+
+def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
+    """Per action type: what the model's clients paid per action delivered so far
+    (the current price quotes where nothing of that type was delivered)."""
+    paid, got = np.zeros(len(zeros_k())), np.zeros(len(zeros_k()))
+    for o in model.orders:
+        d = o.delivered
+        paid += d * o.prices
+        got += d
+    quotes = model.market.quote.max(axis=0).astype(float)
+    return np.where(got > 0, paid / np.maximum(got, 1), quotes)
+
 
 def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
-    c, t, led, w = model.step_counts, model.totals, model.ledger, model.workers
+    """The metrics of the hour just simulated (all zero before the first step)."""
+    st, led, w, rec = model.metric_state, model.ledger, model.workers, model.record
     money = model.money
-    net = led.tier_net("money")
-    spend = sum(
-        a
-        for (u, src, _d, p), a in led.step_flows.items()
-        if u == "money" and src == "clients" and p != "unspent budget"
-    )
-    t["delivered"] = t.get("delivered", 0) + c.get("delivered", 0)
-    t["removed"] = t.get("removed", 0) + c.get("removed", 0)
-    t["banned"] = t.get("banned", 0) + c.get("banned", 0)
-    t["spend"] = t.get("spend", 0) + spend
-    t["reach"] = t.get("reach", 0.0) + c.get("reach_organic", 0.0) + c.get("reach_promoted", 0.0)
-    t["unpaid_hours"] = t.get("unpaid_hours", 0.0) + c.get("unpaid_hours", 0.0)
-    t["points_only"] = t.get("points_only", np.zeros(len(ACTION_TYPES), dtype=np.int64)) + c.get(
-        "points_only_actions", 0
-    )
-    surviving_total = t["delivered"] - t["removed"]
+    flows = led.step_flows if rec is not None else {}
+    net = led.tier_net("money", flows)
+    spend = _spend(flows)
+    if rec is not None:
+        st.delivered += rec.work.delivered
+        st.refilled += rec.work.refills
+        st.removed += rec.moderation.removed
+        st.banned += rec.moderation.banned
+        st.spend += spend
+        st.reach += rec.platform.reach_organic + rec.platform.reach_promoted
+        st.unpaid_hours += rec.work.unpaid_hours
+        st.points_only = st.points_only + rec.work.points_only_actions
+    m, wf = model.market, model.workforce
+    surviving_total = st.delivered - st.removed
     human = ~w.is_bot
     earned = led.balances["money"][model.worker_accounts]
     worked = human & (w.hours_online > 0)
     hourly = earned[worked] / w.hours_online[worked] / model.scale
     worker_income_total = int(earned[human].sum())
-    ref = model.scenario.market_reference
-    ref_prices = np.array(
-        [to_minor(ref.price_per_action.get(a, 0), model.scale) for a in ACTION_TYPES],
-        dtype=np.int64,
+    recruiter_income = sum(
+        a if d == "recruiters" else -a
+        for (u, s_, d, p), a in led.total_flows.items()
+        if u == "money" and (d == "recruiters") != (s_ == "recruiters") and p != "capital"
     )
     ad_step = sum(
         a if d == "platform" else -a
-        for (u, _s, d, p), a in led.step_flows.items()
+        for (u, _s, d, p), a in flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    tasks_sorted = np.sort(w.tasks_done[human])  # sorted once; both measures re-sort cheaply
-    # an objective is due once its deadline has passed (or it was reached before)
-    due = [o for o in model.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
+    tasks_sorted = np.sort(w.tasks_done[human])
+    due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
+    ordered_closed = sum(int(o.quantities.sum()) for o in m.orders if o.status != "open")
+    delivered_closed = sum(int(o.delivered.sum()) for o in m.orders if o.status != "open")
+    typed, posted = m.typed_pay, m.posted_pay
+    paid_cells = typed > 0
+    pay_index = float((posted[paid_cells] / typed[paid_cells]).mean()) if paid_cells.any() else 1.0
+    quoted = m.quote > 0
+    initial = m.initial_quote
+    both = quoted & (initial > 0)
+    price_index = float((m.quote[both] / initial[both]).mean()) if both.any() else 1.0
+    twin = model.twin
+    points_saved = 0.0
+    twin_spend = 0.0
+    if twin is not None:
+        points_saved = money(int(round(float(st.points_only @ delivered_unit_cost(twin)))))
+        twin_spend = money(twin.metric_state.spend)
+    ref_wage = float(model.scenario.market_reference.wage_per_hour)
+    c = rec
     return {
         "hour": model.hour,
-        "day": model.hour // 24,
-        "actions_ordered": model.ordered_total,
-        "actions_delivered": c.get("delivered", 0),
-        "actions_flagged": c.get("flagged", 0),
-        "actions_reviewed": c.get("reviewed", 0),
-        "actions_removed": c.get("removed", 0),
-        "actions_surviving": c.get("delivered", 0) - c.get("removed", 0),
-        "accounts_banned": c.get("banned", 0),
-        "accounts_opened": c.get("accounts_opened", 0),
-        "active_workers": c.get("active_workers", 0),
+        "day": max(model.hour, 0) // 24,
+        "actions_ordered": c.market.ordered if c else 0,
+        "actions_delivered": c.work.delivered if c else 0,
+        "actions_refilled": c.work.refills if c else 0,
+        "actions_expired": c.market.expired if c else 0,
+        "actions_refused": c.market.refused if c else 0,
+        "actions_flagged": c.moderation.flagged if c else 0,
+        "actions_reviewed": c.moderation.reviewed if c else 0,
+        "actions_removed": c.moderation.removed if c else 0,
+        "actions_surviving": (c.work.delivered - c.moderation.removed) if c else 0,
+        "accounts_banned": c.moderation.banned if c else 0,
+        "accounts_opened": c.update.accounts_opened if c else 0,
+        "active_workers": c.work.active_workers if c else 0,
         "client_spend": money(spend),
         "income_recruiters": money(net.get("recruiters", 0)),
         "income_influencers": money(net.get("influencers", 0)),
         "income_workers": money(net.get("workers", 0)),
         "income_moderators": money(net.get("moderators", 0)),
         "income_platform": money(net.get("platform", 0)),
-        "points_issued": int(sum(a for (u, *_rest), a in led.step_flows.items() if u == "points")),
-        "total_delivered": t["delivered"],
-        "total_removed": t["removed"],
+        "points_issued": int(sum(a for (u, *_rest), a in flows.items() if u == "points")),
+        "total_ordered": m.ordered_total,
+        "total_delivered": st.delivered,
+        "total_expired": m.expired_total,
+        "total_refused": int(m.refused_total.sum()),
+        "total_refilled": st.refilled,
+        "share_delivered": delivered_closed / ordered_closed if ordered_closed else 0.0,
+        "total_removed": st.removed,
         "total_surviving": surviving_total,
-        "total_banned": t["banned"],
-        "total_client_spend": money(t["spend"]),
+        "total_banned": st.banned,
+        "total_client_spend": money(st.spend),
         "total_worker_income": money(worker_income_total),
-        "worker_share_of_spend": worker_income_total / t["spend"] if t["spend"] else 0.0,
+        "worker_share_of_spend": worker_income_total / st.spend if st.spend else 0.0,
+        "recruiter_margin": recruiter_income / st.spend if st.spend else 0.0,
+        "pay_index": pay_index,
+        "price_index": price_index,
+        "removal_cost_clients": money(m.removal_cost["clients"]),
+        "removal_cost_recruiters": money(m.removal_cost["recruiters"]),
+        "removal_cost_workers": money(wf.withheld_total),
         "hourly_pay_mean": float(hourly.mean()) if hourly.size else 0.0,
         "hourly_pay_median": float(np.median(hourly)) if hourly.size else 0.0,
         "hourly_pay_p10": float(np.percentile(hourly, 10)) if hourly.size else 0.0,
@@ -131,17 +219,21 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "activity_gini": rules.gini(tasks_sorted),
         "top10_share_of_tasks": rules.top_share(tasks_sorted, 0.10),
         "cost_per_1000_surviving": (
-            money(t["spend"]) * 1000 / surviving_total if surviving_total else 0.0
+            money(st.spend) * 1000 / surviving_total if surviving_total > 0 else 0.0
         ),
-        "reach": c.get("reach_organic", 0.0) + c.get("reach_promoted", 0.0),
-        "total_reach": t["reach"],
+        "reach": (c.platform.reach_organic + c.platform.reach_promoted) if c else 0.0,
+        "total_reach": st.reach,
         "objectives_reached": sum(o.objective_reached for o in due),
         "objectives_due": len(due),
-        "unpaid_hours": c.get("unpaid_hours", 0.0),
-        "total_unpaid_hours": t["unpaid_hours"],
-        "unpaid_value_at_market_wage": t["unpaid_hours"] * float(ref.wage_per_hour),
-        "points_only_actions": int(t["points_only"].sum()),
-        "points_cost_saved": money(int(t["points_only"] @ ref_prices)),
+        "unpaid_hours": c.work.unpaid_hours if c else 0.0,
+        "total_unpaid_hours": st.unpaid_hours,
+        "total_hours_working": float(wf.hours_working[human].sum()),
+        "total_hours_searching": float(wf.hours_searching[human].sum()),
+        "total_hours_waiting": float(wf.hours_waiting[human].sum()),
+        "unpaid_value_at_market_wage": st.unpaid_hours * ref_wage,
+        "points_only_actions": int(st.points_only.sum()),
+        "points_cost_saved": points_saved,
+        "paid_twin_spend": twin_spend,
         "ad_revenue": money(ad_step),
-        "ad_revenue_from_engagement": money(c.get("ad_revenue_engagement", 0)),
+        "ad_revenue_from_engagement": money(c.platform.ad_revenue_engagement) if c else 0.0,
     }

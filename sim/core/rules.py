@@ -240,3 +240,119 @@ def top_share(values: np.ndarray, fraction: float) -> float:
         return 0.0
     k = max(1, int(np.ceil(fraction * x.size)))
     return float(x[:k].sum() / total)
+
+
+# -- the market ---------------------------------------------------------------------
+def value_per_hour(
+    money_per_task: np.ndarray,
+    points_per_task: np.ndarray,
+    task_minutes: np.ndarray,
+    search_minutes: np.ndarray,
+    speed: np.ndarray,
+    money_weight: np.ndarray,
+    point_worth: np.ndarray,
+    conviction_per_hour: np.ndarray,
+    cause: np.ndarray,
+) -> np.ndarray:
+    """What an hour spent on one pool of tasks is worth to a worker (money-equivalent).
+
+    value = 60 x (w_money x pay + point_worth x points) / (minutes/speed + search)
+            + conviction_per_hour x cause
+    Rows are workers, columns pools (broadcasting); search time is unpaid, so a task that
+    is slow to find is worth less per hour. ``point_worth`` already holds
+    w_points x point value x status.
+    """
+    per_task = money_weight * money_per_task + point_worth * points_per_task
+    minutes = task_minutes / speed + search_minutes
+    return 60.0 * per_task / np.maximum(minutes, 1e-9) + conviction_per_hour * cause
+
+
+def urgency_cause(objective_multiplier_: float, urgency: int, urgency_pull: float) -> float:
+    """Pull of a task on a convinced worker: objectives near completion and urgent calls."""
+    return objective_multiplier_ * (1.0 + urgency_pull * (int(urgency) - 1))
+
+
+def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split an integer ``total`` in proportion to ``weights``, exactly (sums to total)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    out = np.zeros(weights.size, dtype=np.int64)
+    if total <= 0 or weights.size == 0 or weights.sum() <= 0:
+        return out
+    exact = total * weights / weights.sum()
+    out = np.floor(exact).astype(np.int64)
+    short = int(total - out.sum())
+    out[np.argsort(-(exact - out), kind="stable")[:short]] += 1
+    return out
+
+
+def survival_estimate(delivered: float, removed: float, prior: float, prior_weight: float) -> float:
+    """Share of delivered actions expected to survive moderation, learned from removals.
+
+    A Beta-style average: ``(delivered - removed + prior x weight) / (delivered + weight)``,
+    so a recruiter with no history is judged by the prior.
+    """
+    return (delivered - removed + prior * prior_weight) / (delivered + prior_weight)
+
+
+def cost_plus_price(cost: np.ndarray, markup: float, survival: float) -> np.ndarray:
+    """Price per action sold: expected cost per surviving action plus the markup.
+
+    ``survival`` is 1 when removals are the client's problem; with a refill guarantee each
+    action sold costs ``1 / survival`` deliveries. Rounded up, so it always covers cost.
+    """
+    cost = np.asarray(cost, dtype=np.int64)
+    exact = cost * (1.0 + markup) / max(survival, 0.05)
+    return np.ceil(exact - 1e-9).astype(np.int64)
+
+
+def adjust_pay(
+    pay: np.ndarray,
+    unfilled: bool,
+    filled_fast: bool,
+    step: float,
+    floor: np.ndarray,
+    cap: np.ndarray,
+) -> np.ndarray:
+    """Adaptive posted pay: up a step when tasks went unfilled, down when they filled fast.
+
+    Kept within ``[floor, cap]`` (integers); a pay of 0 stays 0 (points-only tasks).
+    """
+    pay = np.asarray(pay, dtype=np.int64)
+    if unfilled:
+        new = np.maximum(np.ceil(pay * (1.0 + step)), pay + 1)
+    elif filled_fast:
+        new = np.minimum(np.floor(pay * (1.0 - step)), pay - 1)
+    else:
+        return pay.copy()
+    new = np.clip(new, floor, cap).astype(np.int64)
+    return np.where(pay > 0, new, 0)
+
+
+def blend_price(own: np.ndarray, competitors: np.ndarray, weight: float) -> np.ndarray:
+    """Adaptive price: own cost-plus price moved toward competitors' mean price.
+
+    Where no competitor quotes an action (``competitors`` = 0) the own price stands.
+    """
+    own = np.asarray(own, dtype=np.int64)
+    comp = np.asarray(competitors, dtype=np.float64)
+    blended = np.where(comp > 0, (1.0 - weight) * own + weight * comp, own)
+    return np.rint(blended).astype(np.int64)
+
+
+def client_shares(cost_per_surviving: np.ndarray, sensitivity: float) -> np.ndarray:
+    """Shares of a placement given to each recruiter (a logit on relative cost).
+
+    share_r ∝ exp(-sensitivity x (c_r / min c - 1)); recruiters that cannot serve
+    (cost inf) get 0. Equal costs split evenly; sensitivity 0 ignores cost.
+    """
+    c = np.asarray(cost_per_surviving, dtype=np.float64)
+    ok = np.isfinite(c)
+    out = np.zeros(c.size)
+    if not ok.any():
+        return out
+    best = c[ok].min()
+    if best <= 0:
+        out[ok & (c <= 0)] = 1.0
+    else:
+        out[ok] = np.exp(-sensitivity * (c[ok] / best - 1.0))
+    return out / out.sum()

@@ -115,6 +115,9 @@ class WorkerGroup(Strict):
     accounts: Accounts = Accounts()
     fatigue_per_hour: Fraction = 0.15
     recovery_per_hour: Fraction = 0.1
+    also_works_for: list[Identifier] = []
+    """Other bottom-level recruiters whose tasks these workers also see (multi-homing):
+    their recruiters then compete for the same workers on posted pay."""
 
 
 class Influencers(Strict):
@@ -126,6 +129,28 @@ class Influencers(Strict):
     """How long a relayed call to act stays in front of the community."""
     community_size_exponent: Annotated[float, Field(ge=0, le=3)] = 1.0
     """Zipf exponent of community sizes (0 = equal communities)."""
+
+
+class Pricing(Strict):
+    """How a recruiter sets the pay it posts to workers and the price it asks clients."""
+
+    rule: Literal["fixed", "cost_plus", "adaptive"] = "fixed"
+    """fixed: the typed rate cards (campaign prices, ``pays``); cost_plus: a markup over the
+    expected cost per surviving action; adaptive: posted pay follows how fast tasks fill and
+    the price follows costs and competitors."""
+    markup: Annotated[float, Field(ge=0, le=10)] = 0.5
+    """Margin over expected cost (cost_plus and adaptive): price = cost x (1 + markup)."""
+    adjust_every_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    pay_step: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """Adaptive: relative change of posted pay at each adjustment."""
+    pay_floor: Annotated[float, Field(ge=0, le=1)] = 0.25
+    """Adaptive: posted pay never falls below this share of the typed pay."""
+    pay_cap: Annotated[float, Field(ge=1, le=100)] = 4.0
+    """Adaptive: posted pay never rises above this multiple of the typed pay."""
+    competitor_weight: Fraction = 0.5
+    """Adaptive: weight of competitors' mean price in the recruiter's own price."""
+    fast_fill_share: Fraction = 0.5
+    """Adaptive: orders filled within this share of their deadline count as filling fast."""
 
 
 class Recruiter(Strict):
@@ -144,6 +169,14 @@ class Recruiter(Strict):
     influencers: Influencers | None = None
     software_cost: Money = Decimal(0)
     """One-off price of bot software, paid to its developer when an order first uses it."""
+    pricing: Pricing = Pricing()
+    refill_days: Annotated[int, Field(ge=0, le=365)] = 0
+    """Refill guarantee: removed actions are replaced at the recruiter's cost within this
+    many days of the order's deadline (0 = no guarantee)."""
+    capital: Money = Decimal(0)
+    """Money the recruiter holds at the start; it can never pay out more than it holds."""
+    pay_hold_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 0
+    """Workers' pay is held this long and withheld if the account is banned meanwhile."""
 
 
 class Repeat(Strict):
@@ -174,6 +207,21 @@ class Campaign(Strict):
     """Deliver evenly up to the deadline instead of as fast as possible (less bursty)."""
     promotion_per_day: Money = Decimal(0)
     """Money per day paid to the platform to promote the content while the order runs."""
+    competitors: list[Identifier] = []
+    """Other top-level recruiters the client may also buy from; it splits each placement
+    by price per expected surviving action, learned from the removals it saw."""
+    price_sensitivity: Annotated[float, Field(ge=0, le=100)] = 4.0
+    """How sharply the client moves its orders to the cheapest expected surviving action."""
+    payment: Literal["at_delivery", "escrow"] = "at_delivery"
+    """at_delivery: the recruiter is paid as actions are delivered, removals are the
+    client's loss; escrow: the money is held and released per action that survives
+    ``escrow_hold_hours``; removed actions are refunded."""
+    escrow_hold_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 72
+    reorder: bool = False
+    """The target is surviving engagement: the client re-orders what removals took, within
+    its budget, until ``reorder_window_hours`` after the deadline."""
+    reorder_window_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 72
+    max_reorders: Annotated[int, Field(ge=0, le=1000)] = 10
 
 
 class DetectionWeights(Strict):
@@ -217,6 +265,8 @@ class Gamification(Strict):
     badges: dict[str, Annotated[int, Field(ge=1, le=10**9)]] = {}
     leaderboard_size: Annotated[int, Field(ge=0, le=100_000)] = 0
     leaderboard_bonus: Annotated[float, Field(ge=0, le=10)] = 0.0
+    urgency_pull: Annotated[float, Field(ge=0, le=10)] = 0.5
+    """Extra conviction value of an urgent task: x (1 + urgency_pull x (urgency - 1))."""
     badge_gradient: Annotated[float, Field(ge=0, le=10)] = 0.0
     """Extra value of points for a worker close to the next badge (goal-gradient)."""
     objective_gradient: Annotated[float, Field(ge=0, le=10)] = 0.0
@@ -224,10 +274,20 @@ class Gamification(Strict):
 
 
 class MarketReference(Strict):
-    """Market rates used only to value unpaid work (never paid to anyone)."""
+    """A market wage used only to value unpaid hours (never paid to anyone)."""
 
     wage_per_hour: Money = Decimal("3.31")
-    price_per_action: dict[ActionType, Money] = {}
+
+
+class PaidAlternative(Strict):
+    """The paid market a points scenario is priced against: its counterfactual twin runs
+    the same campaigns, with the same seed, through this recruiter and workforce."""
+
+    recruiter: Recruiter
+    workers: WorkerGroup
+    price_per_action: dict[ActionType, Money]
+    """The client's price ceiling per action in the paid market (what a fixed-price
+    recruiter charges)."""
 
 
 class Scenario(Strict):
@@ -246,6 +306,7 @@ class Scenario(Strict):
     platform: Platform = Platform()
     gamification: Gamification = Gamification()
     market_reference: MarketReference = MarketReference()
+    paid_alternative: PaidAlternative | None = None
 
     @field_validator("actions")
     @classmethod

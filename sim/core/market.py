@@ -1,0 +1,705 @@
+"""The market: orders, the recruiter tree, pricing, client choice, escrow and refills.
+
+Clients place each campaign's placements when they fall due. A placement may be split
+between competing recruiters by price per expected surviving action (a reputation learned
+from removals). Each recruiter quotes a price by its pricing rule, refuses what it cannot
+cover, and hands the work down its tree to the leaf markets whose workers deliver it.
+Money moves only through the ledger; every rule applied is a pure function of
+``sim/core/rules.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from sim.core import rules
+from sim.core.ledger import WORLD, Ledger
+from sim.core.records import Delivery, K, MarketHour, zeros_k
+from sim.scenario.load import to_minor
+from sim.scenario.schema import ACTION_TYPES, Scenario
+
+# Assumption (docs/ODD.md): before seeing removals, a client expects 80% of what it buys
+# to survive, with the weight of 200 observed actions.
+SURVIVAL_PRIOR = 0.8
+SURVIVAL_PRIOR_WEIGHT = 200.0
+
+
+def rate_card(mapping: dict, scale: int) -> np.ndarray:
+    """A scenario's per-action amounts as ledger units, in ``ACTION_TYPES`` order."""
+    return np.array([to_minor(mapping.get(a, 0), scale) for a in ACTION_TYPES], dtype=np.int64)
+
+
+@dataclass
+class Pool:
+    """The share of one order served by one leaf recruiter's workforce."""
+
+    market: int  # leaf market index
+    chain: list[int]  # recruiter indices from the order's recruiter down to the leaf
+    chain_prices: list[np.ndarray]  # price per action paid to chain[i] by whoever is above
+    pay: np.ndarray  # money per action to the worker (the leaf's posted pay at placement)
+    influencer_pay: np.ndarray
+    points: np.ndarray  # points per action, before urgency
+    remaining: np.ndarray  # ordered actions not yet delivered
+    pool_id: int = -1
+    refill_owed: np.ndarray = field(default_factory=zeros_k)  # removed actions to replace
+    delivered: np.ndarray = field(default_factory=zeros_k)  # including refills
+    refilled: np.ndarray = field(default_factory=zeros_k)
+    removed: np.ndarray = field(default_factory=zeros_k)
+    expired: np.ndarray = field(default_factory=zeros_k)
+
+    @property
+    def outflow(self) -> np.ndarray:
+        """What the order's recruiter pays out per action delivered through this pool."""
+        if len(self.chain) > 1:
+            return self.chain_prices[1]
+        return self.pay + self.influencer_pay
+
+    def available(self) -> np.ndarray:
+        """Actions open to workers now: what is ordered plus replacements owed."""
+        return self.remaining + self.refill_owed
+
+
+@dataclass
+class Order:
+    """What one client bought from one recruiter in one placement of a campaign."""
+
+    name: str
+    campaign: int
+    placement: int
+    recruiter: int
+    start: int  # first hour it is open
+    end: int  # deadline: undelivered actions expire here
+    refill_until: int  # replacements are owed until this hour
+    quantities: np.ndarray
+    prices: np.ndarray
+    urgency: int
+    objective: bool
+    audience_region: int
+    organic_per_hour: float
+    promotion_per_day: int
+    drip_feed: bool
+    client: str
+    client_account: int
+    escrow: bool
+    escrow_hold_hours: int
+    pools: list[Pool]
+    status: str = "open"  # open -> refilling (guarantee running) -> closed
+    funded: int = 0
+    spent: int = 0  # paid to the recruiter (and the platform, for promotion)
+    refunded: int = 0
+    escrow_pending: int = 0  # delivery batches still held in escrow
+    completed_hour: int | None = None
+    index: int = 0
+    refused: np.ndarray = field(default_factory=zeros_k)
+
+    @property
+    def objective_reached(self) -> bool:
+        """Whether a collective objective was fully delivered before the deadline."""
+        return self.objective and self.completed_hour is not None and self.completed_hour < self.end
+
+    @property
+    def tag(self) -> str:
+        """The campaign id its money flows are booked under."""
+        return self.name.split("#")[0]
+
+    @property
+    def delivered(self) -> np.ndarray:
+        """Ordered actions delivered (replacements not counted)."""
+        return sum((p.delivered - p.refilled for p in self.pools), zeros_k())
+
+    @property
+    def remaining_total(self) -> int:
+        """Ordered actions not yet delivered."""
+        return int(sum(int(p.remaining.sum()) for p in self.pools))
+
+    def progress(self) -> float:
+        """Share of the ordered actions delivered so far."""
+        total = int(self.quantities.sum())
+        return 0.0 if total == 0 else float(self.delivered.sum()) / total
+
+
+@dataclass
+class Placement:
+    """One due date of a campaign: the orders it became and any re-orders."""
+
+    campaign: int
+    number: int
+    target: np.ndarray
+    budget: int | None
+    reorder_until: int
+    orders: list[Order] = field(default_factory=list)
+    reorders: int = 0
+
+    def committed(self) -> int:
+        """Money the client has put into this placement's orders and not had back."""
+        return sum(o.spent if o.status == "closed" else o.funded - o.refunded for o in self.orders)
+
+
+@dataclass
+class Structure:
+    """The recruiter tree and the ledger accounts of recruiters and clients."""
+
+    children: dict[int, list[int]]
+    leaves: list[int]
+    leaf_of_recruiter: dict[int, int]
+    recruiter_account: np.ndarray
+    client_account: dict[str, int]
+    workforce: np.ndarray  # workers per leaf market
+
+    def paths(self, top: int) -> list[list[int]]:
+        """Every chain of recruiters from ``top`` down to a leaf, depth first."""
+        out: list[list[int]] = []
+        stack = [[top]]
+        while stack:
+            path = stack.pop()
+            kids = self.children[path[-1]]
+            if not kids:
+                out.append(path)
+            stack.extend(path + [c] for c in reversed(kids))
+        return out
+
+
+@dataclass
+class EscrowBatch:
+    """Client money for actions delivered in one hour, released once they survive."""
+
+    order: Order
+    pool: Pool
+    release_hour: int
+    held: np.ndarray  # actions per type still in escrow
+
+
+class Payees(Protocol):
+    """Who a leaf recruiter pays: the workforce component implements this."""
+
+    def pay_workers(
+        self, leaf: int, payer: int, who: np.ndarray, wages: np.ndarray, tag: str, hour: int
+    ) -> None:
+        """Pay (or hold) each worker's wages for a delivery."""
+
+    def pay_influencers(self, payer: int, who: np.ndarray, owed: np.ndarray, tag: str) -> None:
+        """Pay each worker's influencer for the actions its community delivered."""
+
+
+class Market:
+    """Order book, pricing, client choice, escrow and refills (one per model)."""
+
+    def __init__(self, scenario: Scenario, ledger: Ledger, structure: Structure) -> None:
+        s = self.scenario = scenario
+        self.ledger, self.structure = ledger, structure
+        self.scale = s.currency.minor_units
+        self.index = {r.id: i for i, r in enumerate(s.recruiters)}
+        n = len(s.recruiters)
+        self.typed_pay = np.array([rate_card(r.pays, self.scale) for r in s.recruiters])
+        self.typed_pay = self.typed_pay.reshape(n, K)
+        self.posted_pay = self.typed_pay.copy()
+        self.influencer_pay = np.array(
+            [
+                rate_card(r.influencers.pay_per_action if r.influencers else {}, self.scale)
+                for r in s.recruiters
+            ]
+        ).reshape(n, K)
+        self.points_card = np.array(
+            [[r.points.get(a, 0) for a in ACTION_TYPES] for r in s.recruiters], dtype=np.int64
+        ).reshape(n, K)
+        self.charges = np.array([rate_card(r.charges, self.scale) for r in s.recruiters])
+        self.charges = self.charges.reshape(n, K)
+        self.quote = np.zeros((n, K), dtype=np.int64)  # price to clients (non-fixed rules)
+        self.delivered_by = np.zeros(n)  # per recruiter, for its own survival estimate
+        self.removed_by = np.zeros(n)
+        # per (client, recruiter): what the client saw delivered and removed
+        self.seen_delivered: dict[tuple[str, int], float] = {}
+        self.seen_removed: dict[tuple[str, int], float] = {}
+        # per leaf, since the recruiter's last price adjustment
+        self.period_expired = np.zeros(n, dtype=np.int64)
+        self.period_orders = np.zeros(n, dtype=np.int64)
+        self.period_fast = np.zeros(n, dtype=np.int64)
+        self.software_paid = np.zeros(n, dtype=bool)
+        self.escrow_account = int(ledger.open_accounts("escrow", ["escrow"])[0])
+        self.orders: list[Order] = []
+        self._pool_order: dict[int, Order] = {}
+        self.open_orders: list[Order] = []
+        self.objective_orders: list[Order] = []
+        self.pools: list[Pool] = []
+        self.placements: list[Placement] = []
+        self.escrow: list[EscrowBatch] = []
+        self.ordered_total = 0
+        self.refused_total = zeros_k()
+        self.expired_total = 0
+        self.removal_cost = {"clients": 0, "recruiters": 0, "workers": 0}
+        self._due = self._schedule()
+        self._next_due = 0
+        for r in range(n):
+            self.quote[r] = self._cost_plus(r)
+        self.initial_quote = self.quote.copy()
+
+    # -- set-up -----------------------------------------------------------------------
+    def _schedule(self) -> list[tuple[int, int, int]]:
+        """(hour, campaign, number) of every placement due within the run, in due order."""
+        s, due = self.scenario, []
+        for ci, c in enumerate(s.campaigns):
+            times = (c.repeat.times or 10**9) if c.repeat else 1
+            every = c.repeat.every_hours if c.repeat else 1
+            last = min(times, (s.steps - 1 - c.start_hour) // every + 1) if c.repeat else 1
+            if c.start_hour >= s.steps:
+                continue
+            due += [(c.start_hour + k * every, ci, k) for k in range(max(last, 0))]
+        due.sort(key=lambda t: (t[0], t[1], t[2]))  # hour, then the file's campaign order
+        return due
+
+    # -- costs and prices ---------------------------------------------------------------
+    def cost_per_action(self, r: int) -> np.ndarray:
+        """What recruiter ``r`` pays out per action: its workers' and influencers' pay at a
+        leaf, or its sub-recruiters' charges (weighted by their workforce) above."""
+        kids = self.structure.children[r]
+        if not kids:
+            return self.posted_pay[r] + self.influencer_pay[r]
+        weights = np.array([self._subtree_workforce(c) for c in kids], dtype=np.float64)
+        if weights.sum() <= 0:
+            weights[:] = 1.0
+        cost = (self.charges[kids] * weights[:, None]).sum(axis=0) / weights.sum()
+        return np.ceil(cost).astype(np.int64)
+
+    def _subtree_workforce(self, r: int) -> int:
+        st = self.structure
+        return int(sum(st.workforce[st.leaf_of_recruiter[p[-1]]] for p in st.paths(r)))
+
+    def survival(self, r: int) -> float:
+        """The recruiter's own estimate of the share of its deliveries that survive."""
+        return rules.survival_estimate(
+            self.delivered_by[r], self.removed_by[r], SURVIVAL_PRIOR, SURVIVAL_PRIOR_WEIGHT
+        )
+
+    def _cost_plus(self, r: int) -> np.ndarray:
+        spec = self.scenario.recruiters[r]
+        exposed = spec.refill_days > 0  # with a guarantee, removals are the recruiter's cost
+        return rules.cost_plus_price(
+            self.cost_per_action(r), spec.pricing.markup, self.survival(r) if exposed else 1.0
+        )
+
+    def price_for(self, r: int, campaign_prices: np.ndarray) -> np.ndarray:
+        """The price recruiter ``r`` asks per action: the campaign's typed prices under the
+        fixed rule, otherwise its current quote."""
+        if self.scenario.recruiters[r].pricing.rule == "fixed":
+            return campaign_prices.copy()
+        return self.quote[r].copy()
+
+    def reprice(self, hour: int) -> None:
+        """Recruiters whose adjustment is due update posted pay and price quotes."""
+        s = self.scenario
+        tops = [i for i, r in enumerate(s.recruiters) if r.parent is None]
+        for r, spec in enumerate(s.recruiters):
+            p = spec.pricing
+            if p.rule == "fixed" or (hour + 1) % p.adjust_every_hours:
+                continue
+            if p.rule == "adaptive" and not self.structure.children[r]:
+                typed = self.typed_pay[r]
+                floor = np.floor(typed * p.pay_floor).astype(np.int64)
+                cap = np.ceil(typed * p.pay_cap).astype(np.int64)
+                orders = int(self.period_orders[r])
+                self.posted_pay[r] = rules.adjust_pay(
+                    self.posted_pay[r],
+                    unfilled=self.period_expired[r] > 0,
+                    filled_fast=orders > 0 and self.period_fast[r] == orders,
+                    step=p.pay_step,
+                    floor=floor,
+                    cap=cap,
+                )
+            self.period_expired[r] = self.period_orders[r] = self.period_fast[r] = 0
+            own = self._cost_plus(r)
+            if p.rule == "adaptive":
+                others = [t for t in tops if t != r and s.recruiters[t].parent is None]
+                quotes = np.array([self.quote[t] for t in others]) if others else None
+                comp = np.zeros(K)
+                if quotes is not None and quotes.size:
+                    quoted = quotes > 0
+                    counts = quoted.sum(axis=0)
+                    comp = np.where(counts > 0, quotes.sum(axis=0) / np.maximum(counts, 1), 0)
+                # never below cost: a recruiter cannot sell at a loss and stay solvent
+                floor = rules.cost_plus_price(self.cost_per_action(r), 0.0, 1.0)
+                own = np.maximum(rules.blend_price(own, comp, p.competitor_weight), floor)
+            self.quote[r] = own
+
+    # -- placements ---------------------------------------------------------------------
+    def place_due(self, hour: int, record: MarketHour) -> None:
+        """Place every campaign placement due this hour, and any re-orders."""
+        s = self.scenario
+        while self._next_due < len(self._due) and self._due[self._next_due][0] <= hour:
+            _, ci, k = self._due[self._next_due]
+            self._next_due += 1
+            c = s.campaigns[ci]
+            budget = None if c.budget is None else to_minor(c.budget, self.scale)
+            target = np.array([c.actions.get(a, 0) for a in ACTION_TYPES], dtype=np.int64)
+            placement = Placement(
+                campaign=ci,
+                number=k,
+                target=target,
+                budget=budget,
+                reorder_until=hour + c.deadline_hours + c.reorder_window_hours,
+            )
+            self.placements.append(placement)
+            self._place(placement, target, hour, record)
+        for placement in self.placements:
+            if s.campaigns[placement.campaign].reorder:
+                self._maybe_reorder(placement, hour, record)
+
+    def _place(self, pl: Placement, wanted: np.ndarray, hour: int, record: MarketHour) -> None:
+        s, st, led = self.scenario, self.structure, self.ledger
+        c = s.campaigns[pl.campaign]
+        ceiling = rate_card(c.price_per_action, self.scale)
+        candidates = [self.index[c.recruiter]] + [self.index[r] for r in c.competitors]
+        prices, refused_by = [], []
+        for r in candidates:
+            price = self.price_for(r, ceiling)
+            # refuse what the client will not pay or what cannot cover the chain's costs
+            ok = (price <= np.where(ceiling > 0, ceiling, price)) & self._covers(r, price)
+            ok &= (ceiling > 0) | (price == 0)
+            prices.append(np.where(ok, price, 0))
+            refused_by.append(~ok)
+        budget_left = None
+        if pl.budget is not None:
+            budget_left = pl.budget - pl.committed()
+        # the client's view of each recruiter: price per expected surviving action
+        shares = np.zeros((len(candidates), K))
+        for k in np.flatnonzero(wanted):
+            cps = np.array(
+                [
+                    np.inf
+                    if refused_by[j][k]
+                    else max(prices[j][k], 0) / self._seen_survival(c.client, r)
+                    for j, r in enumerate(candidates)
+                ]
+            )
+            shares[:, k] = rules.client_shares(cps, c.price_sensitivity)
+        quantities = np.zeros((len(candidates), K), dtype=np.int64)
+        for k in np.flatnonzero(wanted):
+            quantities[:, k] = rules.largest_remainder(int(wanted[k]), shares[:, k])
+        refused_all = np.where(shares.sum(axis=0) == 0, wanted, 0)
+        record.refused += int(refused_all.sum())
+        self.refused_total += refused_all
+        suffix = "" if c.repeat is None else f"#{pl.number + 1}"
+        for j, r in enumerate(candidates):
+            q = quantities[j]
+            if budget_left is not None:
+                affordable = rules.affordable_quantities(q, prices[j], max(budget_left, 0))
+                record.refused += int((q - affordable).sum())
+                self.refused_total += q - affordable
+                q = affordable
+            if not q.any():
+                continue
+            days = -(-c.deadline_hours // 24)
+            promotion = to_minor(c.promotion_per_day, self.scale) if not pl.orders else 0
+            order = Order(
+                name=f"{c.id}{suffix}" + (f"@{s.recruiters[r].id}" if c.competitors else ""),
+                campaign=pl.campaign,
+                placement=len(self.placements) - 1,
+                recruiter=r,
+                start=hour,
+                end=hour + c.deadline_hours,
+                refill_until=hour + c.deadline_hours + 24 * s.recruiters[r].refill_days,
+                quantities=q.copy(),
+                prices=prices[j],
+                urgency=c.urgency,
+                objective=c.objective,
+                audience_region=list(s.regions).index(c.audience_region),
+                organic_per_hour=c.organic_actions_per_hour,
+                promotion_per_day=promotion,
+                drip_feed=c.drip_feed,
+                client=c.client,
+                client_account=st.client_account[c.client],
+                escrow=c.payment == "escrow",
+                escrow_hold_hours=c.escrow_hold_hours,
+                pools=self._split(r, q, prices[j]),
+                index=len(self.orders),
+            )
+            for p in order.pools:
+                p.pool_id = len(self.pools)
+                self.pools.append(p)
+                self._pool_order[p.pool_id] = order
+            order.funded = int(q @ order.prices) + promotion * days
+            if budget_left is not None:
+                budget_left -= order.funded
+            led.transfer(
+                "money", WORLD, order.client_account, order.funded, "client budget", order.tag
+            )
+            if order.escrow:
+                held = int(q @ order.prices)
+                led.transfer(
+                    "money",
+                    order.client_account,
+                    self.escrow_account,
+                    held,
+                    "into escrow",
+                    order.tag,
+                )
+            self.orders.append(order)
+            self.open_orders.append(order)
+            pl.orders.append(order)
+            if order.objective:
+                self.objective_orders.append(order)
+            self.ordered_total += int(q.sum())
+            record.ordered += int(q.sum())
+            record.placed_orders += 1
+
+    def _covers(self, r: int, price: np.ndarray) -> np.ndarray:
+        """Per action type: whether every level of every chain below ``r`` is paid at least
+        what it pays out (solvency: no one pays out money it does not take in)."""
+        ok = np.ones(K, dtype=bool)
+        for path in self.structure.paths(r):
+            incoming = price
+            for rec in path:
+                kids = self.structure.children[rec]
+                out = self.posted_pay[rec] + self.influencer_pay[rec] if not kids else None
+                if out is not None:
+                    ok &= incoming >= out
+                else:
+                    nxt = path[path.index(rec) + 1]
+                    ok &= incoming >= self.charges[nxt]
+                    incoming = self.charges[nxt]
+        return ok
+
+    def _seen_survival(self, client: str, r: int) -> float:
+        return rules.survival_estimate(
+            self.seen_delivered.get((client, r), 0.0),
+            self.seen_removed.get((client, r), 0.0),
+            SURVIVAL_PRIOR,
+            SURVIVAL_PRIOR_WEIGHT,
+        )
+
+    def _split(self, top: int, quantities: np.ndarray, price: np.ndarray) -> list[Pool]:
+        """Hand an order down the tree, in proportion to each leaf's workforce."""
+        st = self.structure
+        paths = st.paths(top)
+        sizes = np.array([st.workforce[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
+        if sizes.sum() == 0:
+            sizes[:] = 1
+        shares = np.stack(
+            [rules.largest_remainder(int(quantities[k]), sizes) for k in range(K)], axis=1
+        )
+        pools = []
+        for path, share in zip(paths, shares, strict=True):
+            leaf = path[-1]
+            pools.append(
+                Pool(
+                    market=st.leaf_of_recruiter[leaf],
+                    chain=path,
+                    chain_prices=[price] + [self.charges[r] for r in path[1:]],
+                    pay=self.posted_pay[leaf].copy(),
+                    influencer_pay=self.influencer_pay[leaf].copy(),
+                    points=self.points_card[leaf].copy(),
+                    remaining=share.astype(np.int64),
+                )
+            )
+        return pools
+
+    def _maybe_reorder(self, pl: Placement, hour: int, record: MarketHour) -> None:
+        """A client buying surviving engagement re-orders what removals took."""
+        c = self.scenario.campaigns[pl.campaign]
+        if hour >= pl.reorder_until or pl.reorders >= c.max_reorders or not pl.orders:
+            return
+        if any(o.status == "open" and o.remaining_total for o in pl.orders):
+            return
+        surviving = sum(
+            (p.delivered - p.removed + p.refill_owed for o in pl.orders for p in o.pools),
+            zeros_k(),
+        )
+        shortfall = np.maximum(pl.target - surviving, 0)
+        if shortfall.sum() <= 0:
+            return
+        pl.reorders += 1
+        record.reorders += 1
+        before = len(pl.orders)
+        self._place(pl, shortfall, hour, record)
+        if len(pl.orders) == before:
+            pl.reorders = c.max_reorders  # nothing could be bought: stop trying
+
+    # -- the hour -----------------------------------------------------------------------
+    def open_and_close(self, hour: int) -> MarketHour:
+        """Expire orders at their deadline, end refill guarantees, place what is due."""
+        record = MarketHour()
+        still = []
+        for o in self.open_orders:
+            if o.status == "open" and hour >= o.end:
+                self._expire(o, record)
+            if o.status == "open" and not o.remaining_total and not o.promotion_per_day:
+                self._finish(o)
+            if o.status == "refilling" and hour >= o.refill_until and not o.escrow_pending:
+                self._close(o)
+            if o.status != "closed":
+                still.append(o)
+        self.open_orders = still
+        self.release_escrow(hour)
+        self.place_due(hour, record)
+        self.open_orders.sort(key=lambda o: o.index)  # fixes the order of random draws
+        return record
+
+    def _expire(self, o: Order, record: MarketHour) -> None:
+        """The deadline passed: what is undelivered will never be, and is paid back."""
+        left = sum((p.remaining for p in o.pools), zeros_k())
+        n = int(left.sum())
+        record.expired += n
+        self.expired_total += n
+        for p in o.pools:
+            p.expired += p.remaining
+            self.period_expired[p.chain[-1]] += int(p.remaining.sum())
+            p.remaining = zeros_k()
+        self._finish(o)
+
+    def _finish(self, o: Order) -> None:
+        """Ordered work is over (delivered or expired); a guarantee may keep it refilling."""
+        for p in o.pools:
+            leaf = p.chain[-1]
+            share = self.scenario.recruiters[leaf].pricing.fast_fill_share
+            fast = o.completed_hour is not None and (o.completed_hour - o.start + 1) <= (
+                (o.end - o.start) * share
+            )
+            self.period_orders[leaf] += 1
+            self.period_fast[leaf] += int(fast)
+        self._refund_undelivered(o)
+        o.status = "refilling"
+
+    def _refund_undelivered(self, o: Order) -> None:
+        led = self.ledger
+        undelivered = sum((p.expired for p in o.pools), zeros_k())
+        amount = int(undelivered @ o.prices)
+        if o.escrow and amount:
+            led.transfer(
+                "money", self.escrow_account, o.client_account, amount, "escrow refund", o.tag
+            )
+            o.refunded += amount
+
+    def _close(self, o: Order) -> None:
+        """Nothing more is owed: the client's unspent budget goes back where it came from."""
+        o.status = "closed"
+        for p in o.pools:
+            p.refill_owed = zeros_k()
+        unspent = o.funded - o.spent
+        if unspent:
+            self.ledger.transfer("money", o.client_account, WORLD, unspent, "unspent budget", o.tag)
+
+    def release_escrow(self, hour: int) -> None:
+        """Escrowed money for actions that survived the hold goes to the recruiter."""
+        keep = []
+        for b in self.escrow:
+            if hour < b.release_hour:
+                keep.append(b)
+                continue
+            amount = int(b.held @ b.order.prices)
+            if amount:
+                self.ledger.transfer(
+                    "money",
+                    self.escrow_account,
+                    int(self.structure.recruiter_account[b.order.recruiter]),
+                    amount,
+                    "escrow release",
+                    b.order.tag,
+                )
+                b.order.spent += amount
+            b.order.escrow_pending -= 1
+        self.escrow = keep
+
+    # -- delivery -------------------------------------------------------------------------
+    def open_pools(self) -> list[tuple[Order, Pool]]:
+        """Pools with work available to workers now, in the fixed order of orders."""
+        return [(o, p) for o in self.open_orders for p in o.pools if p.available().any()]
+
+    def financeable(self, o: Order, p: Pool, wanted: int) -> int:
+        """How many of ``wanted`` actions the order's recruiter can pay for up front.
+
+        Work the client does not pay for at delivery (escrowed orders, refills) is paid out
+        of the recruiter's own balance, which can never go below zero.
+        """
+        if not o.escrow and not p.refill_owed.any():
+            return wanted
+        cost = int(p.outflow.max())
+        if cost <= 0:
+            return wanted
+        balance = int(self.ledger.balances["money"][self.structure.recruiter_account[o.recruiter]])
+        return max(0, min(wanted, balance // cost))
+
+    def settle(self, d: Delivery, hour: int, payees: Payees) -> None:
+        """Pay for one delivery: down the chain, then the leaf pays workers and influencers.
+
+        Refills are not paid by the client: the order's recruiter pays for them.
+        """
+        led, o, p = self.ledger, d.order, d.pool
+        st = self.structure
+        ordered = d.by_type - d.refills
+        payer = o.client_account
+        for level, rec in enumerate(p.chain):
+            acct = int(st.recruiter_account[rec])
+            if level == 0 and o.escrow:
+                if ordered.any():
+                    self.escrow.append(
+                        EscrowBatch(o, p, hour + o.escrow_hold_hours, ordered.copy())
+                    )
+                    o.escrow_pending += 1
+            elif level == 0:
+                amount = int(ordered @ p.chain_prices[0])
+                led.transfer("money", payer, acct, amount, "order price", o.tag)
+                o.spent += amount
+            else:
+                amount = int(d.by_type @ p.chain_prices[level])
+                led.transfer("money", payer, acct, amount, "sub-contract", o.tag)
+            payer = acct
+        self.removal_cost["recruiters"] += int(d.refills @ p.outflow)
+        leaf = p.chain[-1]
+        spec = self.scenario.recruiters[leaf]
+        if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
+            self.software_paid[leaf] = True
+            cost = to_minor(spec.software_cost, self.scale)
+            led.transfer("money", payer, WORLD, cost, "bot software", o.tag)
+        wages = rules.pay_for_counts(d.counts, p.pay)
+        if wages.any():
+            payees.pay_workers(leaf, payer, d.who, wages, o.tag, hour)
+        if p.influencer_pay.any():
+            per_worker = rules.pay_for_counts(d.counts, p.influencer_pay)
+            payees.pay_influencers(payer, d.who, per_worker, o.tag)
+        self.delivered_by[o.recruiter] += float(d.by_type.sum())
+        key = (o.client, o.recruiter)
+        self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + float(d.by_type.sum())
+
+    # -- removals -------------------------------------------------------------------------
+    def apply_removals(self, removed_by_pool: dict[int, np.ndarray], hour: int) -> None:
+        """Removals cost someone: escrow refunds, refills owed, or the client's loss.
+
+        Also what clients and recruiters learn: their survival estimates.
+        """
+        led = self.ledger
+        for pool_id, by_type in removed_by_pool.items():
+            p = self.pools[pool_id]
+            o = self._order_of(p)
+            left = by_type.copy()
+            if o.escrow:
+                for b in self.escrow:  # oldest first: they were appended in delivery order
+                    if b.pool is not p or not left.any():
+                        continue
+                    take = np.minimum(b.held, left)
+                    b.held -= take
+                    left -= take
+                    refund = int(take @ o.prices)
+                    if refund:
+                        led.transfer(
+                            "money",
+                            self.escrow_account,
+                            o.client_account,
+                            refund,
+                            "escrow refund",
+                            o.tag,
+                        )
+                        o.refunded += refund
+                    self.removal_cost["recruiters"] += int(take @ p.outflow)
+            guarantee = self.scenario.recruiters[o.recruiter].refill_days > 0
+            if guarantee and o.status != "closed" and hour < o.refill_until:
+                p.refill_owed += left
+            else:
+                self.removal_cost["clients"] += int(left @ o.prices)
+            self.removed_by[o.recruiter] += float(by_type.sum())
+            key = (o.client, o.recruiter)
+            self.seen_removed[key] = self.seen_removed.get(key, 0.0) + float(by_type.sum())
+
+    def _order_of(self, p: Pool) -> Order:
+        return self._pool_order[p.pool_id]

@@ -1,0 +1,165 @@
+"""Detection and moderation: the platform flags suspicious actions into a review queue,
+moderators work through it oldest first, remove what they recognise and ban accounts
+after repeated strikes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.core import rules
+from sim.core.market import Market
+from sim.core.population import Accounts, Workers
+from sim.core.records import Delivery, ModerationHour
+from sim.scenario.schema import Scenario
+
+
+class ReviewQueue:
+    """Flagged actions waiting for a moderator, oldest first (arrays of entries)."""
+
+    FIELDS = ("worker", "account", "pool", "count", "hour")
+
+    def __init__(self) -> None:
+        for name in self.FIELDS:
+            setattr(self, name, np.zeros(0, dtype=np.int64))
+
+    @property
+    def size(self) -> int:
+        """Flagged actions waiting."""
+        return int(self.count.sum())
+
+    def push(self, hour: int, entries: list[tuple[np.ndarray, ...]]) -> None:
+        """Add (worker, account, pool, count) entries flagged this hour."""
+        if not entries:
+            return
+        parts = list(zip(*entries, strict=True))
+        n = sum(len(e[0]) for e in entries)
+        for name, chunks in zip(self.FIELDS[:4], parts, strict=True):
+            setattr(self, name, np.concatenate([getattr(self, name), *chunks]).astype(np.int64))
+        self.hour = np.concatenate([self.hour, np.full(n, hour, dtype=np.int64)])
+
+    def take(self, capacity: int, now: int, window: int) -> tuple[np.ndarray, ...]:
+        """Review up to ``capacity`` actions, oldest first; entries older than ``window``
+        hours leave the queue unreviewed (the platform stops looking at old content)."""
+        self._keep((now - self.hour) < window)
+        before = np.cumsum(self.count) - self.count
+        reviewed = np.clip(capacity - before, 0, self.count)
+        taken = reviewed > 0
+        out = (self.worker[taken], self.account[taken], self.pool[taken], reviewed[taken])
+        self.count = self.count - reviewed
+        self._keep(self.count > 0)
+        return out
+
+    def _keep(self, mask: np.ndarray) -> None:
+        for name in self.FIELDS:
+            setattr(self, name, getattr(self, name)[mask])
+
+
+class Moderation:
+    """The detector, the review queue, moderators' reviews, strikes and bans."""
+
+    def __init__(self, scenario: Scenario, workers: Workers, accounts: Accounts) -> None:
+        self.scenario, self.workers, self.accounts = scenario, workers, accounts
+        self.queue = ReviewQueue()
+        self.moderator_reviews = np.zeros(scenario.platform.moderation.moderators, dtype=np.int64)
+
+    def step(
+        self, hour: int, deliveries: list[Delivery], market: Market, rng: np.random.Generator
+    ) -> ModerationHour:
+        """Flag this hour's deliveries, review the queue, remove and ban."""
+        s, w, acc = self.scenario, self.workers, self.accounts
+        det, mod = s.platform.detection, s.platform.moderation
+        weights = det.weights.model_dump()
+        signals_by_order = _order_signals(deliveries, w)
+        record = ModerationHour()
+        entries = []
+        for d in deliveries:
+            burst, central = signals_by_order[id(d.order)]
+            account = w.active_account[d.who]
+            signals = {
+                "burstiness": burst,
+                "centralisation": central,
+                "account_age": rules.young_account_signal(
+                    acc.age_hours[account] / 24, det.young_account_days
+                ),
+                "low_trust": 1.0 - acc.trust[account],
+                "multiple_accounts": rules.multiple_accounts_signal(w.accounts_alive[d.who]),
+                "geography": (w.region[d.who] != d.order.audience_region).astype(np.float64),
+                "automation": w.is_bot[d.who].astype(np.float64),
+            }
+            flagged = rng.binomial(d.done, rules.flag_probability(det.bias, weights, signals))
+            keep = flagged > 0
+            record.flagged += int(flagged.sum())
+            entries.append(
+                (
+                    d.who[keep],
+                    account[keep],
+                    np.full(int(keep.sum()), d.pool.pool_id),
+                    flagged[keep],
+                )
+            )
+        self.queue.push(hour, entries)
+        capacity = rules.review_capacity(mod.moderators, mod.reviews_per_hour)
+        q_worker, q_account, q_pool, reviewed = self.queue.take(
+            capacity, hour, mod.review_window_hours
+        )
+        removed = rng.binomial(reviewed, mod.accuracy)
+        record.reviewed = int(reviewed.sum())
+        if mod.moderators:
+            share = np.full(mod.moderators, record.reviewed // mod.moderators, dtype=np.int64)
+            share[: record.reviewed % mod.moderators] += 1
+            self.moderator_reviews += share
+        hit = removed > 0
+        for pool_id in np.unique(q_pool[hit]):
+            pool = market.pools[int(pool_id)]
+            n = int(removed[q_pool == pool_id].sum())
+            standing = pool.delivered - pool.removed
+            n = min(n, int(standing.sum()))
+            by_type = rng.multivariate_hypergeometric(standing, n, method="marginals")
+            pool.removed += by_type
+            record.removed_by_type += by_type
+            record.removed_by_pool[int(pool_id)] = by_type
+        record.removed = int(record.removed_by_type.sum())
+        np.add.at(w.actions_removed, q_worker[hit], removed[hit])
+        # each removed action is a strike against its account; trust halves per review round
+        struck, where = np.unique(q_account[hit], return_inverse=True)
+        strikes = np.bincount(where, weights=removed[hit], minlength=struck.size).astype(np.int64)
+        open_ = ~acc.banned[struck]
+        live = struck[open_]
+        acc.strikes[live] += strikes[open_]
+        acc.trust[live] *= 0.5
+        newly = live[acc.strikes[live] >= det.strikes_to_ban]
+        acc.banned[newly] = True
+        np.subtract.at(w.accounts_alive, acc.owner[newly], 1)
+        record.banned = int(newly.size)
+        record.banned_accounts = newly
+        record.queue = self.queue.size
+        return record
+
+
+def _order_signals(deliveries: list[Delivery], w: Workers) -> dict[int, tuple[float, float]]:
+    """Per order this hour: burstiness and how centralised its sources were."""
+    delivered: dict[int, int] = {}
+    sources: dict[int, dict[tuple[str, int], float]] = {}
+    for d in deliveries:
+        key = id(d.order)
+        delivered[key] = delivered.get(key, 0) + int(d.done.sum())
+        src = sources.setdefault(key, {})
+        comm = w.community[d.who]
+        inside = comm >= 0
+        if inside.any():
+            per = np.bincount(comm[inside], weights=d.done[inside])
+            for j in np.flatnonzero(per):
+                src[("influencer", int(j))] = src.get(("influencer", int(j)), 0.0) + per[j]
+        outside = float(d.done[~inside].sum())
+        if outside:
+            leaf = ("recruiter", d.pool.chain[-1])
+            src[leaf] = src.get(leaf, 0.0) + outside
+    out = {}
+    for d in deliveries:
+        key = id(d.order)
+        if key not in out:
+            out[key] = (
+                rules.burstiness(delivered[key], d.order.organic_per_hour),
+                rules.centralisation(np.array(list(sources[key].values()))),
+            )
+    return out

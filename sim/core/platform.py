@@ -1,0 +1,89 @@
+"""The platform's economics: moderators' wages, base advertising profit, paid promotion,
+and advertising revenue that follows the net reach of surviving engagement.
+
+Every amount is an exact integer: base profit and engagement revenue accrue as exact
+fractions and the ledger is paid the change in their integer part each hour.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+
+from sim.core import rules
+from sim.core.ledger import WORLD, Ledger
+from sim.core.market import Market
+from sim.core.records import PlatformHour, WorkHour
+from sim.scenario.load import to_minor
+from sim.scenario.schema import ACTION_TYPES, Scenario
+
+
+class Platform:
+    """The social platform's ledger account and revenue."""
+
+    def __init__(self, scenario: Scenario, ledger: Ledger) -> None:
+        self.scenario, self.ledger = scenario, ledger
+        p = scenario.platform
+        self.scale = scale = scenario.currency.minor_units
+        self.account = int(ledger.open_accounts("platform", [p.name])[0])
+        self.moderator_accounts = ledger.open_block("moderators", p.moderation.moderators)
+        self.wage = to_minor(p.moderation.wage_per_hour, scale)
+        self.cpm = to_minor(p.revenue_per_1000_impressions, scale)
+        # reach per action as an exact fraction of its decimal value in the scenario
+        self.reach = [Fraction(Decimal(repr(scenario.actions[a].reach))) for a in ACTION_TYPES]
+        self.reach_float = np.array([scenario.actions[a].reach for a in ACTION_TYPES])
+        self.base_paid = 0
+        self.net_reach = Fraction(0)  # surviving engagement's reach so far, exactly
+        self.engagement_paid = 0
+
+    def step(
+        self, hour: int, work: WorkHour, removed_by_type: np.ndarray, market: Market
+    ) -> PlatformHour:
+        """Wages, base profit, promotion and engagement revenue for one hour."""
+        led, p, record = self.ledger, self.scenario.platform, PlatformHour()
+        if self.moderator_accounts.size:
+            led.pay_many(
+                "money",
+                self.account,
+                self.moderator_accounts,
+                np.full(self.moderator_accounts.size, self.wage, dtype=np.int64),
+                "moderator wages",
+            )
+        # base advertising profit of the platform's users, paid exactly over the quarter
+        profit = p.users * to_minor(p.ad_profit_per_user_per_quarter, self.scale)
+        owed = profit * (hour + 1) // rules.HOURS_PER_QUARTER
+        led.transfer("money", WORLD, self.account, owed - self.base_paid, "base ad revenue")
+        self.base_paid = owed
+        delivered = sum((d.by_type for d in work.deliveries), np.zeros(len(ACTION_TYPES), np.int64))
+        net = delivered - removed_by_type
+        record.reach_organic = float(net @ self.reach_float)
+        promoted = 0.0
+        for o in market.open_orders:
+            if o.promotion_per_day and hour < o.end:
+                # an exact daily budget spread over 24 hours (integer shares summing to it)
+                hod = (hour - o.start) % 24
+                per_hour = o.promotion_per_day * (hod + 1) // 24 - o.promotion_per_day * hod // 24
+                led.transfer("money", o.client_account, self.account, per_hour, "promotion", o.tag)
+                o.spent += per_hour
+                if self.cpm:
+                    promoted += per_hour * 1000 / self.cpm
+        record.reach_promoted = promoted
+        # revenue follows net reach: removals in a later hour take their share back
+        self.net_reach += sum(
+            (int(n) * r for n, r in zip(net, self.reach, strict=True)), Fraction(0)
+        )
+        owed_engagement = _floor(self.net_reach * self.cpm / 1000)
+        change = owed_engagement - self.engagement_paid
+        if change >= 0:
+            led.transfer("money", WORLD, self.account, change, "engagement ad revenue")
+        else:
+            led.transfer("money", self.account, WORLD, -change, "engagement ad revenue reversed")
+        self.engagement_paid = owed_engagement
+        record.ad_revenue_engagement = change
+        return record
+
+
+def _floor(x: Fraction) -> int:
+    return x.numerator // x.denominator

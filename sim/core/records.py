@@ -1,0 +1,107 @@
+"""Typed records of what each phase of an hour did, passed between components.
+
+Each component returns one of these from its phase; the metrics read them. Nothing here
+holds state beyond the hour it describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario.schema import ACTION_TYPES
+
+if TYPE_CHECKING:
+    from sim.core.market import Order, Pool
+
+K = len(ACTION_TYPES)
+
+
+def zeros_k() -> np.ndarray:
+    """A zero count per action type."""
+    return np.zeros(K, dtype=np.int64)
+
+
+@dataclass
+class Delivery:
+    """Actions one group of workers delivered to one pool this hour."""
+
+    order: Order
+    pool: Pool
+    who: np.ndarray  # worker rows
+    done: np.ndarray  # actions per worker
+    counts: np.ndarray  # actions per worker and type (n x K)
+    by_type: np.ndarray  # actions per type (K)
+    refills: np.ndarray  # of ``by_type``, how many replaced removed actions (K)
+
+
+@dataclass
+class MarketHour:
+    """Opening, closing, expiry and refusals of orders this hour."""
+
+    placed_orders: int = 0
+    ordered: int = 0
+    refused: int = 0  # actions a recruiter refused (price cannot cover cost, or over budget)
+    expired: int = 0  # actions still undelivered at an order's deadline
+    reorders: int = 0
+
+
+@dataclass
+class WorkHour:
+    """Who worked, what they delivered, and how their time was spent."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    delivered: int = 0
+    refills: int = 0
+    active_workers: int = 0
+    work_minutes: float = 0.0  # humans only, all task time
+    search_minutes: float = 0.0  # finding each task done
+    wait_minutes: float = 0.0  # looking and finding nothing
+    unpaid_hours: float = 0.0
+    points_only_actions: np.ndarray = field(default_factory=zeros_k)
+
+
+@dataclass
+class ModerationHour:
+    """Flags, reviews, removals and bans this hour."""
+
+    flagged: int = 0
+    reviewed: int = 0
+    removed: int = 0
+    banned: int = 0
+    queue: int = 0
+    removed_by_type: np.ndarray = field(default_factory=zeros_k)
+    removed_by_pool: dict[int, np.ndarray] = field(default_factory=dict)
+    banned_accounts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class PlatformHour:
+    """The platform's reach and advertising revenue this hour."""
+
+    reach_organic: float = 0.0
+    reach_promoted: float = 0.0
+    ad_revenue_engagement: int = 0
+
+
+@dataclass
+class WorkforceUpdate:
+    """Accounts re-opened and pay released or withheld at the end of the hour."""
+
+    accounts_opened: int = 0
+    pay_released: int = 0
+    pay_withheld: int = 0
+
+
+@dataclass
+class HourRecord:
+    """Everything one hour did, phase by phase."""
+
+    hour: int
+    market: MarketHour
+    work: WorkHour
+    moderation: ModerationHour
+    platform: PlatformHour
+    update: WorkforceUpdate

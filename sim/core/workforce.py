@@ -1,0 +1,477 @@
+"""The workforce: who is online, which tasks each worker chooses, and how time is spent.
+
+Each hour an online worker values every pool of tasks it can reach (its own leaf market,
+plus any it multi-homes on) by what an hour on it is worth to them, net of unpaid search
+time, and takes the best if it beats their reservation wage. Pools then share out their
+tasks; a worker whose pool ran dry looks for the next best within the same hour, paying
+one more search. Everything is vectorised over the per-worker arrays of
+``sim/core/population.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core import rules
+from sim.core.ledger import Ledger
+from sim.core.market import Market, Order, Pool
+from sim.core.population import Accounts, Workers
+from sim.core.records import Delivery, K, WorkforceUpdate, WorkHour
+from sim.scenario.schema import ACTION_TYPES, Scenario
+
+MAX_ROUNDS = 3  # searches for another pool within one hour (assumption, docs/ODD.md)
+CHUNK = 65_536  # workers valued at once: bounds the memory of the value matrix
+
+
+@dataclass
+class HeldPay:
+    """Workers' pay held for a review window (arrays of entries, oldest first)."""
+
+    worker: np.ndarray
+    account: np.ndarray
+    leaf: np.ndarray
+    amount: np.ndarray
+    release: np.ndarray
+
+    @classmethod
+    def empty(cls) -> HeldPay:
+        """No pay held."""
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z.copy(), z.copy(), z.copy(), z.copy())
+
+    def push(self, worker, account, leaf, amount, release) -> None:
+        """Add entries."""
+        for name, values in (
+            ("worker", worker),
+            ("account", account),
+            ("leaf", leaf),
+            ("amount", amount),
+            ("release", release),
+        ):
+            setattr(self, name, np.concatenate([getattr(self, name), values]).astype(np.int64))
+
+    def pop_due(self, hour: int) -> HeldPay:
+        """Remove and return the entries whose window has ended."""
+        due = self.release <= hour
+        out = HeldPay(
+            *(getattr(self, n)[due] for n in ("worker", "account", "leaf", "amount", "release"))
+        )
+        for n in ("worker", "account", "leaf", "amount", "release"):
+            setattr(self, n, getattr(self, n)[~due])
+        return out
+
+    @property
+    def total(self) -> int:
+        """Money held now."""
+        return int(self.amount.sum())
+
+
+class Influencers:
+    """Influencer accounts: each relays a call to act to its community now and then."""
+
+    def __init__(self, scenario: Scenario, recruiter_index: dict[str, int], ledger: Ledger):
+        self.offset: dict[str, int] = {}
+        total = 0
+        for r in scenario.recruiters:
+            if r.influencers is not None:
+                self.offset[r.id] = total
+                total += r.influencers.count
+        self.network = np.full(total, -1, dtype=np.int64)
+        self.relay_p = np.zeros(total)
+        self.attention = np.zeros(total, dtype=np.int64)
+        for r in scenario.recruiters:
+            if r.influencers is not None:
+                sl = slice(self.offset[r.id], self.offset[r.id] + r.influencers.count)
+                self.network[sl] = recruiter_index[r.id]
+                self.relay_p[sl] = r.influencers.relay_probability_per_hour
+                self.attention[sl] = r.influencers.attention_hours
+        self.last_relay = np.full(total, -(10**9), dtype=np.int64)
+        self.relays = np.zeros(total, dtype=np.int64)
+        self.accounts = ledger.open_block("influencers", total)
+
+    @property
+    def size(self) -> int:
+        """Number of influencers."""
+        return int(self.network.size)
+
+    def relay(self, hour: int, busy_leaves: set[int], rng: np.random.Generator) -> None:
+        """Influencers of networks with open work relay, each with its own chance."""
+        if self.size == 0:
+            return
+        eligible = np.isin(self.network, list(busy_leaves))
+        relays = eligible & (rng.random(self.size) < self.relay_p)
+        self.last_relay[relays] = hour
+        self.relays += relays
+
+
+class Workforce:
+    """Workers and bots, their accounts, their choices of work and their time."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        workers: Workers,
+        accounts: Accounts,
+        ledger: Ledger,
+        n_markets: int,
+        leaf_index: dict[str, int],
+        influencers: Influencers,
+        recruiter_account: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        self.scenario, self.workers, self.accounts = scenario, workers, accounts
+        self.ledger, self.rng, self.influencers = ledger, rng, influencers
+        self._recruiter_account = recruiter_account
+        self.worker_accounts = ledger.open_block("workers", workers.size)
+        self.held_account = int(ledger.open_accounts("held", ["held pay"])[0])
+        self.held = HeldPay.empty()
+        self.withheld_total = 0
+        self.minutes = np.array([scenario.actions[a].minutes for a in ACTION_TYPES])
+        self.fill_rate = np.ones(n_markets)
+        self.members = [np.flatnonzero(workers.market == m) for m in range(n_markets)]
+        # which leaf markets each group of workers can see
+        self.reach = np.zeros((len(scenario.workers), n_markets), dtype=bool)
+        for g, spec in enumerate(scenario.workers):
+            self.reach[g, leaf_index[spec.recruiter]] = True
+            for other in spec.also_works_for:
+                self.reach[g, leaf_index[other]] = True
+        offsets = np.array([scenario.regions[r].utc_offset for r in scenario.regions])
+        self.utc_offset = offsets
+        g = scenario.gamification
+        self.badge_thresholds = np.array(sorted(g.badges.values()), dtype=np.int64)
+        self.hours_working = np.zeros(workers.size)
+        self.hours_searching = np.zeros(workers.size)
+        self.hours_waiting = np.zeros(workers.size)
+        self.hours_this_step = np.zeros(workers.size)
+
+    # -- payees (called by the market when it settles a delivery) -----------------------
+    def pay_workers(
+        self, leaf: int, payer: int, who: np.ndarray, wages: np.ndarray, tag: str, hour: int
+    ) -> None:
+        """Pay each worker, or hold the pay when the leaf recruiter holds it for review."""
+        hold = self.scenario.recruiters[leaf].pay_hold_hours
+        if not hold:
+            self.ledger.pay_many("money", payer, self.worker_accounts[who], wages, "task pay", tag)
+            return
+        paid = wages > 0
+        self.ledger.transfer("money", payer, self.held_account, int(wages.sum()), "pay held", tag)
+        n = int(paid.sum())
+        self.held.push(
+            who[paid],
+            self.workers.active_account[who[paid]],
+            np.full(n, leaf),
+            wages[paid],
+            np.full(n, hour + hold),
+        )
+
+    def pay_influencers(self, payer: int, who: np.ndarray, owed: np.ndarray, tag: str) -> None:
+        """Pay each worker's influencer for what its community delivered."""
+        per = np.zeros(self.influencers.size, dtype=np.int64)
+        np.add.at(per, self.workers.community[who], owed)
+        nz = np.flatnonzero(per)
+        if nz.size:
+            self.ledger.pay_many(
+                "money", payer, self.influencers.accounts[nz], per[nz], "influencer pay", tag
+            )
+
+    # -- the hour ---------------------------------------------------------------------
+    def status_multiplier(self) -> np.ndarray:
+        """Badges and the leaderboard make points worth more to those near them."""
+        g, w = self.scenario.gamification, self.workers
+        if self.badge_thresholds.size == 0 and g.leaderboard_size == 0:
+            return np.ones(w.size)
+        proximity = rules.badge_proximity(w.points, self.badge_thresholds)
+        on_board = np.zeros(w.size)
+        if g.leaderboard_size and w.points.any():
+            top = np.argsort(-w.points, kind="stable")[: g.leaderboard_size]
+            on_board[top[w.points[top] > 0]] = 1.0
+        return rules.status_multiplier(proximity, on_board, g.badge_gradient, g.leaderboard_bonus)
+
+    def work(self, hour: int, market: Market) -> WorkHour:
+        """Online workers choose pools by value, do tasks, and are paid through the market."""
+        w, rng = self.workers, self.rng
+        record = WorkHour()
+        n = w.size
+        by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
+        diurnal = np.where(w.is_bot, 1.0, by_region[w.region])
+        online = rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
+        online &= w.active_account >= 0
+        if w.community.size and (w.community >= 0).any():
+            inside = online & (w.community >= 0)
+            comm = w.community[inside]
+            inf = self.influencers
+            online[inside] = (hour - inf.last_relay[comm]) < inf.attention[comm]
+        pools = market.open_pools()
+        mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
+        used = np.zeros(n)  # minutes of the session already spent this hour
+        work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        own_search = w.search_minutes * mult[w.market]
+        pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
+        group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
+        can_reach = group_reach.any(axis=1)[w.group] if pools else np.zeros(n, dtype=bool)
+        looking = online & ~can_reach & ~w.is_bot
+        # online with nothing in reach: one look at an empty list, unpaid
+        wait_m[looking] = np.minimum(own_search[looking], w.session_minutes[looking])
+        cand = np.flatnonzero(online & can_reach)
+        active = np.zeros(n, dtype=bool)
+        capacity = np.zeros(len(self.fill_rate))
+        found = np.zeros(len(self.fill_rate))
+        if pools and cand.size:
+            desc = self._describe(pools, hour, market)
+            status = self.status_multiplier()
+            best, value = self._best(
+                cand, desc, group_reach, status, mult, np.ones(len(pools), bool)
+            )
+            works = np.isfinite(value) & ((value >= w.reservation[cand]) | w.is_bot[cand])
+            chosen, choice = cand[works], best[works]
+            active[chosen] = True
+            left = np.array([self._avail_total(o, p, hour, market) for o, p in pools])
+            for _round in range(MAX_ROUNDS):
+                again_who, order_ = [], np.argsort(choice, kind="stable")
+                chosen, choice = chosen[order_], choice[order_]
+                bounds = np.flatnonzero(np.diff(choice)) + 1
+                for who, j in zip(
+                    np.split(chosen, bounds),
+                    choice[np.concatenate([[0], bounds])] if choice.size else [],
+                    strict=False,
+                ):
+                    o, p = pools[j]
+                    q = w.search_minutes[who] * mult[p.market]
+                    session_left = np.maximum(w.session_minutes[who] - used[who], 0.0)
+                    wanted = rng.poisson(
+                        rules.tasks_per_session(session_left, desc.task_minutes[j], w.speed[who], q)
+                    )
+                    capacity[p.market] += wanted.sum()
+                    avail = min(int(left[j]), market.financeable(o, p, int(left[j])))
+                    if wanted.sum() <= avail:
+                        done = wanted
+                    else:
+                        done = rng.multivariate_hypergeometric(wanted, avail, method="marginals")
+                    n_done = int(done.sum())
+                    fruitless = np.where(done < wanted, q, 0.0)
+                    if n_done:
+                        counts, by_type, refills = self._take(p, done, n_done)
+                        left[j] -= n_done
+                        found[p.market] += n_done
+                        d = Delivery(o, p, who, done, counts, by_type, refills)
+                        market.settle(d, hour, self)
+                        self._record_delivery(d, o, p, hour, record)
+                        task_m = (counts * self.minutes).sum(axis=1) / w.speed[who]
+                        paying = (p.pay > 0).astype(np.float64)
+                        paid_task = (counts * self.minutes * paying).sum(axis=1) / w.speed[who]
+                    else:
+                        task_m = paid_task = np.zeros(who.size)
+                    spent = task_m + done * q + fruitless
+                    scale = np.where(
+                        spent > session_left, session_left / np.maximum(spent, 1e-12), 1.0
+                    )
+                    work_m[who] += task_m * scale
+                    paid_m[who] += paid_task * scale
+                    search_m[who] += done * q * scale
+                    wait_m[who] += fruitless * scale
+                    used[who] += spent * scale
+                    more = (done < wanted) & (w.session_minutes[who] - used[who] > 0.5)
+                    again_who.append(who[more])
+                again = np.concatenate(again_who) if again_who else np.zeros(0, dtype=np.int64)
+                open_now = left > 0
+                if not again.size or not open_now.any():
+                    break
+                best, value = self._best(again, desc, group_reach, status, mult, open_now)
+                keep = np.isfinite(value) & ((value >= w.reservation[again]) | w.is_bot[again])
+                chosen, choice = again[keep], best[keep]
+                if not chosen.size:
+                    break
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
+        # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
+        self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
+        human = ~w.is_bot
+        online_m = work_m + search_m + wait_m
+        self.hours_this_step = online_m / 60.0
+        w.hours_online += online_m / 60.0
+        unpaid = (online_m - paid_m) / 60.0
+        w.hours_unpaid += unpaid
+        self.hours_working += work_m / 60.0
+        self.hours_searching += search_m / 60.0
+        self.hours_waiting += wait_m / 60.0
+        w.active_now = active
+        record.active_workers = int(active.sum())
+        record.work_minutes = float(work_m[human].sum())
+        record.search_minutes = float(search_m[human].sum())
+        record.wait_minutes = float(wait_m[human].sum())
+        record.unpaid_hours = float(unpaid[human].sum())
+        return record
+
+    def _avail_total(self, o: Order, p: Pool, hour: int, market: Market) -> int:
+        total = int(p.available().sum())
+        if o.drip_feed and o.status == "open":
+            # spread what is left evenly over the hours left before the deadline
+            total = -(-total // max(o.end - hour, 1))
+        return total
+
+    def _describe(self, pools: list[tuple[Order, Pool]], hour: int, market: Market) -> _Pools:
+        g = self.scenario.gamification
+        avail = np.array([p.available() for _, p in pools], dtype=np.float64)
+        mix = avail / np.maximum(avail.sum(axis=1, keepdims=True), 1)
+        pay = np.array([p.pay for _, p in pools], dtype=np.float64)
+        pts = np.array([p.points for _, p in pools], dtype=np.float64)
+        urgency = np.array([o.urgency for o, _ in pools], dtype=np.float64)
+        cause = np.array(
+            [
+                rules.urgency_cause(
+                    rules.objective_multiplier(o.progress(), g.objective_gradient)
+                    if o.objective
+                    else 1.0,
+                    o.urgency,
+                    g.urgency_pull,
+                )
+                for o, _ in pools
+            ]
+        )
+        return _Pools(
+            task_minutes=mix @ self.minutes,
+            money=(mix * pay).sum(axis=1),
+            points=(mix * pts).sum(axis=1) * urgency,
+            cause=cause,
+            market=np.array([p.market for _, p in pools], dtype=np.int64),
+        )
+
+    def _best(
+        self,
+        idx: np.ndarray,
+        desc: _Pools,
+        group_reach: np.ndarray,
+        status: np.ndarray,
+        mult: np.ndarray,
+        open_pools: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each worker's best pool and its value per hour (-inf when none is in reach)."""
+        w = self.workers
+        best = np.zeros(idx.size, dtype=np.int64)
+        value = np.full(idx.size, -np.inf)
+        search_factor = mult[desc.market][None, :]
+        for start in range(0, idx.size, CHUNK):
+            c = idx[start : start + CHUNK]
+            v = rules.value_per_hour(
+                desc.money[None, :],
+                desc.points[None, :],
+                desc.task_minutes[None, :],
+                w.search_minutes[c][:, None] * search_factor,
+                w.speed[c][:, None],
+                w.w_money[c][:, None],
+                (w.w_points[c] * w.point_value[c] * status[c])[:, None],
+                (w.w_conviction[c] * w.conviction_value[c])[:, None],
+                desc.cause[None, :],
+            )
+            v[~(group_reach[w.group[c]] & open_pools[None, :])] = -np.inf
+            b = np.argmax(v, axis=1)
+            best[start : start + c.size] = b
+            value[start : start + c.size] = v[np.arange(c.size), b]
+        return best, value
+
+    def _take(self, p: Pool, done: np.ndarray, n_done: int):
+        """Which actions were done (originals first, then replacements owed), per worker."""
+        avail = p.available()
+        rng = self.rng
+        by_type = (
+            avail.copy()
+            if n_done == int(avail.sum())
+            else rng.multivariate_hypergeometric(avail, n_done, method="marginals")
+        )
+        originals = np.minimum(by_type, p.remaining)
+        refills = by_type - originals
+        p.remaining -= originals
+        p.refill_owed -= refills
+        p.delivered += by_type
+        p.refilled += refills
+        counts = np.zeros((done.size, K), dtype=np.int64)
+        left = done.astype(np.int64).copy()
+        kinds = np.flatnonzero(by_type)
+        for i, k in enumerate(kinds):
+            if i == kinds.size - 1:
+                counts[:, k] = left
+            else:
+                counts[:, k] = rng.multivariate_hypergeometric(
+                    left, int(by_type[k]), method="marginals"
+                )
+                left -= counts[:, k]
+        return counts, by_type, refills
+
+    def _record_delivery(self, d: Delivery, o: Order, p: Pool, hour: int, record: WorkHour) -> None:
+        w = self.workers
+        n_done = int(d.by_type.sum())
+        if o.completed_hour is None and o.remaining_total == 0:
+            o.completed_hour = hour
+        pts = rules.points_for_counts(d.counts, p.points, o.urgency)
+        if pts.any():
+            w.points[d.who] += pts
+        points_only = (p.pay == 0) & (p.points > 0)
+        record.points_only_actions += np.where(points_only, d.by_type, 0)
+        w.tasks_done[d.who] += d.done
+        record.deliveries.append(d)
+        record.delivered += n_done
+        record.refills += int(d.refills.sum())
+
+    def update(self, hour: int) -> WorkforceUpdate:
+        """Fatigue, account ageing and switching, re-opened accounts, released pay."""
+        w, acc, rng = self.workers, self.accounts, self.rng
+        record = WorkforceUpdate()
+        w.fatigue = rules.update_fatigue(
+            w.fatigue, self.hours_this_step, w.fatigue_per_hour, w.recovery_per_hour
+        )
+        acc.age_hours[:] += 1.0
+        due = self.held.pop_due(hour)
+        if due.amount.size:
+            banned = acc.banned[due.account]
+            ok = ~banned
+            if ok.any():
+                self.ledger.pay_many(
+                    "money",
+                    self.held_account,
+                    self.worker_accounts[due.worker[ok]],
+                    due.amount[ok],
+                    "task pay",
+                )
+                record.pay_released = int(due.amount[ok].sum())
+            for leaf in np.unique(due.leaf[banned]):
+                amount = int(due.amount[banned & (due.leaf == leaf)].sum())
+                self.ledger.transfer(
+                    "money",
+                    self.held_account,
+                    int(self._recruiter_account[leaf]),
+                    amount,
+                    "pay withheld",
+                )
+                record.pay_withheld += amount
+            self.withheld_total += record.pay_withheld
+        current = w.active_account
+        lost = (current >= 0) & acc.banned[np.maximum(current, 0)]
+        if lost.any():
+            # move to another live account if the worker has one
+            owners = np.flatnonzero(lost)
+            alive_rows = np.flatnonzero(~acc.banned)
+            first_alive = np.full(w.size, -1, dtype=np.int64)
+            first_alive[acc.owner[alive_rows][::-1]] = alive_rows[::-1]
+            current[owners] = first_alive[owners]
+        without = np.flatnonzero(current < 0)
+        reopen = without[rng.random(without.size) < w.reopen_probability[without]]
+        if reopen.size:
+            # a fresh account starts young and little trusted
+            rows = acc.add(reopen, np.full(reopen.size, 0.3))
+            current[reopen] = rows
+            w.accounts_alive[reopen] += 1
+        record.accounts_opened = int(reopen.size)
+        return record
+
+
+@dataclass
+class _Pools:
+    """Per open pool, what a worker weighs: duration, pay, points, pull, market."""
+
+    task_minutes: np.ndarray
+    money: np.ndarray
+    points: np.ndarray
+    cause: np.ndarray
+    market: np.ndarray
