@@ -39,7 +39,7 @@ def test_run_writes_every_output(tmp_path):
     ):
         assert (out / name).stat().st_size > 0, name
     ts = pd.read_parquet(out / "timeseries.parquet")
-    assert len(ts) == 24 and (ts["seed"] == 5).all()
+    assert len(ts) == 25 and (ts["seed"] == 5).all()
     assert pd.read_csv(out / "timeseries.csv").shape == ts.shape
     agents = pd.read_parquet(out / "agents.parquet")
     assert (agents["kind"] == "micro_worker").sum() == 10_000
@@ -95,7 +95,7 @@ def test_quiet_prints_only_the_folder_and_set_overrides_apply(tmp_path):
         "workers.supporters.count=120",
         "gamification.leaderboard_size=5",
     ]
-    assert len(pd.read_parquet(out / "timeseries.parquet")) == 6
+    assert len(pd.read_parquet(out / "timeseries.parquet")) == 7  # the initial state and six hours
 
 
 def test_the_same_seed_reproduces_a_run_through_the_cli(tmp_path):

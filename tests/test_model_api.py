@@ -19,7 +19,7 @@ def test_model_steps_and_exposes_agents_and_datacollector():
     workers = model.agents_by_type[MicroWorker]
     assert len(workers) == 20_000
     df = model.datacollector.get_model_vars_dataframe()
-    assert len(df) == 5 and "total_delivered" in df.columns
+    assert len(df) == 6 and "total_delivered" in df.columns
     busiest = max(workers, key=lambda a: a.tasks_done)
     state = busiest.state()
     assert state["tasks_done"] > 0 and state["region"] == "france"
@@ -42,7 +42,7 @@ def test_model_accepts_a_scenario_object_and_keyword_overrides():
 
 def test_run_scenario_returns_dataframes():
     result = run_scenario("baseline_microtask_market", seed=5, days=1)
-    assert isinstance(result.timeseries, pd.DataFrame) and len(result.timeseries) == 24
+    assert isinstance(result.timeseries, pd.DataFrame) and len(result.timeseries) == 25
     assert isinstance(result.agents, pd.DataFrame)
     assert set(result.agents["kind"]) >= {"micro_worker", "recruiter", "moderator"}
 

@@ -128,7 +128,7 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     steps = duckdb.sql(
         f"select count(*) from read_parquet('{out}/timeseries/*.parquet')"
     ).fetchall()[0][0]
-    assert steps == 24 * 24
+    assert steps == 24 * 25  # each run stores its initial state and 24 hours
     for table in ("summary", "timeseries"):
         pd.testing.assert_frame_equal(dataset(local, table), dataset(out, table))
     assert not list(out.rglob("*.tmp")), "temporary files are cleaned up"

@@ -202,6 +202,7 @@ class Market:
                 for r in s.recruiters
             ]
         ).reshape(n, K)
+        self.typed_influencer_pay = self.influencer_pay.copy()
         self.points_card = np.array(
             [[r.points.get(a, 0) for a in ACTION_TYPES] for r in s.recruiters], dtype=np.int64
         ).reshape(n, K)
@@ -296,18 +297,7 @@ class Market:
             if p.rule == "fixed" or (hour + 1) % p.adjust_every_hours:
                 continue
             if p.rule == "adaptive" and not self.structure.children[r]:
-                typed = self.typed_pay[r]
-                floor = np.floor(typed * p.pay_floor).astype(np.int64)
-                cap = np.ceil(typed * p.pay_cap).astype(np.int64)
-                orders = int(self.period_orders[r])
-                self.posted_pay[r] = rules.adjust_pay(
-                    self.posted_pay[r],
-                    unfilled=self.period_expired[r] > 0,
-                    filled_fast=orders > 0 and self.period_fast[r] == orders,
-                    step=p.pay_step,
-                    floor=floor,
-                    cap=cap,
-                )
+                self._adapt_pay(r, p)
             self.period_expired[r] = self.period_orders[r] = self.period_fast[r] = 0
             own = self._cost_plus(r)
             if p.rule == "adaptive":
@@ -322,6 +312,35 @@ class Market:
                 floor = rules.cost_plus_price(self.cost_per_action(r), 0.0, 1.0)
                 own = np.maximum(rules.blend_price(own, comp, p.competitor_weight), floor)
             self.quote[r] = own
+
+    def _adapt_pay(self, r: int, p) -> None:
+        """A leaf's posted pay (to workers and influencers) follows how its tasks filled."""
+        typed = np.concatenate([self.typed_pay[r], self.typed_influencer_pay[r]])
+        now = np.concatenate([self.posted_pay[r], self.influencer_pay[r]])
+        orders = int(self.period_orders[r])
+        new = rules.adjust_pay(
+            now,
+            unfilled=self.period_expired[r] > 0,
+            filled_fast=orders > 0 and self.period_fast[r] == orders,
+            step=p.pay_step,
+            floor=np.floor(typed * p.pay_floor).astype(np.int64),
+            cap=np.ceil(typed * p.pay_cap).astype(np.int64),
+        )
+        if self.scenario.recruiters[r].parent is not None:
+            # solvency: never post more than the recruiter is paid for the action
+            over = new[:K] + new[K:] > self.charges[r]
+            new[:K] = np.where(over, now[:K], new[:K])
+            new[K:] = np.where(over, now[K:], new[K:])
+        self.posted_pay[r], self.influencer_pay[r] = new[:K], new[K:]
+
+    def influencer_pay_ratio(self) -> np.ndarray:
+        """Per recruiter: its influencers' current pay over the typed pay (1 = as typed)."""
+        typed, now = self.typed_influencer_pay, self.influencer_pay
+        paid = typed > 0
+        ratio = np.ones(len(typed))
+        for r in np.flatnonzero(paid.any(axis=1)):
+            ratio[r] = float((now[r][paid[r]] / typed[r][paid[r]]).mean())
+        return ratio
 
     # -- placements ---------------------------------------------------------------------
     def place_due(self, hour: int, record: MarketHour) -> None:
@@ -384,10 +403,7 @@ class Market:
         for j, r in enumerate(candidates):
             q = quantities[j]
             if budget_left is not None:
-                affordable = rules.affordable_quantities(q, prices[j], max(budget_left, 0))
-                record.refused += int((q - affordable).sum())
-                self.refused_total += q - affordable
-                q = affordable
+                q = rules.affordable_quantities(q, prices[j], max(budget_left, 0))
             if not q.any():
                 continue
             days = -(-c.deadline_hours // 24)

@@ -157,13 +157,15 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
     ordered_closed = sum(int(o.quantities.sum()) for o in m.orders if o.status != "open")
     delivered_closed = sum(int(o.delivered.sum()) for o in m.orders if o.status != "open")
-    typed, posted = m.typed_pay, m.posted_pay
+    typed = np.concatenate([m.typed_pay, m.typed_influencer_pay], axis=1)
+    posted = np.concatenate([m.posted_pay, m.influencer_pay], axis=1)
     paid_cells = typed > 0
     pay_index = float((posted[paid_cells] / typed[paid_cells]).mean()) if paid_cells.any() else 1.0
-    quoted = m.quote > 0
-    initial = m.initial_quote
-    both = quoted & (initial > 0)
-    price_index = float((m.quote[both] / initial[both]).mean()) if both.any() else 1.0
+    quoting = np.array(
+        [r.parent is None and r.pricing.rule != "fixed" for r in model.scenario.recruiters]
+    )
+    both = quoting[:, None] & (m.quote > 0) & (m.initial_quote > 0)
+    price_index = float((m.quote[both] / m.initial_quote[both]).mean()) if both.any() else 1.0
     twin = model.twin
     points_saved = 0.0
     twin_spend = 0.0
@@ -173,8 +175,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     ref_wage = float(model.scenario.market_reference.wage_per_hour)
     c = rec
     return {
-        "hour": model.hour,
-        "day": max(model.hour, 0) // 24,
+        "hour": model.steps,  # hours simulated so far: 0 is the state before the first hour
+        "day": model.steps // 24,
         "actions_ordered": c.market.ordered if c else 0,
         "actions_delivered": c.work.delivered if c else 0,
         "actions_refilled": c.work.refills if c else 0,

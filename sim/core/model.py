@@ -259,7 +259,7 @@ class ClickFarmModel(mesa.Model):
         self.ledger.start_step()
         market = self.market.open_and_close(hour)
         busy = {p.chain[-1] for _, p in self.market.open_pools()}
-        self.influencers.relay(hour, busy, self.rng)
+        self.influencers.relay(hour, busy, self.market.influencer_pay_ratio(), self.rng)
         work = self.workforce.work(hour, self.market)
         moderation = self.moderation.step(hour, work.deliveries, self.market, self.rng)
         self.market.apply_removals(moderation.removed_by_pool, hour)

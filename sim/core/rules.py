@@ -356,3 +356,11 @@ def client_shares(cost_per_surviving: np.ndarray, sensitivity: float) -> np.ndar
     else:
         out[ok] = np.exp(-sensitivity * (c[ok] / best - 1.0))
     return out / out.sum()
+
+
+def relay_probability(
+    base: np.ndarray, pay_ratio: np.ndarray, elasticity: np.ndarray
+) -> np.ndarray:
+    """An influencer's chance to relay this hour: base x (pay ratio ^ elasticity), <= 1."""
+    ratio = np.maximum(np.asarray(pay_ratio, dtype=np.float64), 0.0)
+    return np.clip(np.asarray(base) * ratio ** np.asarray(elasticity), 0.0, 1.0)

@@ -80,12 +80,14 @@ class Influencers:
                 total += r.influencers.count
         self.network = np.full(total, -1, dtype=np.int64)
         self.relay_p = np.zeros(total)
+        self.pay_elasticity = np.zeros(total)
         self.attention = np.zeros(total, dtype=np.int64)
         for r in scenario.recruiters:
             if r.influencers is not None:
                 sl = slice(self.offset[r.id], self.offset[r.id] + r.influencers.count)
                 self.network[sl] = recruiter_index[r.id]
                 self.relay_p[sl] = r.influencers.relay_probability_per_hour
+                self.pay_elasticity[sl] = r.influencers.pay_elasticity
                 self.attention[sl] = r.influencers.attention_hours
         self.last_relay = np.full(total, -(10**9), dtype=np.int64)
         self.relays = np.zeros(total, dtype=np.int64)
@@ -96,12 +98,16 @@ class Influencers:
         """Number of influencers."""
         return int(self.network.size)
 
-    def relay(self, hour: int, busy_leaves: set[int], rng: np.random.Generator) -> None:
-        """Influencers of networks with open work relay, each with its own chance."""
+    def relay(
+        self, hour: int, busy_leaves: set[int], pay_ratio: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """Influencers of networks with open work relay, each with its own chance, which
+        rises with the pay on offer (``pay_ratio``: current over typed, per recruiter)."""
         if self.size == 0:
             return
         eligible = np.isin(self.network, list(busy_leaves))
-        relays = eligible & (rng.random(self.size) < self.relay_p)
+        chance = rules.relay_probability(self.relay_p, pay_ratio[self.network], self.pay_elasticity)
+        relays = eligible & (rng.random(self.size) < chance)
         self.last_relay[relays] = hour
         self.relays += relays
 

@@ -120,7 +120,7 @@ def run_scenario(
 
 def timeseries_frame(model: ClickFarmModel) -> pd.DataFrame:
     df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    df.insert(0, "step", np.arange(1, len(df) + 1, dtype=np.int64))
+    df.insert(0, "step", np.arange(len(df), dtype=np.int64))  # row 0: the initial state
     df.insert(1, "seed", model.seed if model.seed is not None else -1)
     for col in ("hour", "day"):
         df[col] = df[col].astype(np.int64)

@@ -307,7 +307,79 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
                 "anywhere below it, so this campaign could never be served; expected a recruiter "
                 "with workers",
             )
+    _check_market(s, recruiters, leaves, staffed, children, regions, fail)
     _check_money(s, doc, fail)
+
+
+def _check_market(s, recruiters, leaves, staffed, children, regions, fail) -> None:
+    """Competing recruiters, multi-homing workers and the paid alternative."""
+    for i, c in enumerate(s.campaigns):
+        for j, rid in enumerate(c.competitors):
+            loc = ("campaigns", i, "competitors", j)
+            if rid not in recruiters:
+                fail(
+                    loc,
+                    f"names recruiter '{rid}', which does not exist; expected one of: "
+                    f"{', '.join(recruiters)}",
+                )
+            if rid == c.recruiter or c.competitors.count(rid) > 1:
+                fail(
+                    loc,
+                    f"recruiter '{rid}' is listed twice; expected each competitor once, "
+                    "other than the campaign's own recruiter",
+                )
+            if s.recruiters[recruiters[rid]].parent is not None:
+                fail(
+                    loc,
+                    "competitors must be top-level recruiters; expected a recruiter "
+                    "without a parent",
+                )
+            if not _subtree_leaves(rid, children) & staffed:
+                fail(
+                    loc,
+                    f"recruiter '{rid}' has no workers anywhere below it; expected a "
+                    "recruiter with workers",
+                )
+    for i, g in enumerate(s.workers):
+        for j, rid in enumerate(g.also_works_for):
+            loc = ("workers", i, "also_works_for", j)
+            if rid not in recruiters or rid not in leaves:
+                fail(
+                    loc,
+                    f"names '{rid}'; expected a bottom-level recruiter (one of: "
+                    f"{', '.join(sorted(leaves))})",
+                )
+    alt = s.paid_alternative
+    if alt is not None:
+        if alt.recruiter.id in recruiters:
+            fail(
+                ("paid_alternative", "recruiter", "id"),
+                f"'{alt.recruiter.id}' is already a "
+                "recruiter of the scenario; expected a new id for the paid market",
+            )
+        if alt.recruiter.parent is not None or alt.recruiter.influencers is not None:
+            fail(
+                ("paid_alternative", "recruiter"),
+                "the paid alternative is one recruiter "
+                "with its own workers; expected no parent and no influencers",
+            )
+        if alt.workers.recruiter != alt.recruiter.id:
+            fail(
+                ("paid_alternative", "workers", "recruiter"),
+                f"expected '{alt.recruiter.id}', the paid alternative's recruiter",
+            )
+        if alt.workers.region not in regions:
+            fail(
+                ("paid_alternative", "workers", "region"),
+                f"names region "
+                f"'{alt.workers.region}', which does not exist; expected one of: "
+                f"{', '.join(sorted(regions))}",
+            )
+        if alt.workers.id in {g.id for g in s.workers}:
+            fail(
+                ("paid_alternative", "workers", "id"),
+                f"'{alt.workers.id}' is already a worker group; expected a new id",
+            )
 
 
 def _subtree_leaves(root: str, children: dict[str, list[str]]) -> set[str]:

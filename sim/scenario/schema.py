@@ -129,6 +129,9 @@ class Influencers(Strict):
     """How long a relayed call to act stays in front of the community."""
     community_size_exponent: Annotated[float, Field(ge=0, le=3)] = 1.0
     """Zipf exponent of community sizes (0 = equal communities)."""
+    pay_elasticity: Annotated[float, Field(ge=0, le=5)] = 0.0
+    """How relaying responds to pay: the relay chance is multiplied by (current pay per
+    action / typed pay) to this power (0 = conviction alone, pay does not matter)."""
 
 
 class Pricing(Strict):
@@ -138,7 +141,7 @@ class Pricing(Strict):
     """fixed: the typed rate cards (campaign prices, ``pays``); cost_plus: a markup over the
     expected cost per surviving action; adaptive: posted pay follows how fast tasks fill and
     the price follows costs and competitors."""
-    markup: Annotated[float, Field(ge=0, le=10)] = 0.5
+    markup: Annotated[float, Field(ge=0, le=100)] = 0.5
     """Margin over expected cost (cost_plus and adaptive): price = cost x (1 + markup)."""
     adjust_every_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
     pay_step: Annotated[float, Field(ge=0, le=1)] = 0.1
