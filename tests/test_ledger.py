@@ -47,11 +47,20 @@ def _check_books(model: ClickFarmModel) -> None:
         if u == "money" and d == "workers" and p == "task pay"
     )
     assert int(led.balances["money"][model.worker_accounts].sum()) == task_pay
-    # where the money went adds up exactly to what the clients spent
+    # workers' pay on hold is exactly what was held and not yet released or withheld
+    held = led.balances["money"][model.workforce.held_account]
+    assert int(held) == model.workforce.held.total
+    # no recruiter ever pays out money it does not hold
+    assert (led.balances["money"][model.recruiter_account] >= 0).all()
+    # where the money went adds up exactly to what the clients spent, net of refunds
     spend = sum(
         a
         for (u, s, d, p), a in led.total_flows.items()
         if u == "money" and s == "clients" and p != "unspent budget"
+    ) - sum(
+        a
+        for (u, s, d, p), a in led.total_flows.items()
+        if u == "money" and d == "clients" and p == "escrow refund"
     )
     dest = money_destinations(model)
     assert round(sum(dest.values()) * model.scale) == spend
@@ -75,9 +84,27 @@ def test_every_shipped_scenario_balances_every_step(name):
     budget=st.one_of(st.none(), st.integers(min_value=0, max_value=10**7)),
     promotion=st.integers(min_value=0, max_value=10**6),
     seed=st.integers(min_value=0, max_value=2**32),
+    escrow=st.booleans(),
+    refill_days=st.integers(min_value=0, max_value=2),
+    hold=st.sampled_from([0, 6, 30]),
+    capital=st.integers(min_value=0, max_value=10**8),
+    rule=st.sampled_from(["fixed", "cost_plus", "adaptive"]),
+    reorder=st.booleans(),
 )
 def test_books_balance_under_random_parameters(
-    price, pay, moderators, workers, budget, promotion, seed
+    price,
+    pay,
+    moderators,
+    workers,
+    budget,
+    promotion,
+    seed,
+    escrow,
+    refill_days,
+    hold,
+    capital,
+    rule,
+    reorder,
 ):
     overrides = [
         f"campaigns.human_posts.price_per_action.post={price / 1e6}",
@@ -85,10 +112,22 @@ def test_books_balance_under_random_parameters(
         f"platform.moderation.moderators={moderators}",
         f"workers.click_workers.count={workers}",
         f"campaigns.bot_posts.promotion_per_day={promotion / 1e6}",
-        "days=1",
+        f"campaigns.human_posts.payment={'escrow' if escrow else 'at_delivery'}",
+        "campaigns.human_posts.escrow_hold_hours=6",
+        f"campaigns.human_posts.reorder={str(reorder).lower()}",
+        f"recruiters.click_farm.refill_days={refill_days}",
+        f"recruiters.click_farm.pay_hold_hours={hold}",
+        f"recruiters.click_farm.capital={capital / 1e6}",
+        f"recruiters.click_farm.pricing.rule={rule}",
+        "recruiters.click_farm.pricing.adjust_every_hours=4",
+        "platform.detection.strikes_to_ban=2",
+        "days=1.5",
     ]
-    if budget is not None:
-        overrides.append(f"campaigns.human_posts.budget={budget / 1e6}")
+    overrides.append(
+        "campaigns.human_posts.budget=null"
+        if budget is None
+        else f"campaigns.human_posts.budget={budget / 1e6}"
+    )
     model = ClickFarmModel("bots_vs_click_workers", rng=seed, overrides=overrides)
     while model.running:
         model.step()

@@ -229,6 +229,7 @@ class Market:
         self.escrow: list[EscrowBatch] = []
         self.ordered_total = 0
         self.refused_total = zeros_k()
+        self.refused_by_campaign: dict[int, int] = {}
         self.expired_total = 0
         self.removal_cost = {"clients": 0, "recruiters": 0, "workers": 0}
         self._due = self._schedule()
@@ -399,6 +400,9 @@ class Market:
         refused_all = np.where(shares.sum(axis=0) == 0, wanted, 0)
         record.refused += int(refused_all.sum())
         self.refused_total += refused_all
+        self.refused_by_campaign[pl.campaign] = self.refused_by_campaign.get(pl.campaign, 0) + int(
+            refused_all.sum()
+        )
         suffix = "" if c.repeat is None else f"#{pl.number + 1}"
         for j, r in enumerate(candidates):
             q = quantities[j]

@@ -319,9 +319,9 @@ def adjust_pay(
     """
     pay = np.asarray(pay, dtype=np.int64)
     if unfilled:
-        new = np.maximum(np.ceil(pay * (1.0 + step)), pay + 1)
+        new = np.maximum(np.ceil(pay * (1.0 + step) - 1e-9), pay + 1)
     elif filled_fast:
-        new = np.minimum(np.floor(pay * (1.0 - step)), pay - 1)
+        new = np.minimum(np.floor(pay * (1.0 - step) + 1e-9), pay - 1)
     else:
         return pay.copy()
     new = np.clip(new, floor, cap).astype(np.int64)

@@ -34,31 +34,25 @@ class HeldPay:
     leaf: np.ndarray
     amount: np.ndarray
     release: np.ndarray
+    tag: np.ndarray  # index into ``Workforce.tags``: the campaign the pay belongs to
+
+    FIELDS = ("worker", "account", "leaf", "amount", "release", "tag")
 
     @classmethod
     def empty(cls) -> HeldPay:
         """No pay held."""
-        z = np.zeros(0, dtype=np.int64)
-        return cls(z, z.copy(), z.copy(), z.copy(), z.copy())
+        return cls(*(np.zeros(0, dtype=np.int64) for _ in cls.FIELDS))
 
-    def push(self, worker, account, leaf, amount, release) -> None:
-        """Add entries."""
-        for name, values in (
-            ("worker", worker),
-            ("account", account),
-            ("leaf", leaf),
-            ("amount", amount),
-            ("release", release),
-        ):
+    def push(self, *columns: np.ndarray) -> None:
+        """Add entries, one array per field in ``FIELDS`` order."""
+        for name, values in zip(self.FIELDS, columns, strict=True):
             setattr(self, name, np.concatenate([getattr(self, name), values]).astype(np.int64))
 
     def pop_due(self, hour: int) -> HeldPay:
         """Remove and return the entries whose window has ended."""
         due = self.release <= hour
-        out = HeldPay(
-            *(getattr(self, n)[due] for n in ("worker", "account", "leaf", "amount", "release"))
-        )
-        for n in ("worker", "account", "leaf", "amount", "release"):
+        out = HeldPay(*(getattr(self, n)[due] for n in self.FIELDS))
+        for n in self.FIELDS:
             setattr(self, n, getattr(self, n)[~due])
         return out
 
@@ -133,6 +127,7 @@ class Workforce:
         self.worker_accounts = ledger.open_block("workers", workers.size)
         self.held_account = int(ledger.open_accounts("held", ["held pay"])[0])
         self.held = HeldPay.empty()
+        self.tags: list[str] = []
         self.withheld_total = 0
         self.minutes = np.array([scenario.actions[a].minutes for a in ACTION_TYPES])
         self.fill_rate = np.ones(n_markets)
@@ -164,12 +159,15 @@ class Workforce:
         paid = wages > 0
         self.ledger.transfer("money", payer, self.held_account, int(wages.sum()), "pay held", tag)
         n = int(paid.sum())
+        if tag not in self.tags:
+            self.tags.append(tag)
         self.held.push(
             who[paid],
             self.workers.active_account[who[paid]],
             np.full(n, leaf),
             wages[paid],
             np.full(n, hour + hold),
+            np.full(n, self.tags.index(tag)),
         )
 
     def pay_influencers(self, payer: int, who: np.ndarray, owed: np.ndarray, tag: str) -> None:
@@ -429,9 +427,11 @@ class Workforce:
         )
         acc.age_hours[:] += 1.0
         due = self.held.pop_due(hour)
-        if due.amount.size:
-            banned = acc.banned[due.account]
-            ok = ~banned
+        banned = acc.banned[due.account]
+        for code in np.unique(due.tag):
+            of_tag = due.tag == code
+            tag = self.tags[int(code)]
+            ok = of_tag & ~banned
             if ok.any():
                 self.ledger.pay_many(
                     "money",
@@ -439,19 +439,21 @@ class Workforce:
                     self.worker_accounts[due.worker[ok]],
                     due.amount[ok],
                     "task pay",
+                    tag,
                 )
-                record.pay_released = int(due.amount[ok].sum())
-            for leaf in np.unique(due.leaf[banned]):
-                amount = int(due.amount[banned & (due.leaf == leaf)].sum())
+                record.pay_released += int(due.amount[ok].sum())
+            for leaf in np.unique(due.leaf[of_tag & banned]):
+                amount = int(due.amount[of_tag & banned & (due.leaf == leaf)].sum())
                 self.ledger.transfer(
                     "money",
                     self.held_account,
                     int(self._recruiter_account[leaf]),
                     amount,
                     "pay withheld",
+                    tag,
                 )
                 record.pay_withheld += amount
-            self.withheld_total += record.pay_withheld
+        self.withheld_total += record.pay_withheld
         current = w.active_account
         lost = (current >= 0) & acc.banned[np.maximum(current, 0)]
         if lost.any():

@@ -29,13 +29,22 @@ from sim.scenario.load import load_scenario, resolve_path, resolved_dict
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
 HEADLINE = (
+    "total_ordered",
     "total_delivered",
+    "share_delivered",
+    "total_expired",
+    "total_refused",
+    "total_refilled",
     "total_surviving",
     "total_removed",
     "total_banned",
     "total_client_spend",
     "total_worker_income",
     "worker_share_of_spend",
+    "recruiter_margin",
+    "removal_cost_clients",
+    "removal_cost_recruiters",
+    "removal_cost_workers",
     "cost_per_1000_surviving",
     "total_reach",
     "hourly_pay_mean",
@@ -45,9 +54,13 @@ HEADLINE = (
     "objectives_reached",
     "objectives_due",
     "total_unpaid_hours",
+    "total_hours_working",
+    "total_hours_searching",
+    "total_hours_waiting",
     "unpaid_value_at_market_wage",
     "points_only_actions",
     "points_cost_saved",
+    "paid_twin_spend",
 )
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", "pyyaml")
 
@@ -194,27 +207,52 @@ def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
 
 
 def campaign_table(model: ClickFarmModel) -> dict[str, dict[str, Any]]:
-    """Outcomes per campaign (all its placements together)."""
+    """Outcomes per campaign (all its placements and re-orders together)."""
     out: dict[str, dict[str, Any]] = {}
+    market = model.market
     for ci, c in enumerate(model.scenario.campaigns):
-        orders = [o for o in model.orders if o.campaign == ci and o.status != "pending"]
+        orders = [o for o in model.orders if o.campaign == ci]
         ordered = sum(int(o.quantities.sum()) for o in orders)
-        delivered = sum(int(p.delivered.sum()) for o in orders for p in o.pools)
+        delivered = sum(int(o.delivered.sum()) for o in orders)
+        refilled = sum(int(p.refilled.sum()) for o in orders for p in o.pools)
         removed = sum(int(p.removed.sum()) for o in orders for p in o.pools)
+        expired = sum(int(p.expired.sum()) for o in orders for p in o.pools)
         spent = sum(o.spent for o in orders)
-        surviving = delivered - removed
+        surviving = delivered + refilled - removed
+        fill_hours = [
+            o.completed_hour - o.start + 1 for o in orders if o.completed_hour is not None
+        ]
+        by_recruiter: dict[str, dict[str, int]] = {}
+        for o in orders:
+            row = by_recruiter.setdefault(
+                model.scenario.recruiters[o.recruiter].id,
+                {"orders": 0, "ordered": 0, "delivered": 0, "removed": 0},
+            )
+            row["orders"] += 1
+            row["ordered"] += int(o.quantities.sum())
+            row["delivered"] += int(o.delivered.sum())
+            row["removed"] += sum(int(p.removed.sum()) for p in o.pools)
         out[c.id] = {
             "client": c.client,
-            "placements": len(orders),
+            "placements": len({o.placement for o in orders}),
+            "reorders": sum(market.placements[i].reorders for i in {o.placement for o in orders}),
             "ordered": ordered,
             "delivered": delivered,
+            "share_delivered": round(delivered / ordered, 9) if ordered else None,
+            "expired": expired,
+            "share_expired": round(expired / ordered, 9) if ordered else None,
+            "refused": int(market.refused_by_campaign.get(ci, 0)),
+            "orders_filled": len(fill_hours),
+            "median_hours_to_fill": float(np.median(fill_hours)) if fill_hours else None,
+            "refilled": refilled,
             "removed": removed,
             "surviving": surviving,
             "spend": model.money(spent),
             "cost_per_1000_surviving": round(model.money(spent) * 1000 / surviving, 6)
-            if surviving
+            if surviving > 0
             else None,
             "objectives_reached": sum(o.objective_reached for o in orders) if c.objective else None,
+            "by_recruiter": by_recruiter,
             "money_destinations": money_destinations(model, c.id),
         }
     return out
@@ -227,13 +265,19 @@ SPENDING_PURPOSES = {
     "influencer pay",
     "bot software",
     "promotion",
+    "into escrow",
+    "escrow release",
+    "escrow refund",
+    "pay held",
+    "pay withheld",
 }
 
 
 def money_destinations(model: ClickFarmModel, campaign: str | None = None) -> dict[str, float]:
     """Where the clients' money ended up: what each tier kept of the order payments.
 
-    With ``campaign``, only that campaign's money. The values add up exactly to the spend.
+    With ``campaign``, only that campaign's money. Refunds to clients reduce the total; the
+    values add up exactly to the clients' net spend.
     """
     net: dict[str, int] = {}
     for (tag, unit, src, dst, purpose), amount in model.ledger.tagged_flows.items():
@@ -243,7 +287,8 @@ def money_destinations(model: ClickFarmModel, campaign: str | None = None) -> di
             continue
         if src != "clients":
             net[src] = net.get(src, 0) - amount
-        net[dst] = net.get(dst, 0) + amount
+        if dst != "clients":
+            net[dst] = net.get(dst, 0) + amount
     return {DESTINATION_LABELS.get(k, k): model.money(v) for k, v in net.items() if v}
 
 
@@ -253,6 +298,8 @@ DESTINATION_LABELS = {
     "workers": "workers",
     "platform": "platform (promotion)",
     "world": "outside suppliers (software)",
+    "escrow": "still in escrow",
+    "held": "workers' pay still on hold",
 }
 
 
