@@ -396,11 +396,11 @@ def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: i
         d, cur = 0, r.parent
         while cur is not None:
             d += 1
-            cur = s.recruiters[model.recruiter_index[cur]].parent
+            cur = s.recruiters[model.market.index[cur]].parent
         depth[i] = d
     community = w.community[sample]
     shown_inf = np.zeros(0, dtype=np.int64)
-    if model.influencer_network.size:
+    if model.influencers.network.size:
         sizes = model.community_sizes
         top = np.argsort(-sizes, kind="stable")[:max_influencers]
         shown_inf = np.unique(np.concatenate([top, community[community >= 0]]))
@@ -421,7 +421,7 @@ def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: i
         leaf = int(model.leaves[w.market[sample[k]]])
         leaf_load[leaf] = leaf_load.get(leaf, 0) + 1
     for j in shown_inf:
-        leaf = int(model.influencer_network[j])
+        leaf = int(model.influencers.network[j])
         leaf_load[leaf] = leaf_load.get(leaf, 0) + 1
     for leaf in model.leaves:
         leaf_load.setdefault(int(leaf), 1)
@@ -441,7 +441,7 @@ def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: i
     for k, parent in enumerate(parent_of_worker):
         members.setdefault(parent, []).append(k)
     for leaf, (a0, a1) in sector.items():
-        infl = [int(j) for j in shown_inf if int(model.influencer_network[j]) == leaf]
+        infl = [int(j) for j in shown_inf if int(model.influencers.network[j]) == leaf]
         direct = members.get(("r", leaf), [])
         slots: list[tuple[str, int, int]] = [
             ("i", j, len(members.get(("i", j), [])) + 1) for j in infl
@@ -480,7 +480,7 @@ def _leaves_below(model: ClickFarmModel, i: int) -> list[int]:
     out, stack = [], [i]
     while stack:
         cur = stack.pop()
-        kids = model.children[cur]
+        kids = model.market.structure.children[cur]
         if not kids:
             out.append(cur)
         stack.extend(kids)
@@ -521,13 +521,13 @@ def network_option(
         )
         labels.append({"value": list(pos[ident]), "name": r.name or r.id})
         if r.parent is not None:
-            links.append((f"r{model.recruiter_index[r.parent]}", ident))
+            links.append((f"r{model.market.index[r.parent]}", ident))
     hour = model.hour
     sizes = model.community_sizes
     big = float(sizes.max()) if sizes.size and sizes.max() > 0 else 1.0
     for j in shown_inf:
         j = int(j)
-        relaying = (hour - model.influencer_last_relay[j]) < model.influencer_attention[j]
+        relaying = (hour - model.influencers.last_relay[j]) < model.influencers.attention[j]
         groups["influencer relaying" if relaying else "influencer quiet"].append(
             {
                 "id": f"i{j}",
@@ -537,7 +537,7 @@ def network_option(
                 "symbolSize": round(7 + 14 * math.sqrt(sizes[j] / big), 1),
             }
         )
-        links.append((f"r{int(model.influencer_network[j])}", f"i{j}"))
+        links.append((f"r{int(model.influencers.network[j])}", f"i{j}"))
     states = worker_states(model, sample)
     tasks = w.tasks_done[sample]
     most = float(tasks.max()) if tasks.size and tasks.max() > 0 else 1.0

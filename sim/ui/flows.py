@@ -115,23 +115,23 @@ def money_graph(model: ClickFarmModel, platform_side: bool = True) -> MoneyGraph
         for p in o.pools:
             payer, payer_kind = client, CLIENT
             for level, rec in enumerate(p.chain):
-                units = int(p.delivered @ p.chain_prices[level])
+                # the client pays for what it ordered; refills are the recruiter's cost
+                paid = p.delivered - p.refilled if level == 0 else p.delivered
+                units = int(paid @ p.chain_prices[level])
                 if level == 0:
                     graph.spend += units
                 graph.add(payer, payer_kind, rec_node[rec], RECRUITER, units)
                 payer, payer_kind = rec_node[rec], RECRUITER
-            graph.add(
-                payer, RECRUITER, WORKERS_NODE, WORKERS, int(p.delivered @ model.pay_card[p.market])
-            )
+            graph.add(payer, RECRUITER, WORKERS_NODE, WORKERS, int(p.delivered @ p.pay))
             graph.add(
                 payer,
                 RECRUITER,
                 INFLUENCERS_NODE,
                 INFLUENCERS,
-                int(p.delivered @ model.influencer_card[p.market]),
+                int(p.delivered @ p.influencer_pay),
             )
     for i, r in enumerate(s.recruiters):
-        if model.software_paid[i] and r.software_cost > 0:
+        if model.market.software_paid[i] and r.software_cost > 0:
             price = to_minor(r.software_cost, graph.scale)
             graph.add(rec_node[i], RECRUITER, SOFTWARE_NODE, SOFTWARE, price)
     campaign_client = {c.id: client_node[c.client] for c in s.campaigns}

@@ -280,7 +280,9 @@ def read_fields(model: ClickFarmModel, kind: str, idx: np.ndarray) -> np.ndarray
     elif kind == "recruiter":
         rows = [bal[model.recruiter_account[idx]] / scale]
     elif kind == "influencer":
-        relaying = (model.hour - model.influencer_last_relay[idx]) < model.influencer_attention[idx]
+        relaying = (model.hour - model.influencers.last_relay[idx]) < model.influencers.attention[
+            idx
+        ]
         rows = [
             bal[model.influencer_accounts[idx]] / scale,
             model.influencer_relays[idx],
