@@ -229,6 +229,9 @@ class Market:
         self.escrow: list[EscrowBatch] = []
         self.ordered_total = 0
         self.refused_total = zeros_k()
+        self.finished_ordered = 0  # ordered actions of orders past their deadline or filled
+        self.finished_delivered = 0
+        self.reorder_watch: list[Placement] = []  # placements that may still re-order
         self.refused_by_campaign: dict[int, int] = {}
         self.expired_total = 0
         self.removal_cost = {"clients": 0, "recruiters": 0, "workers": 0}
@@ -362,9 +365,11 @@ class Market:
             )
             self.placements.append(placement)
             self._place(placement, target, hour, record)
-        for placement in self.placements:
-            if s.campaigns[placement.campaign].reorder:
-                self._maybe_reorder(placement, hour, record)
+            if c.reorder:
+                self.reorder_watch.append(placement)
+        self.reorder_watch = [p for p in self.reorder_watch if hour < p.reorder_until]
+        for placement in self.reorder_watch:
+            self._maybe_reorder(placement, hour, record)
 
     def _place(self, pl: Placement, wanted: np.ndarray, hour: int, record: MarketHour) -> None:
         s, st, led = self.scenario, self.structure, self.ledger
@@ -579,6 +584,8 @@ class Market:
             self.period_orders[leaf] += 1
             self.period_fast[leaf] += int(fast)
         self._refund_undelivered(o)
+        self.finished_ordered += int(o.quantities.sum())
+        self.finished_delivered += int(o.delivered.sum())
         o.status = "refilling"
 
     def _refund_undelivered(self, o: Order) -> None:

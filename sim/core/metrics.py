@@ -138,11 +138,13 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         st.points_only = st.points_only + rec.work.points_only_actions
     m, wf = model.market, model.workforce
     surviving_total = st.delivered - st.removed
-    human = ~w.is_bot
-    earned = led.balances["money"][model.worker_accounts]
-    worked = human & (w.hours_online > 0)
-    hourly = earned[worked] / w.hours_online[worked] / model.scale
-    worker_income_total = int(earned[human].sum())
+    human = wf.human
+    earned = led.balances["money"][model.worker_accounts[human]]
+    hours = w.hours_online[human]
+    worked = hours > 0
+    hourly = earned[worked] / (hours[worked] * model.scale)
+    p10, median, p90 = np.percentile(hourly, [10, 50, 90]) if hourly.size else (0.0, 0.0, 0.0)
+    worker_income_total = int(earned.sum())
     recruiter_income = sum(
         a if d == "recruiters" else -a
         for (u, s_, d, p), a in led.total_flows.items()
@@ -153,10 +155,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         for (u, _s, d, p), a in flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    tasks_sorted = np.sort(w.tasks_done[human])
+    tasks_sorted = np.sort(w.tasks_done[human])  # one sort for both inequality measures
     due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
-    ordered_closed = sum(int(o.quantities.sum()) for o in m.orders if o.status != "open")
-    delivered_closed = sum(int(o.delivered.sum()) for o in m.orders if o.status != "open")
     typed = np.concatenate([m.typed_pay, m.typed_influencer_pay], axis=1)
     posted = np.concatenate([m.posted_pay, m.influencer_pay], axis=1)
     paid_cells = typed > 0
@@ -201,7 +201,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "total_expired": m.expired_total,
         "total_refused": int(m.refused_total.sum()),
         "total_refilled": st.refilled,
-        "share_delivered": delivered_closed / ordered_closed if ordered_closed else 0.0,
+        "share_delivered": m.finished_delivered / m.finished_ordered if m.finished_ordered else 0.0,
         "total_removed": st.removed,
         "total_surviving": surviving_total,
         "total_banned": st.banned,
@@ -215,11 +215,11 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "removal_cost_recruiters": money(m.removal_cost["recruiters"]),
         "removal_cost_workers": money(wf.withheld_total),
         "hourly_pay_mean": float(hourly.mean()) if hourly.size else 0.0,
-        "hourly_pay_median": float(np.median(hourly)) if hourly.size else 0.0,
-        "hourly_pay_p10": float(np.percentile(hourly, 10)) if hourly.size else 0.0,
-        "hourly_pay_p90": float(np.percentile(hourly, 90)) if hourly.size else 0.0,
-        "activity_gini": rules.gini(tasks_sorted),
-        "top10_share_of_tasks": rules.top_share(tasks_sorted, 0.10),
+        "hourly_pay_median": float(median),
+        "hourly_pay_p10": float(p10),
+        "hourly_pay_p90": float(p90),
+        "activity_gini": rules.gini(tasks_sorted, presorted=True),
+        "top10_share_of_tasks": rules.top_share(tasks_sorted, 0.10, presorted=True),
         "cost_per_1000_surviving": (
             money(st.spend) * 1000 / surviving_total if surviving_total > 0 else 0.0
         ),

@@ -221,9 +221,13 @@ def review_capacity(moderators: int, reviews_per_hour: float) -> int:
 
 
 # -- inequality ---------------------------------------------------------------------
-def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0 = equal, ->1 = one does everything)."""
-    x = np.sort(np.asarray(values, dtype=np.float64))
+def gini(values: np.ndarray, presorted: bool = False) -> float:
+    """Gini coefficient of non-negative values (0 = equal, ->1 = one does everything).
+
+    ``presorted``: the values are already in ascending order (saves a sort).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = x if presorted else np.sort(x)
     n = x.size
     total = x.sum()
     if n == 0 or total <= 0:
@@ -232,9 +236,13 @@ def gini(values: np.ndarray) -> float:
     return float((2 * (ranks * x).sum()) / (n * total) - (n + 1) / n)
 
 
-def top_share(values: np.ndarray, fraction: float) -> float:
-    """Share of the total held by the top ``fraction`` of individuals."""
-    x = np.sort(np.asarray(values, dtype=np.float64))[::-1]
+def top_share(values: np.ndarray, fraction: float, presorted: bool = False) -> float:
+    """Share of the total held by the top ``fraction`` of individuals.
+
+    ``presorted``: the values are already in ascending order (saves a sort).
+    """
+    x = np.asarray(values, dtype=np.float64)
+    x = (x if presorted else np.sort(x))[::-1]
     total = x.sum()
     if x.size == 0 or total <= 0:
         return 0.0
@@ -364,3 +372,16 @@ def relay_probability(
     """An influencer's chance to relay this hour: base x (pay ratio ^ elasticity), <= 1."""
     ratio = np.maximum(np.asarray(pay_ratio, dtype=np.float64), 0.0)
     return np.clip(np.asarray(base) * ratio ** np.asarray(elasticity), 0.0, 1.0)
+
+
+def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.ndarray:
+    """Tasks each worker gets when they want more than there is: in order of arrival,
+    each takes what they want until the pool runs dry (the last gets what is left)."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    arrival = np.asarray(arrival)
+    in_order = wanted[arrival]
+    before = np.cumsum(in_order) - in_order
+    got = np.clip(available - before, 0, in_order)
+    out = np.empty_like(wanted)
+    out[arrival] = got
+    return out

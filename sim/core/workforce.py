@@ -130,6 +130,11 @@ class Workforce:
         self.tags: list[str] = []
         self.withheld_total = 0
         self.minutes = np.array([scenario.actions[a].minutes for a in ACTION_TYPES])
+        self.has_bots = bool(workers.is_bot.any())
+        self.human = np.flatnonzero(~workers.is_bot)  # rows of people, not bots
+        self.point_worth = workers.w_points * workers.point_value  # before status effects
+        self.conviction_per_hour = workers.w_conviction * workers.conviction_value
+        self.has_communities = bool((workers.community >= 0).any())
         self.fill_rate = np.ones(n_markets)
         self.members = [np.flatnonzero(workers.market == m) for m in range(n_markets)]
         # which leaf markets each group of workers can see
@@ -138,6 +143,7 @@ class Workforce:
             self.reach[g, leaf_index[spec.recruiter]] = True
             for other in spec.also_works_for:
                 self.reach[g, leaf_index[other]] = True
+        self.reach_all = bool(self.reach.all())
         offsets = np.array([scenario.regions[r].utc_offset for r in scenario.regions])
         self.utc_offset = offsets
         g = scenario.gamification
@@ -181,11 +187,12 @@ class Workforce:
             )
 
     # -- the hour ---------------------------------------------------------------------
-    def status_multiplier(self) -> np.ndarray:
-        """Badges and the leaderboard make points worth more to those near them."""
+    def status_multiplier(self) -> np.ndarray | None:
+        """Badges and the leaderboard make points worth more to those near them (None when
+        the scenario has neither: every multiplier is 1)."""
         g, w = self.scenario.gamification, self.workers
         if self.badge_thresholds.size == 0 and g.leaderboard_size == 0:
-            return np.ones(w.size)
+            return None
         proximity = rules.badge_proximity(w.points, self.badge_thresholds)
         on_board = np.zeros(w.size)
         if g.leaderboard_size and w.points.any():
@@ -199,26 +206,35 @@ class Workforce:
         record = WorkHour()
         n = w.size
         by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
-        diurnal = np.where(w.is_bot, 1.0, by_region[w.region])
+        diurnal = by_region[w.region]
+        if self.has_bots:
+            diurnal = np.where(w.is_bot, 1.0, diurnal)
         online = rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
-        online &= w.active_account >= 0
-        if w.community.size and (w.community >= 0).any():
-            inside = online & (w.community >= 0)
-            comm = w.community[inside]
+        on = np.flatnonzero(online)
+        on = on[w.active_account[on] >= 0]
+        if self.has_communities:
+            comm = w.community[on]
+            inside = comm >= 0
             inf = self.influencers
-            online[inside] = (hour - inf.last_relay[comm]) < inf.attention[comm]
+            sees = (hour - inf.last_relay[comm[inside]]) < inf.attention[comm[inside]]
+            keep = np.ones(on.size, dtype=bool)
+            keep[np.flatnonzero(inside)[~sees]] = False
+            on = on[keep]
         pools = market.open_pools()
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
+        # time accounts, full length but touched only for the workers online this hour
         used = np.zeros(n)  # minutes of the session already spent this hour
         work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-        own_search = w.search_minutes * mult[w.market]
         pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
         group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
-        can_reach = group_reach.any(axis=1)[w.group] if pools else np.zeros(n, dtype=bool)
-        looking = online & ~can_reach & ~w.is_bot
+        reach_on = group_reach.any(axis=1)[w.group[on]]  # no pools: all False
+        looking = on[~reach_on]
+        looking = looking[~w.is_bot[looking]]
         # online with nothing in reach: one look at an empty list, unpaid
-        wait_m[looking] = np.minimum(own_search[looking], w.session_minutes[looking])
-        cand = np.flatnonzero(online & can_reach)
+        wait_m[looking] = np.minimum(
+            w.search_minutes[looking] * mult[w.market[looking]], w.session_minutes[looking]
+        )
+        cand = on[reach_on]
         active = np.zeros(n, dtype=bool)
         capacity = np.zeros(len(self.fill_rate))
         found = np.zeros(len(self.fill_rate))
@@ -251,8 +267,8 @@ class Workforce:
                     avail = min(int(left[j]), market.financeable(o, p, int(left[j])))
                     if wanted.sum() <= avail:
                         done = wanted
-                    else:
-                        done = rng.multivariate_hypergeometric(wanted, avail, method="marginals")
+                    else:  # more wanted than there is: first come, first served
+                        done = rules.first_come(wanted, avail, rng.permutation(who.size))
                     n_done = int(done.sum())
                     fruitless = np.where(done < wanted, q, 0.0)
                     if n_done:
@@ -262,9 +278,9 @@ class Workforce:
                         d = Delivery(o, p, who, done, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        task_m = (counts * self.minutes).sum(axis=1) / w.speed[who]
-                        paying = (p.pay > 0).astype(np.float64)
-                        paid_task = (counts * self.minutes * paying).sum(axis=1) / w.speed[who]
+                        speed = w.speed[who]
+                        task_m = (counts @ self.minutes) / speed
+                        paid_task = (counts @ np.where(p.pay > 0, self.minutes, 0.0)) / speed
                     else:
                         task_m = paid_task = np.zeros(who.size)
                     spent = task_m + done * q + fruitless
@@ -291,20 +307,22 @@ class Workforce:
             fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
         # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
         self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
-        human = ~w.is_bot
-        online_m = work_m + search_m + wait_m
-        self.hours_this_step = online_m / 60.0
-        w.hours_online += online_m / 60.0
-        unpaid = (online_m - paid_m) / 60.0
-        w.hours_unpaid += unpaid
-        self.hours_working += work_m / 60.0
-        self.hours_searching += search_m / 60.0
-        self.hours_waiting += wait_m / 60.0
+        wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
+        online_h = (wm + sm + qm) / 60.0
+        unpaid = online_h - pm / 60.0
+        self.hours_this_step = np.zeros(n)
+        self.hours_this_step[on] = online_h
+        w.hours_online[on] += online_h
+        w.hours_unpaid[on] += unpaid
+        self.hours_working[on] += wm / 60.0
+        self.hours_searching[on] += sm / 60.0
+        self.hours_waiting[on] += qm / 60.0
         w.active_now = active
+        human = ~w.is_bot[on]
         record.active_workers = int(active.sum())
-        record.work_minutes = float(work_m[human].sum())
-        record.search_minutes = float(search_m[human].sum())
-        record.wait_minutes = float(wait_m[human].sum())
+        record.work_minutes = float(wm[human].sum())
+        record.search_minutes = float(sm[human].sum())
+        record.wait_minutes = float(qm[human].sum())
         record.unpaid_hours = float(unpaid[human].sum())
         return record
 
@@ -358,6 +376,7 @@ class Workforce:
         search_factor = mult[desc.market][None, :]
         for start in range(0, idx.size, CHUNK):
             c = idx[start : start + CHUNK]
+            worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
             v = rules.value_per_hour(
                 desc.money[None, :],
                 desc.points[None, :],
@@ -365,11 +384,14 @@ class Workforce:
                 w.search_minutes[c][:, None] * search_factor,
                 w.speed[c][:, None],
                 w.w_money[c][:, None],
-                (w.w_points[c] * w.point_value[c] * status[c])[:, None],
-                (w.w_conviction[c] * w.conviction_value[c])[:, None],
+                worth[:, None],
+                self.conviction_per_hour[c][:, None],
                 desc.cause[None, :],
             )
-            v[~(group_reach[w.group[c]] & open_pools[None, :])] = -np.inf
+            if not self.reach_all:
+                v[~group_reach[w.group[c]]] = -np.inf
+            if not open_pools.all():
+                v[:, ~open_pools] = -np.inf
             b = np.argmax(v, axis=1)
             best[start : start + c.size] = b
             value[start : start + c.size] = v[np.arange(c.size), b]
