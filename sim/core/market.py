@@ -184,6 +184,19 @@ class Payees(Protocol):
         """Pay each worker's influencer for the actions its community delivered."""
 
 
+@dataclass
+class RateChange:
+    """A recruiter's posted pay and price for one action, from ``hour`` on."""
+
+    hour: int
+    recruiter: int
+    action: int
+    worker_pay: int
+    influencer_pay: int
+    price: int  # its quote to clients (what non-fixed rules charge)
+    survival: float  # its own survival estimate when it set them
+
+
 class Market:
     """Order book, pricing, client choice, escrow and refills (one per model)."""
 
@@ -209,6 +222,7 @@ class Market:
         self.charges = np.array([rate_card(r.charges, self.scale) for r in s.recruiters])
         self.charges = self.charges.reshape(n, K)
         self.quote = np.zeros((n, K), dtype=np.int64)  # price to clients (non-fixed rules)
+        self._last_rates: dict[tuple[int, int], tuple[int, int, int]] = {}
         self.delivered_by = np.zeros(n)  # per recruiter, for its own survival estimate
         self.removed_by = np.zeros(n)
         # per (client, recruiter): what the client saw delivered and removed
@@ -240,6 +254,8 @@ class Market:
         for r in range(n):
             self.quote[r] = self._cost_plus(r)
         self.initial_quote = self.quote.copy()
+        self.rate_history: list[RateChange] = []
+        self._log_rates(0)
 
     # -- set-up -----------------------------------------------------------------------
     def _schedule(self) -> list[tuple[int, int, int]]:
@@ -316,6 +332,21 @@ class Market:
                 floor = rules.cost_plus_price(self.cost_per_action(r), 0.0, 1.0)
                 own = np.maximum(rules.blend_price(own, comp, p.competitor_weight), floor)
             self.quote[r] = own
+        self._log_rates(hour + 1)
+
+    def _log_rates(self, hour: int) -> None:
+        """Record every recruiter's rates that changed (all of them at hour 0)."""
+        for r in range(len(self.scenario.recruiters)):
+            for k in range(K):
+                now = (
+                    int(self.posted_pay[r, k]),
+                    int(self.influencer_pay[r, k]),
+                    int(self.quote[r, k]),
+                )
+                last = self._last_rates.get((r, k))
+                if now != last and (any(now) or last is not None):
+                    self._last_rates[(r, k)] = now
+                    self.rate_history.append(RateChange(hour, r, k, *now, self.survival(r)))
 
     def _adapt_pay(self, r: int, p) -> None:
         """A leaf's posted pay (to workers and influencers) follows how its tasks filled."""

@@ -74,6 +74,11 @@ class RunResult:
     summary: dict[str, Any]
     manifest: dict[str, Any]
 
+    @property
+    def rates(self) -> pd.DataFrame:
+        """Every recruiter's posted pay and price per action over the run."""
+        return rates_frame(self.model)
+
 
 def build_model(
     scenario: str | Path | Scenario,
@@ -138,6 +143,26 @@ def timeseries_frame(model: ClickFarmModel) -> pd.DataFrame:
     for col in ("hour", "day"):
         df[col] = df[col].astype(np.int64)
     return df
+
+
+def rates_frame(model: ClickFarmModel) -> pd.DataFrame:
+    """Rate cards over time: one row per change of a recruiter's pay or price."""
+    s, money = model.scenario, model.money
+    rows = [
+        {
+            "hour": c.hour,
+            "recruiter": s.recruiters[c.recruiter].id,
+            "pricing": s.recruiters[c.recruiter].pricing.rule,
+            "action": ACTION_TYPES[c.action],
+            "worker_pay": money(c.worker_pay),
+            "influencer_pay": money(c.influencer_pay),
+            "price_quoted": money(c.price),
+            "survival_estimate": round(c.survival, 9),
+        }
+        for c in model.market.rate_history
+    ]
+    columns = ["hour", "recruiter", "pricing", "action", "worker_pay", "influencer_pay"]
+    return pd.DataFrame(rows, columns=[*columns, "price_quoted", "survival_estimate"])
 
 
 def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
@@ -409,6 +434,7 @@ OUTPUT_FILES = frozenset(
         "timeseries.csv",
         "agents.parquet",
         "flows.csv",
+        "rates.csv",
         "summary.json",
         "manifest.json",
         "timeseries.png",
@@ -461,6 +487,7 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
         result.timeseries.to_csv(tmp / "timeseries.csv", index=False)
         result.agents.to_parquet(tmp / "agents.parquet", index=False)
         result.flows.to_csv(tmp / "flows.csv", index=False)
+        result.rates.to_csv(tmp / "rates.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (tmp / "manifest.json").write_text(
             json.dumps(result.manifest, indent=2, default=str) + "\n"
