@@ -314,3 +314,20 @@ def test_the_model_records_its_state_at_step_zero():
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 1 and frame["hour"].iloc[0] == 0
     assert frame["total_delivered"].iloc[0] == 0
+
+
+def test_rate_cards_over_time_record_adaptive_pay():
+    result = run_scenario("ps2017_influencer_pyramid", seed=1, days=4)
+    rates = result.rates
+    platform = rates.query("recruiter == 'click_platform' and action == 'like'")
+    assert platform["hour"].iloc[0] == 0 and platform["influencer_pay"].iloc[0] == 0.5
+    # the typed pay moves at each daily adjustment and stays within its bounds
+    assert platform["hour"].nunique() > 1
+    assert platform["influencer_pay"].between(0.25, 0.60).all()
+    fixed = run_scenario(
+        "ps2017_influencer_pyramid",
+        seed=1,
+        days=4,
+        overrides=["recruiters.click_platform.pricing.rule=fixed"],
+    ).rates
+    assert fixed.query("recruiter == 'click_platform'")["hour"].eq(0).all()
