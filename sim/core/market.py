@@ -185,6 +185,16 @@ class Payees(Protocol):
 
 
 @dataclass
+class TacticChange:
+    """A recruiter adopted a tactic against detection, from ``hour`` on."""
+
+    hour: int
+    recruiter: int
+    tactic: str
+    removal_rate: float  # the removal rate over its window that prompted it
+
+
+@dataclass
 class RateChange:
     """A recruiter's posted pay and price for one action, from ``hour`` on."""
 
@@ -233,6 +243,14 @@ class Market:
         self.period_orders = np.zeros(n, dtype=np.int64)
         self.period_fast = np.zeros(n, dtype=np.int64)
         self.software_paid = np.zeros(n, dtype=bool)
+        self.active = np.ones(n, dtype=bool)  # trading now (events may shut or open one)
+        self.price_factor = np.ones(n)  # price shocks multiply what a recruiter asks
+        # tactics against detection: how many of its repertoire each recruiter has adopted
+        self.tactics_adopted = np.zeros(n, dtype=np.int64)
+        self.window_delivered = np.zeros(n)
+        self.window_removed = np.zeros(n)
+        self.tactic_history: list[TacticChange] = []
+        self.tactic_cost_paid = 0
         self.escrow_account = int(ledger.open_accounts("escrow", ["escrow"])[0])
         self.orders: list[Order] = []
         self._pool_order: dict[int, Order] = {}
@@ -303,10 +321,66 @@ class Market:
 
     def price_for(self, r: int, campaign_prices: np.ndarray) -> np.ndarray:
         """The price recruiter ``r`` asks per action: the campaign's typed prices under the
-        fixed rule, otherwise its current quote."""
-        if self.scenario.recruiters[r].pricing.rule == "fixed":
-            return campaign_prices.copy()
-        return self.quote[r].copy()
+        fixed rule, otherwise its current quote; times any price shock."""
+        base = (
+            campaign_prices
+            if self.scenario.recruiters[r].pricing.rule == "fixed"
+            else self.quote[r]
+        )
+        if self.price_factor[r] == 1.0:
+            return base.copy()
+        return np.rint(base * self.price_factor[r]).astype(np.int64)
+
+    # -- events ---------------------------------------------------------------------------
+    def shock_pay(self, r: int, factor: float) -> int:
+        """Multiply a recruiter's posted pay (workers and influencers); returns 1."""
+        self.posted_pay[r] = np.rint(self.posted_pay[r] * factor).astype(np.int64)
+        self.influencer_pay[r] = np.rint(self.influencer_pay[r] * factor).astype(np.int64)
+        return 1
+
+    def shut_down(self, r: int, hour: int) -> int:
+        """Recruiter ``r`` stops: its open orders expire now; returns the actions lost."""
+        self.active[r] = False
+        lost = 0
+        record = MarketHour()
+        for o in self.open_orders:
+            if o.status == "open" and (o.recruiter == r or any(r in p.chain for p in o.pools)):
+                lost += o.remaining_total
+                o.end = hour
+                self._expire(o, record)
+        return lost
+
+    # -- tactics against detection ---------------------------------------------------------
+    def tactics_of(self, r: int) -> list[str]:
+        """The tactics recruiter ``r`` uses now."""
+        spec = self.scenario.recruiters[r].tactics
+        return list(spec.repertoire[: self.tactics_adopted[r]])
+
+    def uses(self, r: int, tactic: str) -> bool:
+        """Whether recruiter ``r`` has adopted ``tactic``."""
+        return tactic in self.tactics_of(r)
+
+    def adapt_tactics(self, hour: int, rng: np.random.Generator) -> None:
+        """Recruiters whose removal rate over their window was too high adopt a tactic."""
+        for r, spec in enumerate(self.scenario.recruiters):
+            t = spec.tactics
+            if not t.repertoire or (hour + 1) % t.window_hours:
+                continue
+            delivered, removed = self.window_delivered[r], self.window_removed[r]
+            self.window_delivered[r] = self.window_removed[r] = 0
+            rate = removed / delivered if delivered else 0.0
+            more = self.tactics_adopted[r] < len(t.repertoire)
+            if more and rate > t.removal_threshold and rng.random() < t.speed:
+                self.tactics_adopted[r] += 1
+                name = t.repertoire[self.tactics_adopted[r] - 1]
+                self.tactic_history.append(TacticChange(hour + 1, r, name, rate))
+
+    def tactic_cost(self, leaf: int) -> int:
+        """Per action, what the leaf's adopted tactics cost it (ledger units)."""
+        spec = self.scenario.recruiters[leaf].tactics
+        return sum(
+            to_minor(spec.cost_per_action.get(n, 0), self.scale) for n in self.tactics_of(leaf)
+        )
 
     def reprice(self, hour: int) -> None:
         """Recruiters whose adjustment is due update posted pay and price quotes."""
@@ -407,6 +481,7 @@ class Market:
         c = s.campaigns[pl.campaign]
         ceiling = rate_card(c.price_per_action, self.scale)
         candidates = [self.index[c.recruiter]] + [self.index[r] for r in c.competitors]
+        candidates = [r for r in candidates if self.active[r]]
         prices, refused_by = [], []
         for r in candidates:
             price = self.price_for(r, ceiling)
@@ -706,6 +781,7 @@ class Market:
         self.removal_cost["recruiters"] += int(d.refills @ p.outflow)
         leaf = p.chain[-1]
         spec = self.scenario.recruiters[leaf]
+        self.window_delivered[leaf] += float(d.by_type.sum())
         if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
             self.software_paid[leaf] = True
             cost = to_minor(spec.software_cost, self.scale)
@@ -716,6 +792,12 @@ class Market:
         if p.influencer_pay.any():
             per_worker = rules.pay_for_counts(d.counts, p.influencer_pay)
             payees.pay_influencers(payer, d.who, per_worker, o.tag)
+        if spec.tactics.repertoire and self.tactics_adopted[leaf]:
+            # tactics are paid from what the leaf holds: it never pays out more than that
+            balance = int(self.ledger.balances["money"][payer])
+            cost = min(self.tactic_cost(leaf) * int(d.by_type.sum()), max(balance, 0))
+            led.transfer("money", payer, WORLD, cost, "tactic cost", o.tag)
+            self.tactic_cost_paid += cost
         self.delivered_by[o.recruiter] += float(d.by_type.sum())
         key = (o.client, o.recruiter)
         self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + float(d.by_type.sum())
@@ -756,6 +838,7 @@ class Market:
             else:
                 self.removal_cost["clients"] += int(left @ o.prices)
             self.removed_by[o.recruiter] += float(by_type.sum())
+            self.window_removed[p.chain[-1]] += float(by_type.sum())
             key = (o.client, o.recruiter)
             self.seen_removed[key] = self.seen_removed.get(key, 0.0) + float(by_type.sum())
 

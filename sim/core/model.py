@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.core.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
+from sim.core.events import Timeline
 from sim.core.ledger import Ledger
 from sim.core.market import Market, Order, Pool, Structure
 from sim.core.metrics import METRICS, MetricState, collect_step_metrics
@@ -136,6 +137,9 @@ class ClickFarmModel(mesa.Model):
         )
         self.market = Market(s, led, structure)
         self.moderation = Moderation(s, workers, accounts)
+        self.timeline = Timeline(s)
+        for rid in self.timeline.entering():
+            self.market.active[index[rid]] = False  # trades only from its enter event
         for r, spec in enumerate(s.recruiters):
             capital = to_minor(spec.capital, self.scale)
             if capital:
@@ -158,9 +162,7 @@ class ClickFarmModel(mesa.Model):
             BotAccount(self, i) if bot else MicroWorker(self, i)
             for i, bot in enumerate(self.workers.is_bot.tolist())
         ]
-        self.moderator_agents = [
-            Moderator(self, i) for i in range(s.platform.moderation.moderators)
-        ]
+        self.moderator_agents = [Moderator(self, i) for i in range(self.moderation.capacity_limit)]
 
     # ------------------------------------------------------------------ public views
     @property
@@ -257,17 +259,25 @@ class ClickFarmModel(mesa.Model):
         """One hour. The order of phases is the model's schedule (docs/ODD.md §3)."""
         hour = self.steps - 1  # Mesa has already counted this step
         self.ledger.start_step()
+        events = self.timeline.apply_due(self, hour)
         market = self.market.open_and_close(hour)
         busy = {p.chain[-1] for _, p in self.market.open_pools()}
         self.influencers.relay(hour, busy, self.market.influencer_pay_ratio(), self.rng)
         work = self.workforce.work(hour, self.market)
         moderation = self.moderation.step(hour, work.deliveries, self.market, self.rng)
         self.market.apply_removals(moderation.removed_by_pool, hour)
-        platform = self.platform.step(hour, work, moderation.removed_by_type, self.market)
+        platform = self.platform.step(
+            hour, work, moderation.removed_by_type, self.market, self.moderation.moderators
+        )
+        self.moderation.update_capacity(
+            hour, self.platform.revenue_per_action(work), self.platform.wage
+        )
         self.market.reprice(hour)
+        self.market.adapt_tactics(hour, self.rng)
         update = self.workforce.update(hour)
+        self.workforce.choose_accounts(self.market)
         self.ledger.check_balanced()
-        self.record = HourRecord(hour, market, work, moderation, platform, update)
+        self.record = HourRecord(hour, events, market, work, moderation, platform, update)
         if self.twin is not None:
             self.twin.step()
         self.metrics = collect_step_metrics(self)

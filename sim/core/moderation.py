@@ -10,7 +10,7 @@ from sim.core import rules
 from sim.core.market import Market
 from sim.core.population import Accounts, Workers
 from sim.core.records import Delivery, ModerationHour
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, moderator_capacity
 
 
 class ReviewQueue:
@@ -60,7 +60,42 @@ class Moderation:
     def __init__(self, scenario: Scenario, workers: Workers, accounts: Accounts) -> None:
         self.scenario, self.workers, self.accounts = scenario, workers, accounts
         self.queue = ReviewQueue()
-        self.moderator_reviews = np.zeros(scenario.platform.moderation.moderators, dtype=np.int64)
+        mod, det = scenario.platform.moderation, scenario.platform.detection
+        self.capacity_limit = moderator_capacity(scenario)
+        self.moderator_reviews = np.zeros(self.capacity_limit, dtype=np.int64)
+        self.moderators = mod.moderators  # employed now (policies and events change it)
+        self.bias = det.bias
+        self.weights = det.weights.model_dump()
+        self.purged = 0  # accounts banned by purges
+        self.flagged_since_policy = 0
+        self.delivered_since_policy = 0
+
+    def set_capacity(self, moderators: int) -> None:
+        """Employ this many moderators (within the scenario's limit)."""
+        self.moderators = int(min(max(moderators, 0), self.capacity_limit))
+
+    def retune(self, bias: float | None, weights: dict[str, float]) -> None:
+        """A detector upgrade: a new bias and/or new weights for some signals."""
+        if bias is not None:
+            self.bias = bias
+        self.weights.update(weights)
+
+    def update_capacity(self, hour: int, revenue_per_action: float, wage: int) -> None:
+        """The capacity policy, applied every ``policy_every_hours`` (docs/ODD.md)."""
+        mod = self.scenario.platform.moderation
+        if mod.policy == "fixed" or (hour + 1) % mod.policy_every_hours:
+            return
+        per_moderator = mod.reviews_per_hour * mod.policy_every_hours
+        needed = rules.moderators_for(self.flagged_since_policy, mod.review_share, per_moderator)
+        if mod.policy == "revenue":
+            scale = self.scenario.currency.minor_units
+            cost = float(mod.reputation_cost_per_fake) * scale
+            needed = rules.revenue_policy(
+                needed, mod.accuracy, cost, revenue_per_action, wage, mod.reviews_per_hour
+            )
+        self.set_capacity(needed)
+        self.flagged_since_policy = 0
+        self.delivered_since_policy = 0
 
     def step(
         self, hour: int, deliveries: list[Delivery], market: Market, rng: np.random.Generator
@@ -68,7 +103,7 @@ class Moderation:
         """Flag this hour's deliveries, review the queue, remove and ban."""
         s, w, acc = self.scenario, self.workers, self.accounts
         det, mod = s.platform.detection, s.platform.moderation
-        weights = det.weights.model_dump()
+        weights = self.weights
         signals_by_order = _order_signals(deliveries, w)
         record = ModerationHour()
         entries = []
@@ -86,7 +121,7 @@ class Moderation:
                 "geography": (w.region[d.who] != d.order.audience_region).astype(np.float64),
                 "automation": w.is_bot[d.who].astype(np.float64),
             }
-            flagged = rng.binomial(d.done, rules.flag_probability(det.bias, weights, signals))
+            flagged = rng.binomial(d.done, rules.flag_probability(self.bias, weights, signals))
             keep = flagged > 0
             record.flagged += int(flagged.sum())
             entries.append(
@@ -98,16 +133,19 @@ class Moderation:
                 )
             )
         self.queue.push(hour, entries)
-        capacity = rules.review_capacity(mod.moderators, mod.reviews_per_hour)
+        self.flagged_since_policy += record.flagged
+        self.delivered_since_policy += sum(int(d.done.sum()) for d in deliveries)
+        capacity = rules.review_capacity(self.moderators, mod.reviews_per_hour)
         q_worker, q_account, q_pool, reviewed = self.queue.take(
             capacity, hour, mod.review_window_hours
         )
         removed = rng.binomial(reviewed, mod.accuracy)
         record.reviewed = int(reviewed.sum())
-        if mod.moderators:
-            share = np.full(mod.moderators, record.reviewed // mod.moderators, dtype=np.int64)
-            share[: record.reviewed % mod.moderators] += 1
-            self.moderator_reviews += share
+        if self.moderators:
+            n = self.moderators
+            share = np.full(n, record.reviewed // n, dtype=np.int64)
+            share[: record.reviewed % n] += 1
+            self.moderator_reviews[:n] += share
         hit = removed > 0
         for pool_id in np.unique(q_pool[hit]):
             pool = market.pools[int(pool_id)]

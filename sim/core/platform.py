@@ -17,7 +17,7 @@ from sim.core.ledger import WORLD, Ledger
 from sim.core.market import Market
 from sim.core.records import PlatformHour, WorkHour
 from sim.scenario.load import to_minor
-from sim.scenario.schema import ACTION_TYPES, Scenario
+from sim.scenario.schema import ACTION_TYPES, Scenario, moderator_capacity
 
 
 class Platform:
@@ -28,7 +28,7 @@ class Platform:
         p = scenario.platform
         self.scale = scale = scenario.currency.minor_units
         self.account = int(ledger.open_accounts("platform", [p.name])[0])
-        self.moderator_accounts = ledger.open_block("moderators", p.moderation.moderators)
+        self.moderator_accounts = ledger.open_block("moderators", moderator_capacity(scenario))
         self.wage = to_minor(p.moderation.wage_per_hour, scale)
         self.cpm = to_minor(p.revenue_per_1000_impressions, scale)
         # reach per action as an exact fraction of its decimal value in the scenario
@@ -38,17 +38,28 @@ class Platform:
         self.net_reach = Fraction(0)  # surviving engagement's reach so far, exactly
         self.engagement_paid = 0
 
+    def revenue_per_action(self, work: WorkHour) -> float:
+        """Engagement ad revenue one of this hour's delivered actions brings (ledger units)."""
+        delivered = sum((d.by_type for d in work.deliveries), np.zeros(len(ACTION_TYPES)))
+        n = float(delivered.sum())
+        return float(delivered @ self.reach_float) * self.cpm / 1000 / n if n else 0.0
+
     def step(
-        self, hour: int, work: WorkHour, removed_by_type: np.ndarray, market: Market
+        self,
+        hour: int,
+        work: WorkHour,
+        removed_by_type: np.ndarray,
+        market: Market,
+        moderators: int,
     ) -> PlatformHour:
         """Wages, base profit, promotion and engagement revenue for one hour."""
         led, p, record = self.ledger, self.scenario.platform, PlatformHour()
-        if self.moderator_accounts.size:
+        if moderators:
             led.pay_many(
                 "money",
                 self.account,
-                self.moderator_accounts,
-                np.full(self.moderator_accounts.size, self.wage, dtype=np.int64),
+                self.moderator_accounts[:moderators],
+                np.full(moderators, self.wage, dtype=np.int64),
                 "moderator wages",
             )
         # base advertising profit of the platform's users, paid exactly over the quarter

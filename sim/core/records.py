@@ -14,6 +14,7 @@ import numpy as np
 from sim.scenario.schema import ACTION_TYPES
 
 if TYPE_CHECKING:
+    from sim.core.events import Applied
     from sim.core.market import Order, Pool
 
 K = len(ACTION_TYPES)
@@ -100,6 +101,7 @@ class HourRecord:
     """Everything one hour did, phase by phase."""
 
     hour: int
+    events: list[Applied]
     market: MarketHour
     work: WorkHour
     moderation: ModerationHour

@@ -385,3 +385,28 @@ def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.nd
     out = np.empty_like(wanted)
     out[arrival] = got
     return out
+
+
+# -- the platform's moderation policy ------------------------------------------------
+def moderators_for(flagged: int, review_share: float, reviews_per_moderator: float) -> int:
+    """Moderators needed to review ``review_share`` of what was flagged in a period."""
+    if reviews_per_moderator <= 0:
+        return 0
+    return int(np.ceil(flagged * review_share / reviews_per_moderator - 1e-9))
+
+
+def revenue_policy(
+    needed: int,
+    accuracy: float,
+    cost_per_fake: float,
+    revenue_per_action: float,
+    wage: float,
+    reviews_per_hour: float,
+) -> int:
+    """Moderators that pay for themselves: a review removes ``accuracy`` fake actions, each
+    saving its reputational cost but losing the ad revenue it brings; a moderator costs its
+    wage per ``reviews_per_hour`` reviews. All or nothing: ``needed`` when a review is worth
+    more than it costs, else none. Amounts in ledger units."""
+    value_of_review = accuracy * (cost_per_fake - revenue_per_action)
+    cost_of_review = wage / reviews_per_hour if reviews_per_hour > 0 else np.inf
+    return needed if value_of_review > cost_of_review else 0

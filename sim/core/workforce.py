@@ -328,7 +328,8 @@ class Workforce:
 
     def _avail_total(self, o: Order, p: Pool, hour: int, market: Market) -> int:
         total = int(p.available().sum())
-        if o.drip_feed and o.status == "open":
+        drip = o.drip_feed or market.uses(p.chain[-1], "drip_feed")
+        if drip and o.status == "open":
             # spread what is left evenly over the hours left before the deadline
             total = -(-total // max(o.end - hour, 1))
         return total
@@ -439,6 +440,23 @@ class Workforce:
         record.deliveries.append(d)
         record.delivered += n_done
         record.refills += int(d.refills.sum())
+
+    def choose_accounts(self, market: Market) -> None:
+        """Workers of recruiters using account tactics pick which live account to act from:
+        their oldest (``older_accounts``) or a different one each hour (``more_accounts``)."""
+        w, acc = self.workers, self.accounts
+        for m, leaf in enumerate(market.structure.leaves):
+            tactics = market.tactics_of(leaf)
+            if "older_accounts" not in tactics and "more_accounts" not in tactics:
+                continue
+            live = np.flatnonzero(~acc.banned & (w.market[acc.owner] == m))
+            if not live.size:
+                continue
+            key = acc.age_hours[live] if "older_accounts" in tactics else self.rng.random(live.size)
+            owners = acc.owner[live]
+            order = np.lexsort((key, owners))
+            last = np.flatnonzero(np.r_[owners[order][1:] != owners[order][:-1], True])
+            w.active_account[owners[order][last]] = live[order][last]
 
     def update(self, hour: int) -> WorkforceUpdate:
         """Fatigue, account ageing and switching, re-opened accounts, released pay."""

@@ -57,7 +57,7 @@ def plot_timeseries(result: RunResult) -> plt.Figure:
     ax = axes[1, 0]
     ax.plot(days, ts["total_client_spend"], label="client spend")
     ax.plot(days, ts["total_worker_income"], label="worker income")
-    ax.plot(days, ts["points_cost_saved"], label="points work at market price", ls="--")
+    ax.plot(days, ts["points_cost_saved"], label="points work priced by the paid twin", ls="--")
     ax.set_title(f"Money (cumulative, {cur})")
     ax.legend(frameon=False)
     ax = axes[1, 1]
@@ -66,6 +66,19 @@ def plot_timeseries(result: RunResult) -> plt.Figure:
     for a in axes.flat:
         a.set_xlabel("day")
         a.grid(alpha=0.3)
+        for e in result.summary.get("events", []):
+            a.axvline(e["hour"] / 24, color="0.4", ls=":", lw=1)
+    for e in result.summary.get("events", []):  # one label per event, on the first chart
+        axes[0, 0].annotate(
+            e["id"],
+            (e["hour"] / 24, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=8,
+            color="0.3",
+        )
     fig.suptitle(result.summary["scenario"], fontsize=11)
     return fig
 

@@ -345,6 +345,19 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
             sum(a for (u, *_r), a in model.ledger.total_flows.items() if u == "points")
         ),
         "ledger_balanced": bool(all(int(b.sum()) == 0 for b in model.ledger.balances.values())),
+        "events": [
+            {"id": e.id, "hour": e.hour, "kind": e.kind, "effect": e.effect}
+            for e in model.timeline.applied
+        ],
+        "tactics": [
+            {
+                "hour": c.hour,
+                "recruiter": model.scenario.recruiters[c.recruiter].id,
+                "tactic": c.tactic,
+                "removal_rate": round(float(c.removal_rate), 9),
+            }
+            for c in model.market.tactic_history
+        ],
         "actions": list(ACTION_TYPES),
     }
 

@@ -308,7 +308,65 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
                 "with workers",
             )
     _check_market(s, recruiters, leaves, staffed, children, regions, fail)
+    _check_events(s, recruiters, fail)
     _check_money(s, doc, fail)
+
+
+def _check_events(s, recruiters, fail) -> None:
+    """Each event is within the run, names what exists and sets what its kind uses."""
+    from sim.scenario.schema import EVENT_FIELDS
+
+    seen: set[str] = set()
+    optional = {"trust_below", "moderators", "bias", "recruiter", "factor"}
+    for i, e in enumerate(s.events):
+        loc = ("events", i)
+        if e.id in seen:
+            fail((*loc, "id"), f"duplicate id '{e.id}' in events; expected each id once")
+        seen.add(e.id)
+        uses = EVENT_FIELDS[e.kind]
+        for name in sorted(optional - uses):
+            if getattr(e, name) is not None:
+                fail(
+                    (*loc, name),
+                    f"a {e.kind} event does not use {name}; expected only: "
+                    f"{', '.join(sorted(uses))}",
+                )
+        if e.weights and "weights" not in uses:
+            fail(
+                (*loc, "weights"),
+                f"a {e.kind} event does not use weights; expected only: {', '.join(sorted(uses))}",
+            )
+        if e.kind == "detector":
+            if e.bias is None and not e.weights:
+                fail(loc, "a detector event needs a new bias or weights; expected at least one")
+            continue
+        for name in sorted(uses):
+            if getattr(e, name) is None:
+                fail(loc, f"a {e.kind} event needs {name}; expected a value for it")
+        if e.recruiter is not None and e.recruiter not in recruiters:
+            fail(
+                (*loc, "recruiter"),
+                f"names recruiter '{e.recruiter}', which does not exist; "
+                f"expected one of: {', '.join(recruiters)}",
+            )
+        cap = s.platform.moderation.max_moderators
+        if e.kind == "moderation" and cap is not None and e.moderators > cap:
+            fail(
+                (*loc, "moderators"),
+                f"expected at most platform.moderation.max_moderators ({cap}), got {e.moderators}",
+            )
+    mod = s.platform.moderation
+    if mod.policy != "fixed" and mod.max_moderators is None:
+        fail(
+            ("platform", "moderation", "policy"),
+            f"a {mod.policy} policy needs "
+            "max_moderators; expected platform.moderation.max_moderators to be set",
+        )
+    if mod.max_moderators is not None and mod.moderators > mod.max_moderators:
+        fail(
+            ("platform", "moderation", "moderators"),
+            f"expected at most max_moderators ({mod.max_moderators}), got {mod.moderators}",
+        )
 
 
 def _check_market(s, recruiters, leaves, staffed, children, regions, fail) -> None:

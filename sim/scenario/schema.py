@@ -156,6 +156,28 @@ class Pricing(Strict):
     """Adaptive: orders filled within this share of their deadline count as filling fast."""
 
 
+TacticName = Literal["drip_feed", "older_accounts", "more_accounts"]
+
+
+class Tactics(Strict):
+    """How a recruiter answers removals: tactics it adopts, in order, from its repertoire.
+
+    drip_feed: deliver evenly up to each deadline; older_accounts: workers act from their
+    oldest live account; more_accounts: workers rotate their live accounts hour by hour.
+    """
+
+    repertoire: list[TacticName] = []
+    removal_threshold: Fraction = 0.3
+    """Adopt the next tactic when more than this share of its deliveries was removed."""
+    window_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    """The recruiter looks at its removal rate over this window, once per window."""
+    speed: Fraction = 1.0
+    """Chance of adopting the next tactic at a check where removals are too high."""
+    cost_per_action: dict[TacticName, Money] = {}
+    """What each tactic costs the recruiter per action delivered (e.g. renting aged
+    accounts), paid to outside suppliers."""
+
+
 class Recruiter(Strict):
     id: Identifier
     name: str = ""
@@ -180,6 +202,7 @@ class Recruiter(Strict):
     """Money the recruiter holds at the start; it can never pay out more than it holds."""
     pay_hold_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 0
     """Workers' pay is held this long and withheld if the account is banned meanwhile."""
+    tactics: Tactics = Tactics()
 
 
 class Repeat(Strict):
@@ -239,6 +262,7 @@ class DetectionWeights(Strict):
 
 class Detection(Strict):
     bias: Annotated[float, Field(ge=-30, le=30)] = -5.0
+    """Log-odds of flagging an action that shows no suspicious signal."""
     weights: DetectionWeights = DetectionWeights()
     young_account_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
     strikes_to_ban: Annotated[int, Field(ge=1, le=10_000)] = 10
@@ -247,12 +271,74 @@ class Detection(Strict):
 
 class Moderation(Strict):
     moderators: Annotated[int, Field(ge=0, le=1_000_000)] = 10
+    """Moderators at the start (the capacity policy may change it)."""
+    policy: Literal["fixed", "proportional", "revenue"] = "fixed"
+    """How many moderators the platform employs: fixed; proportional to the flagged
+    volume; or as many as pay for themselves when each surviving fake action costs the
+    platform ``reputation_cost_per_fake`` beyond the ad revenue it brings."""
+    policy_every_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    max_moderators: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    """Most moderators the platform will employ; required by the proportional and revenue
+    policies (default: the most that the scenario and its events ask for)."""
+    review_share: Annotated[float, Field(ge=0, le=10)] = 1.0
+    """Proportional policy: capacity to review this share of the actions flagged."""
+    reputation_cost_per_fake: Money = Decimal(0)
+    """Revenue policy: the reputational or regulatory cost of one surviving fake action."""
     reviews_per_hour: Annotated[float, Field(ge=0, le=10_000)] = 60.0
     accuracy: Fraction = 0.9
     """Probability that a reviewed fake action is recognised and removed."""
     wage_per_hour: Money = Decimal(2)
     review_window_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 72
     """Flagged actions not reviewed within this many hours are never reviewed."""
+
+
+EventKind = Literal[
+    "purge", "moderation", "detector", "pay_shock", "price_shock", "shutdown", "enter"
+]
+
+
+class Event(Strict):
+    """A dated intervention: it takes effect at the start of ``hour``.
+
+    purge: ban every live account whose trust is below ``trust_below``; moderation: set
+    the platform's moderators to ``moderators``; detector: a new ``bias`` and/or
+    ``weights``; pay_shock: multiply a recruiter's posted pay by ``factor``; price_shock:
+    multiply the price a recruiter asks by ``factor``; shutdown: the recruiter stops (its
+    open orders expire); enter: the recruiter only starts trading at this hour.
+    """
+
+    id: Identifier
+    hour: Annotated[int, Field(ge=0, le=24 * 3650)]
+    kind: EventKind
+    trust_below: Fraction | None = None
+    moderators: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    bias: Annotated[float, Field(ge=-30, le=30)] | None = None
+    weights: dict[
+        Literal[
+            "burstiness",
+            "account_age",
+            "low_trust",
+            "multiple_accounts",
+            "centralisation",
+            "geography",
+            "automation",
+        ],
+        Annotated[float, Field(ge=-20, le=20)],
+    ] = {}
+    recruiter: Identifier | None = None
+    factor: Annotated[float, Field(gt=0, le=100)] | None = None
+
+
+EVENT_FIELDS = {
+    "purge": {"trust_below"},
+    "moderation": {"moderators"},
+    "detector": {"bias", "weights"},
+    "pay_shock": {"recruiter", "factor"},
+    "price_shock": {"recruiter", "factor"},
+    "shutdown": {"recruiter"},
+    "enter": {"recruiter"},
+}
+"""The fields each kind of event uses (a detector event needs at least one of its two)."""
 
 
 class Platform(Strict):
@@ -293,6 +379,15 @@ class PaidAlternative(Strict):
     recruiter charges)."""
 
 
+def moderator_capacity(s: Scenario) -> int:
+    """The most moderators a run can employ: ledger accounts are opened for this many."""
+    mod = s.platform.moderation
+    if mod.max_moderators is not None:
+        return mod.max_moderators
+    asked = [e.moderators for e in s.events if e.kind == "moderation"]
+    return max([mod.moderators, *asked])
+
+
 class Scenario(Strict):
     title: Annotated[str, Field(min_length=1)]
     description: Annotated[str, Field(min_length=1)]
@@ -310,6 +405,9 @@ class Scenario(Strict):
     gamification: Gamification = Gamification()
     market_reference: MarketReference = MarketReference()
     paid_alternative: PaidAlternative | None = None
+    events: list[Event] = []
+    """Dated interventions, applied in order of hour (then of the list); an event dated
+    after the end of the run never takes effect."""
 
     @field_validator("actions")
     @classmethod

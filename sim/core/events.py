@@ -1,0 +1,106 @@
+"""The timeline of interventions: dated events that change the economy at their hour.
+
+Each event kind is one small function that changes the component it concerns; the
+timeline applies the events due at the start of each hour, in the order of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario.schema import Event, Scenario
+
+if TYPE_CHECKING:
+    from sim.core.model import ClickFarmModel
+
+
+@dataclass
+class Applied:
+    """What one event did when it took effect."""
+
+    id: str
+    hour: int
+    kind: str
+    effect: int  # accounts banned (purge), moderators (moderation), orders expired...
+
+
+def purge(model: ClickFarmModel, e: Event) -> int:
+    """Ban every live account whose trust is below the threshold; returns how many."""
+    acc, w = model.accounts, model.workers
+    hit = np.flatnonzero(~acc.banned & (acc.trust < e.trust_below))
+    acc.banned[hit] = True
+    np.subtract.at(w.accounts_alive, acc.owner[hit], 1)
+    model.moderation.purged += int(hit.size)
+    return int(hit.size)
+
+
+def set_moderators(model: ClickFarmModel, e: Event) -> int:
+    """The platform now employs this many moderators."""
+    model.moderation.set_capacity(e.moderators)
+    return int(e.moderators)
+
+
+def upgrade_detector(model: ClickFarmModel, e: Event) -> int:
+    """New detector bias and/or weights."""
+    model.moderation.retune(e.bias, e.weights)
+    return len(e.weights) + (e.bias is not None)
+
+
+def pay_shock(model: ClickFarmModel, e: Event) -> int:
+    """Multiply what a recruiter posts to its workers and influencers."""
+    return model.market.shock_pay(model.market.index[e.recruiter], e.factor)
+
+
+def price_shock(model: ClickFarmModel, e: Event) -> int:
+    """Multiply the price a recruiter asks."""
+    model.market.price_factor[model.market.index[e.recruiter]] *= e.factor
+    return 1
+
+
+def shutdown(model: ClickFarmModel, e: Event) -> int:
+    """A recruiter stops trading; returns the actions its open orders lose."""
+    return model.market.shut_down(model.market.index[e.recruiter], model.steps - 1)
+
+
+def enter(model: ClickFarmModel, e: Event) -> int:
+    """A recruiter starts trading."""
+    model.market.active[model.market.index[e.recruiter]] = True
+    return 1
+
+
+EFFECTS: dict[str, Callable[[ClickFarmModel, Event], int]] = {
+    "purge": purge,
+    "moderation": set_moderators,
+    "detector": upgrade_detector,
+    "pay_shock": pay_shock,
+    "price_shock": price_shock,
+    "shutdown": shutdown,
+    "enter": enter,
+}
+
+
+class Timeline:
+    """The scenario's events, in order of hour (then of the file)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.events = sorted(scenario.events, key=lambda e: e.hour)  # stable: file order
+        self.next = 0
+        self.applied: list[Applied] = []
+
+    def entering(self) -> set[str]:
+        """Recruiters that only start trading at an ``enter`` event."""
+        return {e.recruiter for e in self.events if e.kind == "enter"}
+
+    def apply_due(self, model: ClickFarmModel, hour: int) -> list[Applied]:
+        """Apply every event whose hour has come; returns what they did."""
+        done = []
+        while self.next < len(self.events) and self.events[self.next].hour <= hour:
+            e = self.events[self.next]
+            self.next += 1
+            done.append(Applied(e.id, hour, e.kind, EFFECTS[e.kind](model, e)))
+        self.applied += done
+        return done
