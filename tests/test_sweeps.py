@@ -96,11 +96,11 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     proc = subprocess.Popen(
         [*cmd, "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
-    summary = out / "summary"
+    summary, records = out / "summary", out / "checksums"
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
-            if summary.is_dir() and len(list(summary.glob("*.parquet"))) >= 4:
+            if records.is_dir() and len(list(records.glob("*.json"))) >= 4:
                 break
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.005)
@@ -108,8 +108,13 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     finally:
         proc.wait(timeout=30)
         proc.stderr.close()
-    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in summary.glob("*.parquet")}
-    assert 4 <= len(before) < 24, "the sweep should have been killed part-way"
+    stored = {p.stem for p in records.glob("*.json")}  # a run is stored once recorded
+    before = {
+        p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in summary.glob("*.parquet")
+        if p.stem in stored
+    }
+    assert 4 <= len(before) == len(stored) < 24, "the sweep should have been killed part-way"
     for path in summary.glob("*.parquet"):  # whatever is visible is complete
         assert len(pd.read_parquet(path)) == 1
 
@@ -132,6 +137,56 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     for table in ("summary", "timeseries"):
         pd.testing.assert_frame_equal(dataset(local, table), dataset(out, table))
     assert not list(out.rglob("*.tmp")), "temporary files are cleaned up"
+
+
+def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(reference, tmp_path):
+    import shutil
+
+    spec, local = reference
+    out = tmp_path / "out"
+    shutil.copytree(local, out)
+    keys = sorted(p.stem for p in (out / "summary").glob("*.parquet"))[:4]
+    half = out / "summary" / f"{keys[0]}.parquet"
+    half.write_bytes(half.read_bytes()[: half.stat().st_size // 2])
+    (out / "summary" / f"{keys[1]}.parquet").write_bytes(b"")
+    garbled = out / "timeseries" / f"{keys[2]}.parquet"
+    data = bytearray(garbled.read_bytes())
+    data[100:164] = os.urandom(64)  # same size, different bytes
+    garbled.write_bytes(bytes(data))
+    (out / "timeseries" / f"{keys[3]}.parquet").unlink()
+
+    analyzed = clickfarm("analyze", str(out), "--no-plots")
+    assert analyzed.returncode == 2 and "Traceback" not in analyzed.stderr
+    assert len(analyzed.stderr.strip().splitlines()) == 1
+    assert "4 stored run(s) are damaged" in analyzed.stderr
+    assert all(k in analyzed.stderr for k in keys[:3]) and "and 1 more" in analyzed.stderr
+    assert not (out / "analysis").exists(), "no partial analysis"
+
+    dry = clickfarm("sweep", str(spec), "--out", str(out), "--dry-run")
+    assert "already finished: 20; failed earlier: 0; to run: 4" in dry.stdout, dry.stdout
+
+    again = clickfarm("sweep", str(spec), "--out", str(out), "--workers", "1", "-q")
+    assert again.returncode == 0, again.stderr
+    assert "already finished: 20; running 4" in again.stdout
+    reports = list((out / "damaged").glob("*/report.txt"))
+    assert len(reports) == 1
+    lines = reports[0].read_text().splitlines()
+    expected = {
+        keys[0]: "summary/{}.parquet is truncated: ",
+        keys[1]: "summary/{}.parquet is empty, expected ",
+        keys[2]: "timeseries/{}.parquet has changed",
+        keys[3]: "timeseries/{}.parquet is missing",
+    }
+    assert len(lines) == 4
+    for line, (key, what) in zip(lines, sorted(expected.items()), strict=True):
+        assert line.startswith(f"run {key}: {what.format(key)}"), line
+        assert f"note: damaged {line}; moved to" in again.stdout
+    moved = reports[0].parent
+    assert (moved / "summary" / f"{keys[1]}.parquet").stat().st_size == 0
+    assert (moved / "timeseries" / f"{keys[2]}.parquet").read_bytes() == bytes(data)
+    for table in ("summary", "timeseries"):  # redone exactly as before the damage
+        pd.testing.assert_frame_equal(dataset(local, table), dataset(out, table))
+    assert clickfarm("analyze", str(out), "--no-plots").returncode == 0
 
 
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, monkeypatch):

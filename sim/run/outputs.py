@@ -27,6 +27,7 @@ import pandas as pd
 from sim.core.model import ClickFarmModel
 from sim.scenario.load import load_scenario, resolve_path, resolved_dict
 from sim.scenario.schema import ACTION_TYPES, Scenario
+from sim.version import MODEL_VERSION
 
 HEADLINE = (
     "total_delivered",
@@ -295,6 +296,7 @@ def build_manifest(
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {
+        "model_version": MODEL_VERSION,
         "scenario_file": source,
         "overrides": overrides,
         "seed": model.seed,

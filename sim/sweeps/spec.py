@@ -45,6 +45,7 @@ EXTRA_COLUMNS = (
     "wall_seconds",
     "worker",
     "code_version",
+    "model_version",
     "overrides",
     "error",
     "detail",
