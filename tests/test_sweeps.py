@@ -145,7 +145,7 @@ def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(refere
     spec, local = reference
     out = tmp_path / "out"
     shutil.copytree(local, out)
-    keys = sorted(p.stem for p in (out / "summary").glob("*.parquet"))[:4]
+    keys = sorted(p.stem for p in (out / "summary").glob("*.parquet"))[:5]
     half = out / "summary" / f"{keys[0]}.parquet"
     half.write_bytes(half.read_bytes()[: half.stat().st_size // 2])
     (out / "summary" / f"{keys[1]}.parquet").write_bytes(b"")
@@ -154,20 +154,21 @@ def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(refere
     data[100:164] = os.urandom(64)  # same size, different bytes
     garbled.write_bytes(bytes(data))
     (out / "timeseries" / f"{keys[3]}.parquet").unlink()
+    (out / "checksums" / f"{keys[4]}.json").write_text('{"files": ')  # the record itself
 
     analyzed = clickfarm("analyze", str(out), "--no-plots")
     assert analyzed.returncode == 2 and "Traceback" not in analyzed.stderr
     assert len(analyzed.stderr.strip().splitlines()) == 1
-    assert "4 stored run(s) are damaged" in analyzed.stderr
-    assert all(k in analyzed.stderr for k in keys[:3]) and "and 1 more" in analyzed.stderr
+    assert "5 stored run(s) are damaged" in analyzed.stderr
+    assert all(k in analyzed.stderr for k in keys[:3]) and "and 2 more" in analyzed.stderr
     assert not (out / "analysis").exists(), "no partial analysis"
 
     dry = clickfarm("sweep", str(spec), "--out", str(out), "--dry-run")
-    assert "already finished: 20; failed earlier: 0; to run: 4" in dry.stdout, dry.stdout
+    assert "already finished: 19; failed earlier: 0; to run: 5" in dry.stdout, dry.stdout
 
     again = clickfarm("sweep", str(spec), "--out", str(out), "--workers", "1", "-q")
     assert again.returncode == 0, again.stderr
-    assert "already finished: 20; running 4" in again.stdout
+    assert "already finished: 19; running 5" in again.stdout
     reports = list((out / "damaged").glob("*/report.txt"))
     assert len(reports) == 1
     lines = reports[0].read_text().splitlines()
@@ -176,8 +177,9 @@ def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(refere
         keys[1]: "summary/{}.parquet is empty, expected ",
         keys[2]: "timeseries/{}.parquet has changed",
         keys[3]: "timeseries/{}.parquet is missing",
+        keys[4]: "checksums/{}.json is unreadable",
     }
-    assert len(lines) == 4
+    assert len(lines) == 5
     for line, (key, what) in zip(lines, sorted(expected.items()), strict=True):
         assert line.startswith(f"run {key}: {what.format(key)}"), line
         assert f"note: damaged {line}; moved to" in again.stdout

@@ -99,8 +99,24 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
+_DIGESTS: dict[tuple[str, int, int, int], tuple[int, str]] = {}
+"""Digests already computed in this process, by path, inode, size and modification time."""
+
+
 def file_digest(path: Path) -> tuple[int, str]:
-    """The size in bytes and the SHA-256 (hex) of a file, read in 1 MiB blocks."""
+    """The size in bytes and the SHA-256 (hex) of a file, read in 1 MiB blocks.
+
+    A file is read once per process while its inode, size and modification time stay
+    the same: one command checks a large dataset several times.
+    """
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = _read_digest(path)
+    return _DIGESTS[key]
+
+
+def _read_digest(path: Path) -> tuple[int, str]:
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:
