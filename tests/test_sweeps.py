@@ -3,6 +3,7 @@ statistics. The whole file runs in well under a minute on two cores."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -154,7 +155,10 @@ def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(refere
     data[100:164] = os.urandom(64)  # same size, different bytes
     garbled.write_bytes(bytes(data))
     (out / "timeseries" / f"{keys[3]}.parquet").unlink()
-    (out / "checksums" / f"{keys[4]}.json").write_text('{"files": ')  # the record itself
+    record = out / "checksums" / f"{keys[4]}.json"  # the record itself: valid JSON, wrong shape
+    entry = json.loads(record.read_text())
+    entry["files"]["summary"]["bytes"] = "many"
+    record.write_text(json.dumps(entry))
 
     analyzed = clickfarm("analyze", str(out), "--no-plots")
     assert analyzed.returncode == 2 and "Traceback" not in analyzed.stderr

@@ -166,14 +166,14 @@ def _describe_mismatch(name: str, expected: dict[str, Any], path: Path) -> str |
     if not path.is_file():
         return f"{name} is missing"
     size, digest = file_digest(path)
-    want = int(expected.get("bytes", -1))
+    want = expected["bytes"]
     if size == 0 and want != 0:
         return f"{name} is empty, expected {want:,} bytes"
     if size < want:
         return f"{name} is truncated: {size:,} of {want:,} bytes"
     if size != want:
         return f"{name} has {size:,} bytes, expected {want:,}"
-    if digest != expected.get("sha256"):
+    if digest != expected["sha256"]:
         return f"{name} has changed: its SHA-256 differs from the one recorded"
     return None
 
@@ -336,6 +336,13 @@ class SweepStore:
             files = record["files"]
             if not isinstance(files, dict) or not set(files) <= set(TABLES):
                 raise ValueError("unknown tables")
+            for entry in files.values():
+                if not (
+                    isinstance(entry, dict)
+                    and isinstance(entry.get("bytes"), int)
+                    and isinstance(entry.get("sha256"), str)
+                ):
+                    raise ValueError("expected bytes and sha256 for every file")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             return RunCheck(key, frozenset(), (f"{name} is unreadable ({exc})",))
         problems = []
