@@ -140,6 +140,15 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     assert not list(out.rglob("*.tmp")), "temporary files are cleaned up"
 
 
+def test_every_stored_run_and_the_sweep_record_the_model_version(reference):
+    from sim.sweeps.store import read_info
+    from sim.version import MODEL_VERSION
+
+    _spec, local = reference
+    assert set(read_table(local, "summary")["model_version"]) == {MODEL_VERSION}
+    assert read_info(local)["model_version"] == MODEL_VERSION
+
+
 def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(reference, tmp_path):
     import shutil
 
