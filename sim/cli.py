@@ -27,6 +27,24 @@ err = Console(stderr=True, soft_wrap=True)
 PROGRESS_THRESHOLD_STEPS = 200
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from sim.version import version_line
+
+        out.print(version_line(), highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print versions."),
+    ] = False,
+) -> None:
+    """Agent-based simulation of click-farm economies."""
+
+
 @app.command()
 def run(
     scenario: Annotated[

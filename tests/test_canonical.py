@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+import sim
 from sim.run.outputs import run_scenario
 
 from .conftest import ROOT, SCENARIOS
@@ -33,3 +34,53 @@ def test_committed_summary_matches_the_code(name):
     _close(json.loads(json.dumps(fresh)), json.loads(committed.read_text()))
     for figure in ("timeseries.png", "money_flows.png", "wage_distribution.png"):
         assert (committed.parent / figure).stat().st_size > 10_000
+
+
+def test_model_version_record_matches_the_committed_summaries():
+    from sim.run.canonical import committed_hashes, read_record, version_problems
+
+    assert version_problems(read_record(), committed_hashes()) == []
+
+
+def test_a_summary_that_changes_without_a_model_version_bump_is_caught(tmp_path):
+    import shutil
+
+    from sim.run.canonical import committed_hashes, read_record, update_record, version_problems
+
+    base = tmp_path / "results"
+    shutil.copytree(ROOT / "results", base, ignore=shutil.ignore_patterns("*.png", "sweeps"))
+    version = read_record(base).model_version
+    path = base / SCENARIOS[0] / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["headline"]["total_delivered"] += 1  # what a behaviour change would do
+    path.write_text(json.dumps(summary, indent=2))
+
+    problems = version_problems(read_record(base), committed_hashes(base), version)
+    assert len(problems) == 1 and SCENARIOS[0] in problems[0] and "bump" in problems[0]
+    assert update_record(base, version) == problems, "make results must refuse to record it"
+    assert version_problems(read_record(base), committed_hashes(base), version) == problems
+
+    bumped = version + ".1"
+    assert (
+        "record them again"
+        in version_problems(read_record(base), committed_hashes(base), bumped)[0]
+    )
+    assert update_record(base, bumped) == []
+    assert version_problems(read_record(base), committed_hashes(base), bumped) == []
+
+
+def test_version_is_printed_and_recorded_in_every_manifest(python):
+    import subprocess
+
+    from sim.version import MODEL_VERSION
+
+    shown = subprocess.run(
+        [python, "-m", "sim", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0
+    assert shown.stdout.strip() == f"clickfarm {sim.__version__} (model {MODEL_VERSION})"
+    manifest = run_scenario("bots_vs_click_workers", days=0.25).manifest
+    assert manifest["model_version"] == MODEL_VERSION
+    for name in SCENARIOS:
+        committed = json.loads((ROOT / "results" / name / "manifest.json").read_text())
+        assert committed["model_version"] == MODEL_VERSION

@@ -3,6 +3,7 @@ statistics. The whole file runs in well under a minute on two cores."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -96,11 +97,11 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     proc = subprocess.Popen(
         [*cmd, "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
-    summary = out / "summary"
+    summary, records = out / "summary", out / "checksums"
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
-            if summary.is_dir() and len(list(summary.glob("*.parquet"))) >= 4:
+            if records.is_dir() and len(list(records.glob("*.json"))) >= 4:
                 break
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.005)
@@ -108,8 +109,13 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     finally:
         proc.wait(timeout=30)
         proc.stderr.close()
-    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in summary.glob("*.parquet")}
-    assert 4 <= len(before) < 24, "the sweep should have been killed part-way"
+    stored = {p.stem for p in records.glob("*.json")}  # a run is stored once recorded
+    before = {
+        p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in summary.glob("*.parquet")
+        if p.stem in stored
+    }
+    assert 4 <= len(before) == len(stored) < 24, "the sweep should have been killed part-way"
     for path in summary.glob("*.parquet"):  # whatever is visible is complete
         assert len(pd.read_parquet(path)) == 1
 
@@ -132,6 +138,70 @@ def test_kill_9_then_rerun_loses_and_repeats_nothing(reference, tmp_path):
     for table in ("summary", "timeseries"):
         pd.testing.assert_frame_equal(dataset(local, table), dataset(out, table))
     assert not list(out.rglob("*.tmp")), "temporary files are cleaned up"
+
+
+def test_every_stored_run_and_the_sweep_record_the_model_version(reference):
+    from sim.sweeps.store import read_info
+    from sim.version import MODEL_VERSION
+
+    _spec, local = reference
+    assert set(read_table(local, "summary")["model_version"]) == {MODEL_VERSION}
+    assert read_info(local)["model_version"] == MODEL_VERSION
+
+
+def test_damaged_runs_are_named_by_analyze_then_moved_aside_and_run_again(reference, tmp_path):
+    import shutil
+
+    spec, local = reference
+    out = tmp_path / "out"
+    shutil.copytree(local, out)
+    keys = sorted(p.stem for p in (out / "summary").glob("*.parquet"))[:5]
+    half = out / "summary" / f"{keys[0]}.parquet"
+    half.write_bytes(half.read_bytes()[: half.stat().st_size // 2])
+    (out / "summary" / f"{keys[1]}.parquet").write_bytes(b"")
+    garbled = out / "timeseries" / f"{keys[2]}.parquet"
+    data = bytearray(garbled.read_bytes())
+    data[100:164] = os.urandom(64)  # same size, different bytes
+    garbled.write_bytes(bytes(data))
+    (out / "timeseries" / f"{keys[3]}.parquet").unlink()
+    record = out / "checksums" / f"{keys[4]}.json"  # the record itself: valid JSON, wrong shape
+    entry = json.loads(record.read_text())
+    entry["files"]["summary"]["bytes"] = "many"
+    record.write_text(json.dumps(entry))
+
+    analyzed = clickfarm("analyze", str(out), "--no-plots")
+    assert analyzed.returncode == 2 and "Traceback" not in analyzed.stderr
+    assert len(analyzed.stderr.strip().splitlines()) == 1
+    assert "5 stored run(s) are damaged" in analyzed.stderr
+    assert all(k in analyzed.stderr for k in keys[:3]) and "and 2 more" in analyzed.stderr
+    assert not (out / "analysis").exists(), "no partial analysis"
+
+    dry = clickfarm("sweep", str(spec), "--out", str(out), "--dry-run")
+    assert "already finished: 19; failed earlier: 0; to run: 5" in dry.stdout, dry.stdout
+
+    again = clickfarm("sweep", str(spec), "--out", str(out), "--workers", "1", "-q")
+    assert again.returncode == 0, again.stderr
+    assert "already finished: 19; running 5" in again.stdout
+    reports = list((out / "damaged").glob("*/report.txt"))
+    assert len(reports) == 1
+    lines = reports[0].read_text().splitlines()
+    expected = {
+        keys[0]: "summary/{}.parquet is truncated: ",
+        keys[1]: "summary/{}.parquet is empty, expected ",
+        keys[2]: "timeseries/{}.parquet has changed",
+        keys[3]: "timeseries/{}.parquet is missing",
+        keys[4]: "checksums/{}.json is unreadable",
+    }
+    assert len(lines) == 5
+    for line, (key, what) in zip(lines, sorted(expected.items()), strict=True):
+        assert line.startswith(f"run {key}: {what.format(key)}"), line
+        assert f"note: damaged {line}; moved to" in again.stdout
+    moved = reports[0].parent
+    assert (moved / "summary" / f"{keys[1]}.parquet").stat().st_size == 0
+    assert (moved / "timeseries" / f"{keys[2]}.parquet").read_bytes() == bytes(data)
+    for table in ("summary", "timeseries"):  # redone exactly as before the damage
+        pd.testing.assert_frame_equal(dataset(local, table), dataset(out, table))
+    assert clickfarm("analyze", str(out), "--no-plots").returncode == 0
 
 
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, monkeypatch):

@@ -27,6 +27,16 @@ FIGURES = ("timeseries.png", "money_flows.png", "wage_distribution.png")
 
 
 def save_figures(result: RunResult, folder: Path) -> list[Path]:
+    """Draw the three standard figures of a run into ``folder``.
+
+    Args:
+        result: A finished run, as returned by :func:`sim.run.outputs.run_scenario`.
+        folder: An existing folder; ``timeseries.png``, ``money_flows.png`` and
+            ``wage_distribution.png`` are written there.
+
+    Returns:
+        The paths written, in that order.
+    """
     paths = []
     for name, draw in (
         ("timeseries.png", plot_timeseries),
@@ -42,6 +52,14 @@ def save_figures(result: RunResult, folder: Path) -> list[Path]:
 
 
 def plot_timeseries(result: RunResult) -> plt.Figure:
+    """Delivered, surviving and removed actions and the money spent, day by day.
+
+    Args:
+        result: A finished run.
+
+    Returns:
+        A new matplotlib figure (the caller closes it).
+    """
     ts, cur = result.timeseries, result.summary["currency"]
     days = ts["step"] / 24
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
@@ -152,6 +170,14 @@ def plot_money_flows(result: RunResult) -> plt.Figure:
 
 
 def plot_wage_distribution(result: RunResult) -> plt.Figure:
+    """How the effective hourly pay of the workers is spread, per worker group.
+
+    Args:
+        result: A finished run.
+
+    Returns:
+        A new matplotlib figure (the caller closes it).
+    """
     agents = result.agents
     cur = result.summary["currency"]
     workers = agents[(agents["kind"] == "micro_worker") & (agents["hours_online"] > 0)]

@@ -27,6 +27,7 @@ import pandas as pd
 from sim.core.model import ClickFarmModel
 from sim.scenario.load import load_scenario, resolve_path, resolved_dict
 from sim.scenario.schema import ACTION_TYPES, Scenario
+from sim.version import MODEL_VERSION
 
 HEADLINE = (
     "total_ordered",
@@ -67,6 +68,17 @@ DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", 
 
 @dataclass
 class RunResult:
+    """Everything one finished run produced, as returned by :func:`run_scenario`.
+
+    Attributes:
+        model: The model after its last step, for inspecting agents and the ledger.
+        timeseries: One row per simulated hour, with the model reporters as columns.
+        agents: Final state of every agent, one row each.
+        flows: Every money and points transfer, summed by payer, payee and purpose.
+        summary: The headline outcomes (what ``summary.json`` holds).
+        manifest: Provenance: scenario, seed, overrides, model and package versions.
+    """
+
     model: ClickFarmModel
     timeseries: pd.DataFrame
     agents: pd.DataFrame
@@ -88,6 +100,21 @@ def build_model(
     steps: int | None = None,
     overrides: list[str] | None = None,
 ) -> ClickFarmModel:
+    """Load a scenario, apply overrides and the run length, and build its model (not run).
+
+    Args:
+        scenario: A scenario file, a shipped scenario's name, or a validated scenario.
+        seed: Random seed; default the scenario's own.
+        days: Simulated days, overriding the scenario's.
+        steps: Simulated hours, an alternative to ``days``.
+        overrides: ``dotted.key=value`` assignments, as with ``clickfarm run --set``.
+
+    Returns:
+        A model ready to step.
+
+    Raises:
+        ScenarioError: The scenario or an override is invalid (one line with file and field).
+    """
     assignments = list(overrides or [])
     if days is not None:
         assignments.append(f"days={days}")
@@ -137,6 +164,7 @@ def run_scenario(
 
 
 def timeseries_frame(model: ClickFarmModel) -> pd.DataFrame:
+    """The model reporters as a table: one row per step, with ``step`` and ``seed`` in front."""
     df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     df.insert(0, "step", np.arange(len(df), dtype=np.int64))  # row 0: the initial state
     df.insert(1, "seed", model.seed if model.seed is not None else -1)
@@ -329,6 +357,16 @@ DESTINATION_LABELS = {
 
 
 def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]:
+    """The headline outcomes of a finished model, as plain JSON-ready values.
+
+    Args:
+        model: The model after its last step.
+        timeseries: Its :func:`timeseries_frame`.
+
+    Returns:
+        The contents of ``summary.json``: scenario, seed, length, headline metrics,
+        per-campaign outcomes, where the money went and whether the ledger balances.
+    """
     headline = {k: _plain(timeseries[k].iloc[-1]) for k in HEADLINE}
     tiers = model.ledger.tier_net("money", model.ledger.total_flows)
     return {
@@ -373,6 +411,17 @@ def _plain(value: Any) -> Any:
 def build_manifest(
     model: ClickFarmModel, source: str | None, overrides: list[str], wall_seconds: float
 ) -> dict[str, Any]:
+    """Provenance of a run: what was run, with which seed, and on which versions.
+
+    Args:
+        model: The model after its last step.
+        source: The scenario file, or None for a scenario built in memory.
+        overrides: The ``--set`` assignments applied.
+        wall_seconds: How long the run took.
+
+    Returns:
+        The contents of ``manifest.json``, including ``model_version``.
+    """
     versions = {"python": platform.python_version()}
     for name in ("clickfarm", *_declared_dependencies()):
         try:
@@ -380,6 +429,7 @@ def build_manifest(
         except metadata.PackageNotFoundError:
             versions[name] = None
     return {
+        "model_version": MODEL_VERSION,
         "scenario_file": source,
         "overrides": overrides,
         "seed": model.seed,

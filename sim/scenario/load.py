@@ -18,7 +18,7 @@ from sim.scenario.schema import Scenario, unwrap_annotation
 def scenarios_dir() -> Path:
     """Where the shipped scenarios live (the checkout's ``scenarios/`` or the wheel's copy)."""
     package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "scenarios", package / "_scenarios"):
+    for candidate in (package / "_scenarios", package.parent / "scenarios"):
         if candidate.is_dir():
             return candidate
     return package.parent / "scenarios"

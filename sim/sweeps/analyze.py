@@ -50,11 +50,22 @@ class Results:
 
     @property
     def names(self) -> list[str]:
+        """The parameter names, in the sweep file's order."""
         return [p["name"] for p in self.params]
 
 
 @dataclass
 class Analysis:
+    """What :func:`analyze_sweep` wrote and found.
+
+    Attributes:
+        out: The folder the tables and figures went to.
+        summary: Per design point and metric: n, mean, sd and the confidence interval.
+        sensitivity: Sobol or Morris indices for those designs, else None.
+        files: Every file written.
+        notes: Things the user should know (unfinished runs, skipped indices).
+    """
+
     out: Path
     summary: pd.DataFrame
     sensitivity: pd.DataFrame | None
@@ -98,6 +109,18 @@ def summarise(
 
 # ------------------------------------------------------------------------ loading
 def load_results(root: str | Path) -> Results:
+    """A sweep's design joined with its verified runs.
+
+    Args:
+        root: A folder written by ``clickfarm sweep``.
+
+    Returns:
+        The design rows with a ``finished`` flag and one column per numeric metric.
+
+    Raises:
+        ScenarioError: The folder is not a sweep, or some stored run is damaged
+            (:class:`sim.sweeps.store.DamagedRuns` names them).
+    """
     root = Path(root)
     info = read_info(root)
     try:

@@ -225,5 +225,6 @@ def _print_sensitivity(table) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``sweep`` and ``analyze`` to the ``clickfarm`` command line."""
     app.command()(sweep)
     app.command()(analyze)

@@ -33,6 +33,16 @@ SAMPLE_PREFIX = "sample__"
 
 @dataclass
 class Design:
+    """The points a sweep's design method chose.
+
+    Attributes:
+        method: ``grid``, ``random``, ``lhs``, ``sobol`` or ``morris``.
+        parameters: The swept parameters.
+        points: One mapping of parameter name to value per point.
+        samples: The raw draws in problem space, one row per point (sampled designs).
+        problem: The SALib problem (names and bounds), for the sensitivity analysis.
+    """
+
     method: str
     parameters: list[Parameter]
     points: list[dict[str, Any]]
@@ -41,6 +51,7 @@ class Design:
 
     @property
     def names(self) -> list[str]:
+        """The parameter names, in the sweep file's order."""
         return [p.name for p in self.parameters]
 
 
@@ -56,6 +67,11 @@ class Plan:
 
 
 def problem_bounds(p: Parameter) -> tuple[float, float]:
+    """The range a sampler draws a parameter from.
+
+    Levels and listed values become index ranges, log scales their base-10 logarithms,
+    and integer ranges widen by half a unit so that each integer is equally likely.
+    """
     if p.values is not None:
         return 0.0, float(len(p.values))
     if p.scale == "log":
@@ -75,6 +91,7 @@ def from_sample(p: Parameter, x: float) -> Any:
 
 
 def salib_problem(params: list[Parameter]) -> dict[str, Any]:
+    """The SALib problem description (names and bounds) of these parameters."""
     return {
         "num_vars": len(params),
         "names": [p.name for p in params],
@@ -83,6 +100,7 @@ def salib_problem(params: list[Parameter]) -> dict[str, Any]:
 
 
 def grid_values(p: Parameter) -> list[Any]:
+    """The distinct values a grid takes along one parameter, in order."""
     if p.values is not None:
         return list(p.values)
     if p.scale == "log":
@@ -98,6 +116,11 @@ def grid_values(p: Parameter) -> list[Any]:
 
 
 def make_design(sweep: Sweep) -> Design:
+    """Choose the points of a sweep by its design method.
+
+    Raises:
+        ScenarioError: The design would have more runs than allowed.
+    """
     params = sweep.parameters
     spec = sweep.spec.design
     method = spec.method

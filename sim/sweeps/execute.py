@@ -28,6 +28,7 @@ MAX_ATTEMPTS = 3
 
 
 def default_workers() -> int:
+    """The number of cores this process may use (at least 1)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -46,17 +47,21 @@ class LocalExecutor:
             )
 
     def describe(self) -> str:
+        """How the runs are executed, for the progress line."""
         if self.workers == 1:
             return "1 local worker (this process)"
         return f"{self.workers} local worker processes"
 
     def check(self, code: str) -> None:
+        """Nothing to check: local workers run this very code."""
         return None
 
     def close(self) -> None:
+        """Nothing to release: each call of :meth:`results` shuts its own pool down."""
         return None
 
     def results(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunOutcome]]:
+        """Run ``tasks`` and yield each with its outcome, as they finish."""
         if self.workers == 1:
             for task in tasks:
                 yield task, execute_task(task)
@@ -123,9 +128,12 @@ class LocalExecutor:
 
 
 def _process_context():
-    """Fresh worker processes that start fast: forked from a server that has already
-    imported the model (POSIX), or spawned (elsewhere). Never a plain fork of this
-    process, which may hold threads (the progress bar)."""
+    """Fresh worker processes that start fast.
+
+    They are forked from a server that has already imported the model (POSIX), or
+    spawned (elsewhere); never a plain fork of this process, which may hold threads
+    (the progress bar).
+    """
     import multiprocessing
 
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -185,6 +193,7 @@ class DaskExecutor:
             ) from None
 
     def describe(self) -> str:
+        """The scheduler's address with its numbers of workers and threads."""
         info = self.client.scheduler_info()
         workers = info.get("workers", {})
         threads = sum(w.get("nthreads", 1) for w in workers.values())
@@ -221,9 +230,11 @@ class DaskExecutor:
             )
 
     def close(self) -> None:
+        """Disconnect from the scheduler (the cluster keeps running)."""
         self.client.close()
 
     def results(self, tasks: Iterable[RunTask]) -> Iterator[tuple[RunTask, RunOutcome]]:
+        """Submit ``tasks`` to the cluster and yield each with its outcome."""
         from dask.distributed import as_completed
 
         pending = deque(tasks)
@@ -277,6 +288,7 @@ class SweepJob:
 
     @property
     def total(self) -> int:
+        """The number of distinct runs in the plan."""
         return len(self.plan.tasks)
 
     def execute(
@@ -309,6 +321,20 @@ class SweepJob:
 
 @dataclass
 class SweepReport:
+    """What :func:`run_sweep` did.
+
+    Attributes:
+        out: The sweep folder.
+        runs: Rows of the design (points times replicates).
+        distinct: Distinct runs among them (identical runs are run once).
+        already_done: Runs that were finished before this call.
+        ran: Runs executed by this call.
+        failed_now: Runs of this call that failed.
+        failed_total: Runs recorded as failed in the folder.
+        seconds: Wall time of the runs.
+        notes: Notes on the folder (runs set aside as superseded or damaged).
+    """
+
     out: Path
     runs: int
     distinct: int
@@ -355,6 +381,7 @@ class open_sweep:  # noqa: N801 - used as a context manager, like open()
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None):
+    """A Dask executor when ``scheduler`` is given, else local processes."""
     if scheduler:
         return DaskExecutor(scheduler)
     return LocalExecutor(workers)

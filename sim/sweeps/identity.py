@@ -64,6 +64,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def digest(value: Any, length: int = 32) -> str:
+    """A short hex SHA-256 of a value's canonical JSON (``length`` characters)."""
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
 
 
@@ -95,10 +96,12 @@ def design_seed(master_seed: int) -> int:
 
 
 def run_key(behaviour_hash: str, seed: int, code: str) -> str:
+    """The key of a run: a digest of its behaviour, its seed and the code version."""
     return digest({"behaviour": behaviour_hash, "seed": seed, "code": code})
 
 
 def sim_root() -> Path:
+    """The folder of the ``sim`` package."""
     return Path(__file__).resolve().parent.parent
 
 
@@ -119,6 +122,7 @@ def code_version() -> str:
 
 
 def source_hash(root: Path | None = None) -> str:
+    """A hash of the sources that determine what a run computes (not the UI)."""
     root = root or sim_root()
     h = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):

@@ -39,9 +39,11 @@ def _band(
     categories: bool = False,
     shift: float = 0.0,
 ) -> None:
-    """Means with their intervals: a line and a band along a numeric axis, or dots with
-    error bars for categories (levels, text, true/false), where a line would suggest an
-    order."""
+    """Means with their intervals.
+
+    Along a numeric axis, a line and a band; for categories (levels, text, true/false),
+    where a line would suggest an order, dots with error bars.
+    """
     stats = [mean_interval(g, confidence) for g in groups]
     mean = np.array([s["mean"] for s in stats])
     low = np.array([s["ci_low"] for s in stats])
@@ -138,9 +140,11 @@ def metric_panels(
 def _axis(
     rows: pd.DataFrame, p: dict[str, Any], max_levels: int
 ) -> tuple[pd.Series, list[Any], list[str]]:
-    """Positions of rows along one heatmap axis, with tick labels: the values themselves
-    when there are at most ``max_levels`` of them, else quantile bins (labelled by their
-    median)."""
+    """Positions of rows along one heatmap axis, with tick labels.
+
+    The positions are the values themselves when there are at most ``max_levels`` of
+    them, else quantile bins (labelled by their median).
+    """
     x = rows[p["name"]]
     if x.nunique() <= max_levels or not _is_numeric(p):
         values = sorted(x.unique()) if _is_numeric(p) else list(dict.fromkeys(x))

@@ -45,6 +45,7 @@ EXTRA_COLUMNS = (
     "wall_seconds",
     "worker",
     "code_version",
+    "model_version",
     "overrides",
     "error",
     "detail",
@@ -72,6 +73,8 @@ class ParameterSpec(_Strict):
 
 
 class DesignSpec(_Strict):
+    """The ``design:`` section of a sweep file: method and sample sizes."""
+
     method: Literal["grid", "random", "lhs", "sobol", "morris"]
     samples: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
     levels: Annotated[int, Field(ge=2, le=100)] | None = None
@@ -79,12 +82,16 @@ class DesignSpec(_Strict):
 
 
 class AnalysisSpec(_Strict):
+    """The ``analysis:`` section: metrics, confidence level and heatmap axes."""
+
     metrics: Annotated[list[str], Field(min_length=1)] | None = None
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
     heatmap: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
 
 
 class SweepSpec(_Strict):
+    """A sweep file as written, checked field by field (see docs/sweeps.md)."""
+
     name: Name | None = None
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
@@ -119,6 +126,7 @@ class Parameter:
 
     @property
     def is_range(self) -> bool:
+        """True for a parameter given by ``low`` and ``high``."""
         return self.low is not None
 
     def assignments(self, value: Any) -> list[str]:
@@ -129,6 +137,7 @@ class Parameter:
         return [f"{key}={text}" for key in (self.key, *self.also)]
 
     def describe(self) -> dict[str, Any]:
+        """The parameter as recorded in ``sweep.json``."""
         out: dict[str, Any] = {"name": self.name, "field": self.key, "kind": self.kind}
         if self.also:
             out["also"] = list(self.also)
@@ -159,10 +168,12 @@ class Sweep:
 
     @property
     def method(self) -> str:
+        """The design method."""
         return self.spec.design.method
 
     @property
     def replicates(self) -> int:
+        """Runs per design point, each with its own seed."""
         return self.spec.replicates
 
     @property
@@ -173,6 +184,7 @@ class Sweep:
 
     @property
     def metrics(self) -> list[str]:
+        """The metrics to analyse (the file's, or the defaults)."""
         return list(self.spec.analysis.metrics or DEFAULT_METRICS)
 
     def point_scenario(self, assignments: list[str]) -> Scenario:
@@ -182,6 +194,7 @@ class Sweep:
 
     @contextlib.contextmanager
     def located(self) -> Iterator[None]:
+        """Re-raise scenario errors at the sweep-file line that caused them."""
         try:
             yield
         except ScenarioError as exc:
@@ -189,6 +202,7 @@ class Sweep:
 
 
 def format_value(value: Any, kind: str) -> str:
+    """A value written as an override's right-hand side (money as exact decimals)."""
     if kind == "money":
         return format(Decimal(str(value)), "f")
     return yaml_value(value)

@@ -27,6 +27,20 @@ process it was forked from, so it describes the code actually loaded)."""
 
 @dataclass(frozen=True)
 class RunTask:
+    """One run to execute, self-contained so that it can be sent to another process.
+
+    Attributes:
+        key: The run key (see :func:`sim.sweeps.identity.run_key`).
+        scenario: The validated scenario, with every override applied.
+        seed: The run's seed, derived from the sweep's master seed.
+        replicate: The replicate number within its design point.
+        params: The design point's parameter values.
+        overrides: How to repeat it: ``clickfarm run <base> --seed S --set ...``.
+        keep_summary: Whether the final metrics are stored.
+        keep_series: Whether the per-step series is stored.
+        code_version: What the planning machine runs; workers must match it.
+    """
+
     key: str
     scenario: Scenario  # validated, with every override applied
     seed: int
@@ -40,6 +54,20 @@ class RunTask:
 
 @dataclass
 class RunOutcome:
+    """What became of one run.
+
+    Attributes:
+        key: The run key.
+        ok: False when the run raised.
+        metrics: Final metrics (headline, ledger check and per-campaign columns).
+        series: The per-step table, when kept.
+        error: One line describing the failure.
+        detail: The traceback of the failure.
+        wall_seconds: How long the run took.
+        worker: ``host:pid`` of the process that ran it.
+        code_version: The code version of that process.
+    """
+
     key: str
     ok: bool
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +80,7 @@ class RunOutcome:
 
 
 def worker_name() -> str:
+    """``host:pid`` of this process."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -94,6 +123,7 @@ CAMPAIGN_FIELDS = {
 
 
 def campaign_column(campaign: str, name: str) -> str:
+    """The column name of one per-campaign outcome."""
     return f"campaign_{campaign}_{name}"
 
 
