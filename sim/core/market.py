@@ -91,6 +91,7 @@ class Order:
     spent: int = 0  # paid to the recruiter (and the platform, for promotion)
     refunded: int = 0
     escrow_pending: int = 0  # delivery batches still held in escrow
+    promotion_spent: int = 0  # of ``spent``, what went to the platform for promotion
     completed_hour: int | None = None
     index: int = 0
     refused: np.ndarray = field(default_factory=zeros_k)
@@ -251,6 +252,7 @@ class Market:
         self.window_removed = np.zeros(n)
         self.tactic_history: list[TacticChange] = []
         self.tactic_cost_paid = 0
+        self.tactic_paid = np.zeros(n, dtype=np.int64)  # per recruiter
         self.escrow_account = int(ledger.open_accounts("escrow", ["escrow"])[0])
         self.orders: list[Order] = []
         self._pool_order: dict[int, Order] = {}
@@ -734,6 +736,13 @@ class Market:
             b.order.escrow_pending -= 1
         self.escrow = keep
 
+    def escrow_held_by_order(self) -> dict[int, int]:
+        """Client money still held in escrow, per order index."""
+        out: dict[int, int] = {}
+        for b in self.escrow:
+            out[b.order.index] = out.get(b.order.index, 0) + int(b.held @ b.order.prices)
+        return out
+
     # -- delivery -------------------------------------------------------------------------
     def open_pools(self) -> list[tuple[Order, Pool]]:
         """Pools with work available to workers now, in the fixed order of orders."""
@@ -798,6 +807,7 @@ class Market:
             cost = min(self.tactic_cost(leaf) * int(d.by_type.sum()), max(balance, 0))
             led.transfer("money", payer, WORLD, cost, "tactic cost", o.tag)
             self.tactic_cost_paid += cost
+            self.tactic_paid[leaf] += cost
         self.delivered_by[o.recruiter] += float(d.by_type.sum())
         key = (o.client, o.recruiter)
         self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + float(d.by_type.sum())

@@ -78,6 +78,7 @@ class Platform:
                 per_hour = o.promotion_per_day * (hod + 1) // 24 - o.promotion_per_day * hod // 24
                 led.transfer("money", o.client_account, self.account, per_hour, "promotion", o.tag)
                 o.spent += per_hour
+                o.promotion_spent += per_hour
                 if self.cpm:
                     promoted += per_hour * 1000 / self.cpm
         record.reach_promoted = promoted

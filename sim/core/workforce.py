@@ -129,6 +129,7 @@ class Workforce:
         self.held = HeldPay.empty()
         self.tags: list[str] = []
         self.withheld_total = 0
+        self.withheld_by_leaf = np.zeros(len(scenario.recruiters), dtype=np.int64)
         self.minutes = np.array([scenario.actions[a].minutes for a in ACTION_TYPES])
         self.has_bots = bool(workers.is_bot.any())
         self.human = np.flatnonzero(~workers.is_bot)  # rows of people, not bots
@@ -152,6 +153,12 @@ class Workforce:
         self.hours_searching = np.zeros(workers.size)
         self.hours_waiting = np.zeros(workers.size)
         self.hours_this_step = np.zeros(workers.size)
+
+    def held_by_leaf(self) -> np.ndarray:
+        """Workers' pay on hold now, per recruiter (ledger units)."""
+        return np.bincount(
+            self.held.leaf, weights=self.held.amount, minlength=len(self.scenario.recruiters)
+        ).astype(np.int64)
 
     # -- payees (called by the market when it settles a delivery) -----------------------
     def pay_workers(
@@ -493,6 +500,7 @@ class Workforce:
                     tag,
                 )
                 record.pay_withheld += amount
+                self.withheld_by_leaf[leaf] += amount
         self.withheld_total += record.pay_withheld
         current = w.active_account
         lost = (current >= 0) & acc.banned[np.maximum(current, 0)]

@@ -20,7 +20,7 @@ TIER_COLOURS = {
     "influencers": "tab:purple",
     "recruiters (margins)": "tab:blue",
     "platform (promotion)": "tab:green",
-    "outside suppliers (software)": "tab:gray",
+    "outside suppliers (software, accounts)": "tab:gray",
 }
 
 FIGURES = ("timeseries.png", "money_flows.png", "wage_distribution.png")

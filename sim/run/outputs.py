@@ -323,6 +323,7 @@ SPENDING_PURPOSES = {
     "escrow refund",
     "pay held",
     "pay withheld",
+    "tactic cost",
 }
 
 
@@ -350,7 +351,7 @@ DESTINATION_LABELS = {
     "influencers": "influencers",
     "workers": "workers",
     "platform": "platform (promotion)",
-    "world": "outside suppliers (software)",
+    "world": "outside suppliers (software, accounts)",
     "escrow": "still in escrow",
     "held": "workers' pay still on hold",
 }

@@ -42,6 +42,8 @@ MARGINS_NODE = "kept by recruiters"
 PLATFORM_NODE = "platform"
 MODERATORS_NODE = "moderators (wages)"
 SOFTWARE_NODE = "bot software developer"
+ESCROW_NODE = "still in escrow"
+HELD_NODE = "workers' pay on hold"
 ADVERTISERS_NODE = "advertisers (engagement)"
 
 
@@ -75,7 +77,7 @@ class MoneyGraph:
 
     def destinations(self) -> dict[str, float]:
         """Where the clients' money ended: workers, influencers, margins, platform..."""
-        ends = (WORKERS_NODE, INFLUENCERS_NODE, MARGINS_NODE, SOFTWARE_NODE)
+        ends = (WORKERS_NODE, INFLUENCERS_NODE, MARGINS_NODE, SOFTWARE_NODE, ESCROW_NODE, HELD_NODE)
         out = {name: self.money(self.into(name)) for name in ends if self.into(name)}
         promotion = sum(
             v
@@ -108,20 +110,25 @@ def money_graph(model: ClickFarmModel, platform_side: bool = True) -> MoneyGraph
     for i, r in enumerate(s.recruiters):
         rec_node[i] = _unique(r.name or r.id, names)
         names[rec_node[i]] = RECRUITER
+    held_by_leaf = model.workforce.held_by_leaf()
+    withheld_by_leaf = model.workforce.withheld_by_leaf
+    in_escrow = model.market.escrow_held_by_order()
     for o in model.orders:
-        if o.status == "pending":
-            continue
         client = client_node[s.campaigns[o.campaign].client]
+        # what the client paid the recruiter: at delivery, or released from escrow
+        # (refills are the recruiter's own cost, refunds never reached it)
+        paid = o.spent - o.promotion_spent
+        graph.spend += paid
+        graph.add(client, CLIENT, rec_node[o.recruiter], RECRUITER, paid)
+        if in_escrow.get(o.index):
+            graph.add(client, CLIENT, ESCROW_NODE, MARGINS, in_escrow[o.index])
+            graph.spend += in_escrow[o.index]
         for p in o.pools:
-            payer, payer_kind = client, CLIENT
-            for level, rec in enumerate(p.chain):
-                # the client pays for what it ordered; refills are the recruiter's cost
-                paid = p.delivered - p.refilled if level == 0 else p.delivered
-                units = int(paid @ p.chain_prices[level])
-                if level == 0:
-                    graph.spend += units
-                graph.add(payer, payer_kind, rec_node[rec], RECRUITER, units)
-                payer, payer_kind = rec_node[rec], RECRUITER
+            payer = rec_node[p.chain[0]]
+            for level, rec in enumerate(p.chain[1:], start=1):
+                units = int(p.delivered @ p.chain_prices[level])
+                graph.add(payer, RECRUITER, rec_node[rec], RECRUITER, units)
+                payer = rec_node[rec]
             graph.add(payer, RECRUITER, WORKERS_NODE, WORKERS, int(p.delivered @ p.pay))
             graph.add(
                 payer,
@@ -134,6 +141,12 @@ def money_graph(model: ClickFarmModel, platform_side: bool = True) -> MoneyGraph
         if model.market.software_paid[i] and r.software_cost > 0:
             price = to_minor(r.software_cost, graph.scale)
             graph.add(rec_node[i], RECRUITER, SOFTWARE_NODE, SOFTWARE, price)
+        graph.add(rec_node[i], RECRUITER, SOFTWARE_NODE, SOFTWARE, model.market.tactic_paid[i])
+        # pay on hold has not reached the workers yet; withheld pay went back to the farm
+        held, withheld = int(held_by_leaf[i]), int(withheld_by_leaf[i])
+        if held or withheld:
+            graph.links[(rec_node[i], WORKERS_NODE)] -= held + withheld
+            graph.add(rec_node[i], RECRUITER, HELD_NODE, MARGINS, held)
     campaign_client = {c.id: client_node[c.client] for c in s.campaigns}
     for (tag, unit, _src, dst, purpose), units in model.ledger.tagged_flows.items():
         if unit == "money" and purpose == "promotion" and dst == "platform":

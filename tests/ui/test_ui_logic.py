@@ -107,8 +107,10 @@ def test_money_graph_matches_the_ledger(name):
         "workers": "workers",
         "influencers": "influencers",
         "kept by recruiters": "recruiters (margins)",
-        "bot software developer": "outside suppliers (software)",
+        "bot software developer": "outside suppliers (software, accounts)",
         "platform (promotion)": "platform (promotion)",
+        "still in escrow": "still in escrow",
+        "workers' pay on hold": "workers' pay still on hold",
     }
     got = {labels[k]: v for k, v in graph.destinations().items()}
     assert got.keys() == expected.keys()
