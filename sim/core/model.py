@@ -19,8 +19,7 @@ from sim.core.agents import BotAccount, Influencer, MicroWorker, Moderator, Recr
 from sim.core.ledger import WORLD, Ledger
 from sim.core.metrics import METRICS, collect_step_metrics
 from sim.core.population import build_population
-from sim.scenario.document import SourcedDoc, apply_overrides
-from sim.scenario.load import load_scenario, resolved_dict, to_minor, validate_document
+from sim.scenario.load import load_scenario, to_minor
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
 K = len(ACTION_TYPES)
@@ -107,14 +106,7 @@ class ClickFarmModel(mesa.Model):
     ) -> None:
         assignments = list(overrides or [])
         assignments += [f"{k.replace('__', '.')}={json.dumps(v)}" for k, v in params.items()]
-        if isinstance(scenario, Scenario):
-            if assignments:
-                doc = apply_overrides(
-                    SourcedDoc(data=resolved_dict(scenario), files=["<scenario>"]), assignments
-                )
-                scenario = validate_document(doc)
-        else:
-            scenario = load_scenario(scenario, assignments)
+        scenario = load_scenario(scenario, assignments)
         if rng is None:
             rng = scenario.seed
         super().__init__(rng=rng)

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
-from sim.scenario.load import load_scenario, resolve_path, resolved_dict
-from sim.scenario.schema import ACTION_TYPES, Scenario
+from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
+from sim.scenario.schema import ACTION_TYPES
 
 HEADLINE = (
     "total_delivered",
@@ -63,27 +63,24 @@ class RunResult:
 
 
 def build_model(
-    scenario: str | Path | Scenario,
+    scenario: ScenarioSource,
     *,
     seed: int | None = None,
     days: float | None = None,
     steps: int | None = None,
     overrides: list[str] | None = None,
 ) -> ClickFarmModel:
+    """The model of any scenario source (see ``load_scenario``), with run-length overrides."""
     assignments = list(overrides or [])
     if days is not None:
         assignments.append(f"days={days}")
     if steps is not None:
         assignments.append(f"days={steps / 24!r}")
-    if isinstance(scenario, Scenario):
-        model = ClickFarmModel(scenario, rng=seed, overrides=assignments)
-    else:
-        model = ClickFarmModel(load_scenario(scenario, assignments), rng=seed)
-    return model
+    return ClickFarmModel(load_scenario(scenario, assignments), rng=seed)
 
 
 def run_scenario(
-    scenario: str | Path | Scenario,
+    scenario: ScenarioSource,
     *,
     seed: int | None = None,
     days: float | None = None,
@@ -106,7 +103,7 @@ def run_scenario(
     wall = time.perf_counter() - started
     timeseries = timeseries_frame(model)
     summary = summarise(model, timeseries)
-    source = None if isinstance(scenario, Scenario) else str(resolve_path(scenario))
+    source = source_file(scenario)
     manifest = build_manifest(model, source, overrides or [], wall)
     return RunResult(
         model=model,
