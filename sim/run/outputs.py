@@ -25,30 +25,10 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
+from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
 from sim.scenario.schema import ACTION_TYPES
 
-HEADLINE = (
-    "total_delivered",
-    "total_surviving",
-    "total_removed",
-    "total_banned",
-    "total_client_spend",
-    "total_worker_income",
-    "worker_share_of_spend",
-    "cost_per_1000_surviving",
-    "total_reach",
-    "hourly_pay_mean",
-    "hourly_pay_median",
-    "activity_gini",
-    "top10_share_of_tasks",
-    "objectives_reached",
-    "objectives_due",
-    "total_unpaid_hours",
-    "unpaid_value_at_market_wage",
-    "points_only_actions",
-    "points_cost_saved",
-)
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", "pyyaml")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,15 @@ class _Loader(_BoundedComposer, _EventSource, yaml.resolver.Resolver):
         _EventSource.__init__(self, text)
         _BoundedComposer.__init__(self, file)
         yaml.resolver.Resolver.__init__(self)
+
+
+# YAML 1.2 reads 1e-06 and 1e3 as numbers; PyYAML (YAML 1.1) reads them as text, which
+# strict types would then refuse. Python prints small floats that way, so accept them.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
@@ -305,6 +315,12 @@ def parse_yaml(text: str, file: str) -> SourcedDoc:
     return SourcedDoc(data=data, origin=builder.origin, files=[file])
 
 
+def _parse_value(text: str, where: str) -> Any:
+    """One ``--set`` value, read under the same rules and limits as a file."""
+    node = _compose(text, where)
+    return None if node is None else _Builder(where).build(node, (), (), _line(node))
+
+
 def _dotted(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
@@ -462,7 +478,7 @@ def apply_overrides(doc: SourcedDoc, assignments: list[str]) -> SourcedDoc:
         if not sep or not key:
             raise ScenarioError("expected dotted.key=value", file=where)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = _parse_value(raw, where) if raw.strip() else ""
         except yaml.YAMLError:
             raise ScenarioError(
                 f"cannot read value {raw!r}; expected a number, text, true/false or a YAML "

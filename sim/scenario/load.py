@@ -15,6 +15,7 @@ from typing import Any
 import pydantic
 import yaml
 
+from sim.scenario.budget import check_budget
 from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
 from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import friendly_path
@@ -243,6 +244,7 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
                 "with workers",
             )
     _check_money(s, doc, fail)
+    check_budget(s, fail)
 
 
 def _subtree_leaves(root: str, children: dict[str, list[str]]) -> set[str]:
@@ -306,6 +308,7 @@ def _plain(value: Any) -> Any:
 
 
 def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (for editors), ``extends:`` included."""
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",

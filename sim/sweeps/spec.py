@@ -88,6 +88,7 @@ class AnalysisSpec(_Strict):
 
 
 class SweepSpec(_Strict):
+    kind: Literal["sweep"] | None = Field(default=None, exclude=True)
     name: Name | None = None
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
@@ -554,7 +555,7 @@ class _Checker:
             raise moved from None
 
     def check_names(self, params: list[Parameter]) -> None:
-        from sim.run.outputs import HEADLINE
+        from sim.run.headline import HEADLINE
 
         reserved = set(IDENTITY_COLUMNS) | set(EXTRA_COLUMNS) | set(HEADLINE) | _series_names()
         seen: dict[str, str] = {}
@@ -575,7 +576,7 @@ class _Checker:
             seen[p.name] = key
 
     def check_analysis(self, params: list[Parameter]) -> None:
-        from sim.run.outputs import HEADLINE
+        from sim.run.headline import HEADLINE
         from sim.sweeps.worker import CAMPAIGN_FIELDS, campaign_column
 
         a = self.spec.analysis
