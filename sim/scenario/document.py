@@ -149,7 +149,9 @@ def read_text(path: str | Path, kind: str = "scenario") -> str:
     """
     shown = str(path)
     try:
-        with open(path, "rb") as handle:
+        # non-blocking, so that opening a pipe cannot wait for a writer; fstat then refuses it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise ScenarioError(f"not a regular file; expected a {kind} .yaml file", file=shown)
