@@ -36,6 +36,7 @@ def scenarios_dir() -> Path:
 
 
 def shipped_scenarios() -> dict[str, Path]:
+    """The shipped scenarios by name (file stem), in name order."""
     return {p.stem: p for p in sorted(scenarios_dir().glob("*.yaml"))}
 
 
@@ -294,6 +295,7 @@ def scenario_to_yaml(s: Scenario) -> str:
 
 
 def resolved_dict(s: Scenario) -> dict[str, Any]:
+    """The scenario as plain data (money as int or float) that validates back to itself."""
     return _plain(s.model_dump(mode="python"))
 
 
