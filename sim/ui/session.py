@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
+from sim.scenario.budget import sizes
 from sim.scenario.document import SourcedDoc, load_document
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario, resolve_path, shipped_scenarios, text_document
@@ -152,17 +153,7 @@ def _with_assignments(source: str, text: str | None, assignments: tuple[str, ...
 
 def placements(scenario: Scenario) -> int:
     """How many orders the campaigns place over the run (repeats included)."""
-    steps = scenario.steps
-    total = 0
-    for c in scenario.campaigns:
-        if c.start_hour >= steps:
-            continue
-        if c.repeat is None:
-            total += 1
-        else:
-            fits = -(-(steps - c.start_hour) // c.repeat.every_hours)
-            total += min(fits, c.repeat.times or fits)
-    return total
+    return sizes(scenario).placements
 
 
 def check_size(scenario: Scenario, limit: int | None = None) -> None:
