@@ -184,6 +184,19 @@ FILE_CASES = {
         BASE_TEXT + "actions: {like: {minutes: 1.0e-300, reach: 1}}\n",
         ("actions.like.minutes:", "expected a number >= 0.01"),
     ),
+    "not-a-number days": (
+        with_line(BASE_TEXT, "days: 14", "days: .nan"),
+        ("days:", "expected a finite number, got nan"),
+    ),
+    "infinite money": (
+        with_line(BASE_TEXT, "reservation_wage_per_hour: 2.35", "reservation_wage_per_hour: 1e400"),
+        ("regions.north_america.reservation_wage_per_hour:", "finite number"),
+    ),
+    "a count beyond int64": (
+        with_line(BASE_TEXT, "count: 600", "count: 99999999999999999999999999"),
+        ("workers.na_workers.count:", "expected a number <= 10000000"),
+    ),
+    "a NUL byte": ("title: a\x00b\n", ("malformed YAML",)),
     "not UTF-8": (b"title: \xff\xfe\n", ("expected UTF-8 text",)),
     "binary junk": (bytes(range(256)) * 4, ("",)),
     "a list at the top": ("- a\n- b\n", ("expected a mapping",)),
@@ -291,6 +304,19 @@ def test_devices_pipes_and_folders_are_not_read(tmp_path, capsys, monkeypatch):
         out = tmp_path / "out"
         assert_refused(run_cli(capsys, monkeypatch, "run", target, "--out", out, "-q"), says)
         assert not out.exists()
+
+
+def test_extends_cannot_reach_a_device(tmp_path, capsys, monkeypatch):
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    child = write(tmp_path, "extends: zero.yaml\n", "child.yaml")
+    assert_refused(run_cli(capsys, monkeypatch, "validate", child), ":1: extends:", "not found")
+
+
+def test_a_long_set_value_is_refused(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    args = ("run", BASE, "--set", "title=" + "x" * 20_000, "--out", out)
+    assert_refused(run_cli(capsys, monkeypatch, *args), "--set title=", "at most 10,000 characters")
+    assert not out.exists()
 
 
 def test_hostile_sweep_file_is_refused(tmp_path, capsys, monkeypatch):
