@@ -1,9 +1,12 @@
 """Safe YAML loading that remembers where every value came from.
 
-Scenario files are parsed with PyYAML's SafeLoader only (no tags, no Python objects),
-composed into nodes so each key keeps its file and line. ``extends:`` chains are merged
-here, and ``--set`` overrides are applied here, so that every later validation error can
-point at the exact file and line that produced the offending value.
+Scenario and sweep files are read with a byte limit, parsed by libyaml into events, and
+composed into nodes under limits on the number of values, the nesting depth and the length
+of each text, so a hostile file is refused before it can take time or memory. Only plain
+YAML values are built (no tags, no Python objects), and each key keeps its file and line.
+``extends:`` chains are merged here, and ``--set`` overrides are applied here, so that
+every later validation error can point at the exact file and line that produced the
+offending value.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class _BoundedComposer(yaml.composer.Composer):
         return ScenarioError(message, file=self.file, line=event.start_mark.line + 1)
 
     def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        """Compose the next node, refusing it first if it breaks a limit."""
         event = self.peek_event()
         self.nodes += 1
         if self.nodes > MAX_VALUES:
