@@ -11,37 +11,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from sim import cli
 from sim.core.ledger import Ledger, LedgerOverflow
 from sim.scenario.document import MAX_DEPTH, MAX_FILE_BYTES, MAX_TEXT_CHARS, MAX_VALUES
+from tests.inprocess import Outcome, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_TEXT = (ROOT / "scenarios" / "baseline_microtask_market.yaml").read_text(encoding="utf-8")
 BASE = "baseline_microtask_market"
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, *args) -> Outcome:
-    """``clickfarm ARGS`` in this process; any exception other than an exit fails the test."""
-    monkeypatch.setattr(sys, "argv", ["clickfarm", *map(str, args)])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
 
 
 def assert_refused(outcome: Outcome, *fragments: str) -> str:

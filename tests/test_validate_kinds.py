@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from sim import cli
 from sim.scenario import kinds as kinds_module
 from sim.scenario.errors import ScenarioError
 from sim.scenario.kinds import Checked, FileKind, check_file, kinds, register
+from tests.inprocess import run_cli as run_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
@@ -19,14 +18,8 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 
 def run_cli(capsys, monkeypatch, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["clickfarm", *map(str, args)])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    outcome = run_in_process(capsys, monkeypatch, *args)
+    return outcome.code, outcome.stdout, outcome.stderr
 
 
 @pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
