@@ -70,15 +70,24 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the results folder.")
     ] = False,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            help="Refuse runs estimated to need more memory than this (e.g. 4G); "
+            "default: the memory free now."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario end to end and write its results and figures."""
-    from sim.run.outputs import check_out_dir, default_out_dir, run_scenario, write_results
+    from sim.scenario.budget import check_memory, parse_bytes
     from sim.scenario.load import load_scenario, resolve_path
 
     if days is not None and steps is not None:
         raise ScenarioError("give --days or --steps, not both", file="command line")
-    if days is not None and not 0 < days <= 3650:
-        raise ScenarioError(f"--days must be > 0 and <= 3650, got {days}", file="command line")
+    if days is not None and not 1 / 24 <= days <= 3650:
+        raise ScenarioError(
+            f"--days must be between 1/24 (one hour) and 3650, got {days}", file="command line"
+        )
     if steps is not None and not 0 < steps <= 24 * 3650:
         raise ScenarioError(
             f"--steps must be between 1 and 87600, got {steps}", file="command line"
@@ -91,7 +100,12 @@ def run(
         overrides.append(f"days={days!r}")
     if steps is not None:
         overrides.append(f"days={steps / 24!r}")
+    limit = parse_bytes(max_memory) if max_memory is not None else None
     validated = load_scenario(path, overrides)  # fail fast, before any work
+    check_memory(validated, limit, file=str(path))
+    # the model and the figures are imported only once the input has passed
+    from sim.run.outputs import check_out_dir, default_out_dir, run_scenario, write_results
+
     seed = validated.seed if seed is None else seed
     target = check_out_dir(out_dir or default_out_dir(path.stem, seed))  # before any work
     total = validated.steps
@@ -170,14 +184,18 @@ def _print_summary(summary: dict) -> None:
 
 
 @app.command()
-def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to check.")]) -> None:
-    """Check scenario files without running them."""
-    from sim.scenario.load import load_scenario
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario or sweep files to check.")],
+) -> None:
+    """Check input files without running them: each file's kind is recognised and its
+    rules applied; a scenario also shows its size and the memory a run would need."""
+    from sim.scenario.kinds import check_file
+    from sim.scenario.load import resolve_path
 
     failed = 0
     for name in files:
         try:
-            s = load_scenario(name)
+            checked = check_file(resolve_path(name))
         except ScenarioError as exc:
             err.print(
                 f"[red]✗[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
@@ -185,10 +203,11 @@ def validate(files: Annotated[list[str], typer.Argument(help="Scenario files to 
             failed += 1
         else:
             out.print(
-                f"[green]✓[/green] {name}: {s.title} ({s.days:g} days, "
-                f"{sum(g.count for g in s.workers):,} workers)",
+                f"[green]✓[/green] {checked.kind:<8} {escape(name)}: {escape(checked.summary)}",
                 highlight=False,
             )
+            for note in checked.notes:
+                out.print(f"  {' ' * 9}{escape(note)}", highlight=False)
     if failed:
         raise typer.Exit(2)
 
@@ -207,11 +226,20 @@ def list_scenarios() -> None:
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the scenario format (for editors)."""
-    from sim.scenario.load import json_schema
+def schema(
+    kind: Annotated[
+        str, typer.Option(help="Which kind of file: scenario (default), sweep, ...")
+    ] = "scenario",
+) -> None:
+    """Print the JSON Schema of a kind of input file (for editors)."""
+    from sim.scenario.kinds import kinds
 
-    print(json.dumps(json_schema(), indent=2))
+    known = kinds()
+    if kind not in known:
+        raise ScenarioError(
+            f"--kind {kind!r}: expected one of: {', '.join(known)}", file="command line"
+        )
+    print(json.dumps(known[kind].schema(), indent=2))
 
 
 def _register_extensions() -> None:
@@ -234,6 +262,13 @@ def main() -> None:
         app()  # standalone: typer reports usage errors (exit 2) and honours typer.Exit codes
     except ScenarioError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except ArithmeticError as exc:
+        from sim.core.ledger import LedgerOverflow
+
+        if not isinstance(exc, LedgerOverflow):
+            raise
+        err.print(f"error: {exc}; no results written", markup=False, highlight=False)
         sys.exit(2)
 
 

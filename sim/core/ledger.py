@@ -15,10 +15,20 @@ import numpy as np
 
 UNITS = ("money", "points")
 WORLD = 0
+INT64_MAX = int(np.iinfo(np.int64).max)
+INT64_MIN = int(np.iinfo(np.int64).min)
 
 
 class LedgerImbalance(AssertionError):
     """Raised when the books do not balance: always a bug in the model, never user error."""
+
+
+class LedgerOverflow(ArithmeticError):
+    """A transfer would take an amount or a balance outside the ledger's int64 range.
+
+    Validation refuses scenarios whose money could get there, so this means a flow the
+    bound in ``sim/scenario/budget.py`` does not count: the run stops rather than wrap.
+    """
 
 
 class Ledger:
@@ -58,10 +68,13 @@ class Ledger:
             raise LedgerImbalance(f"negative transfer {amount} for {purpose}")
         if amount == 0:
             return
+        amount = int(amount)
         bal = self.balances[unit]
+        _check_range(int(bal[payer]) - amount, unit, purpose)
+        _check_range(int(bal[payee]) + amount, unit, purpose)
         bal[payer] -= amount
         bal[payee] += amount
-        self._record(unit, self._tiers[payer], self._tiers[payee], purpose, int(amount), tag)
+        self._record(unit, self._tiers[payer], self._tiers[payee], purpose, amount, tag)
 
     def pay_many(
         self,
@@ -78,10 +91,16 @@ class Ledger:
             return 0
         if amounts.min() < 0:
             raise LedgerImbalance(f"negative transfer for {purpose}")
-        total = int(amounts.sum())
-        if total == 0:
+        largest = int(amounts.max())
+        if largest == 0:
             return 0
+        # the int64 sum cannot wrap when size x largest fits; otherwise add exactly
+        fits = largest <= INT64_MAX // amounts.size
+        total = int(amounts.sum()) if fits else sum(amounts.tolist())
         bal = self.balances[unit]
+        _check_range(int(bal[payer]) - total, unit, purpose)
+        # no payee can end above its balance now plus everything paid in this call
+        _check_range(int(bal[payees].max()) + total, unit, purpose)
         bal[payer] -= total
         np.add.at(bal, payees, amounts)
         # Payees are always one block of one tier (all workers, all influencers...).
@@ -142,3 +161,11 @@ class Ledger:
             if a - tagged.get((u, s, d, p), 0)
         ]
         return rows
+
+
+def _check_range(balance: int, unit: str, purpose: str) -> None:
+    if not INT64_MIN <= balance <= INT64_MAX:
+        raise LedgerOverflow(
+            f"{unit} balance would reach {balance:,} ledger units through '{purpose}', outside "
+            "the ledger's 64-bit range"
+        )

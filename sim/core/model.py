@@ -26,8 +26,7 @@ from sim.core.population import build_population
 from sim.core.records import HourRecord
 from sim.core.twin import paid_twin
 from sim.core.workforce import Influencers, Workforce
-from sim.scenario.document import SourcedDoc, apply_overrides
-from sim.scenario.load import load_scenario, resolved_dict, to_minor, validate_document
+from sim.scenario.load import load_scenario, to_minor
 from sim.scenario.schema import Scenario
 
 __all__ = ["ClickFarmModel", "Order", "Pool"]
@@ -54,14 +53,7 @@ class ClickFarmModel(mesa.Model):
     ) -> None:
         assignments = list(kwargs.pop("overrides", None) or [])
         assignments += [f"{k.replace('__', '.')}={json.dumps(v)}" for k, v in kwargs.items()]
-        if isinstance(scenario, Scenario):
-            if assignments:
-                doc = apply_overrides(
-                    SourcedDoc(data=resolved_dict(scenario), files=["<scenario>"]), assignments
-                )
-                scenario = validate_document(doc)
-        else:
-            scenario = load_scenario(scenario, assignments)
+        scenario = load_scenario(scenario, assignments)  # the one road in
         if rng is None:
             rng = scenario.seed
         super().__init__(rng=rng)

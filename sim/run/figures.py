@@ -1,15 +1,16 @@
-"""Figures for a finished run (matplotlib, headless). Only the CLI and UI import this."""
+"""Figures for a finished run, drawn headless with matplotlib's object API (no pyplot).
+
+Each figure is a plain ``Figure``: no global figure state to close, and no pyplot or GUI
+backend to import, which keeps a short ``clickfarm run`` quick. Only the CLI and UI import this.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from sim.run.outputs import RunResult
@@ -46,12 +47,11 @@ def save_figures(result: RunResult, folder: Path) -> list[Path]:
         fig = draw(result)
         path = Path(folder) / name
         fig.savefig(path, dpi=110, metadata={"Software": None})
-        plt.close(fig)
         paths.append(path)
     return paths
 
 
-def plot_timeseries(result: RunResult) -> plt.Figure:
+def plot_timeseries(result: RunResult) -> Figure:
     """Delivered, surviving and removed actions and the money spent, day by day.
 
     Args:
@@ -62,7 +62,8 @@ def plot_timeseries(result: RunResult) -> plt.Figure:
     """
     ts, cur = result.timeseries, result.summary["currency"]
     days = ts["step"] / 24
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), constrained_layout=True)
+    fig = Figure(figsize=(11, 7), constrained_layout=True)
+    axes = fig.subplots(2, 2)
     ax = axes[0, 0]
     ax.plot(days, ts["total_delivered"], label="delivered")
     ax.plot(days, ts["total_surviving"], label="surviving moderation")
@@ -101,7 +102,7 @@ def plot_timeseries(result: RunResult) -> plt.Figure:
     return fig
 
 
-def plot_money_flows(result: RunResult) -> plt.Figure:
+def plot_money_flows(result: RunResult) -> Figure:
     """Where each unit of client money ended up: one bar per campaign, and all together."""
     cur = result.summary["currency"]
     bars = [("all campaigns", result.summary["money_destinations"])]
@@ -110,7 +111,8 @@ def plot_money_flows(result: RunResult) -> plt.Figure:
         for name, c in result.summary["campaigns"].items()
         if c["money_destinations"]
     ]
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.55 * len(bars)), constrained_layout=True)
+    fig = Figure(figsize=(11, 1.2 + 0.55 * len(bars)), constrained_layout=True)
+    ax = fig.subplots()
     if sum(bars[0][1].values()) <= 0:
         h = result.summary["headline"]
         ax.text(
@@ -169,7 +171,7 @@ def plot_money_flows(result: RunResult) -> plt.Figure:
     return fig
 
 
-def plot_wage_distribution(result: RunResult) -> plt.Figure:
+def plot_wage_distribution(result: RunResult) -> Figure:
     """How the effective hourly pay of the workers is spread, per worker group.
 
     Args:
@@ -181,7 +183,8 @@ def plot_wage_distribution(result: RunResult) -> plt.Figure:
     agents = result.agents
     cur = result.summary["currency"]
     workers = agents[(agents["kind"] == "micro_worker") & (agents["hours_online"] > 0)]
-    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    fig = Figure(figsize=(8, 4.5), constrained_layout=True)
+    ax = fig.subplots()
     pay = workers["effective_hourly_pay"].to_numpy()
     if pay.size == 0 or not np.any(pay > 0):
         hours = workers["hours_unpaid"].to_numpy()

@@ -25,44 +25,11 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
-from sim.scenario.load import load_scenario, resolve_path, resolved_dict
-from sim.scenario.schema import ACTION_TYPES, Scenario
+from sim.run.headline import HEADLINE
+from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
+from sim.scenario.schema import ACTION_TYPES
 from sim.version import MODEL_VERSION
 
-HEADLINE = (
-    "total_ordered",
-    "total_delivered",
-    "share_delivered",
-    "total_expired",
-    "total_refused",
-    "total_refilled",
-    "total_surviving",
-    "total_removed",
-    "total_banned",
-    "total_client_spend",
-    "total_worker_income",
-    "worker_share_of_spend",
-    "recruiter_margin",
-    "removal_cost_clients",
-    "removal_cost_recruiters",
-    "removal_cost_workers",
-    "cost_per_1000_surviving",
-    "total_reach",
-    "hourly_pay_mean",
-    "hourly_pay_median",
-    "activity_gini",
-    "top10_share_of_tasks",
-    "objectives_reached",
-    "objectives_due",
-    "total_unpaid_hours",
-    "total_hours_working",
-    "total_hours_searching",
-    "total_hours_waiting",
-    "unpaid_value_at_market_wage",
-    "points_only_actions",
-    "points_cost_saved",
-    "paid_twin_spend",
-)
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib", "pyyaml")
 
 
@@ -93,7 +60,7 @@ class RunResult:
 
 
 def build_model(
-    scenario: str | Path | Scenario,
+    scenario: ScenarioSource,
     *,
     seed: int | None = None,
     days: float | None = None,
@@ -103,7 +70,8 @@ def build_model(
     """Load a scenario, apply overrides and the run length, and build its model (not run).
 
     Args:
-        scenario: A scenario file, a shipped scenario's name, or a validated scenario.
+        scenario: Any scenario source ``load_scenario`` takes: a shipped name, a path,
+            YAML text, a mapping or a validated scenario.
         seed: Random seed; default the scenario's own.
         days: Simulated days, overriding the scenario's.
         steps: Simulated hours, an alternative to ``days``.
@@ -120,15 +88,11 @@ def build_model(
         assignments.append(f"days={days}")
     if steps is not None:
         assignments.append(f"days={steps / 24!r}")
-    if isinstance(scenario, Scenario):
-        model = ClickFarmModel(scenario, rng=seed, overrides=assignments)
-    else:
-        model = ClickFarmModel(load_scenario(scenario, assignments), rng=seed)
-    return model
+    return ClickFarmModel(load_scenario(scenario, assignments), rng=seed)
 
 
 def run_scenario(
-    scenario: str | Path | Scenario,
+    scenario: ScenarioSource,
     *,
     seed: int | None = None,
     days: float | None = None,
@@ -151,7 +115,7 @@ def run_scenario(
     wall = time.perf_counter() - started
     timeseries = timeseries_frame(model)
     summary = summarise(model, timeseries)
-    source = None if isinstance(scenario, Scenario) else str(resolve_path(scenario))
+    source = source_file(scenario)
     manifest = build_manifest(model, source, overrides or [], wall)
     return RunResult(
         model=model,

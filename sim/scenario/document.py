@@ -1,21 +1,29 @@
 """Safe YAML loading that remembers where every value came from.
 
-Scenario files are parsed with PyYAML's SafeLoader only (no tags, no Python objects),
-composed into nodes so each key keeps its file and line. ``extends:`` chains are merged
-here, and ``--set`` overrides are applied here, so that every later validation error can
-point at the exact file and line that produced the offending value.
+Scenario and sweep files are read with a byte limit, parsed by libyaml into events, and
+composed into nodes under limits on the number of values, the nesting depth and the length
+of each text, so a hostile file is refused before it can take time or memory. Only plain
+YAML values are built (no tags, no Python objects), and each key keeps its file and line.
+``extends:`` chains are merged here, and ``--set`` overrides are applied here, so that
+every later validation error can point at the exact file and line that produced the
+offending value.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml.composer
 
 from sim.scenario.errors import ScenarioError
+from sim.scenario.fields import FieldPathError, assign, friendly_path
 
 Path_ = tuple[str | int, ...]
 
@@ -43,8 +51,131 @@ _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )
-MAX_VALUES = 200_000
+MAX_VALUES = 20_000
 """Upper bound on the values one file may expand to (YAML aliases can multiply them)."""
+MAX_FILE_BYTES = 1_000_000
+"""Largest scenario or sweep file (or pasted text) read; checked before parsing."""
+MAX_DEPTH = 20
+"""Deepest nesting of lists and mappings (the scenario format needs about 6)."""
+MAX_TEXT_CHARS = 10_000
+"""Longest single text value or key (the schema sets tighter limits on most fields)."""
+
+
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer with limits checked while composing, before anything is built.
+
+    The node count, nesting depth and text length are checked as each event arrives, so
+    a hostile file is refused after reading as much of it as it takes to see the problem.
+    """
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+        self.depth = 0
+        self.nodes = 0
+
+    def refuse(self, message: str, event: yaml.Event) -> ScenarioError:
+        return ScenarioError(message, file=self.file, line=event.start_mark.line + 1)
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        """Compose the next node, refusing it first if it breaks a limit."""
+        event = self.peek_event()
+        self.nodes += 1
+        if self.nodes > MAX_VALUES:
+            raise self.refuse(
+                f"the file holds more than {MAX_VALUES:,} values; expected a smaller file", event
+            )
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARS:
+            raise self.refuse(
+                f"a text of {len(event.value):,} characters; expected at most "
+                f"{MAX_TEXT_CHARS:,} characters in one value",
+                event,
+            )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise self.refuse(
+                    f"lists and mappings nested more than {MAX_DEPTH} deep; expected a "
+                    "flatter structure",
+                    event,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser as _EventSource  # libyaml: fast, iterative parsing
+else:  # pragma: no cover - PyYAML built without libyaml
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _EventSource(Reader, Scanner, Parser):
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+class _Loader(_BoundedComposer, _EventSource, yaml.resolver.Resolver):
+    """YAML events from libyaml, composed into nodes under our limits (no objects built)."""
+
+    def __init__(self, text: str, file: str) -> None:
+        _EventSource.__init__(self, text)
+        _BoundedComposer.__init__(self, file)
+        yaml.resolver.Resolver.__init__(self)
+
+
+# YAML 1.2 reads 1e-06 and 1e3 as numbers; PyYAML (YAML 1.1) reads them as text, which
+# strict types would then refuse. Python prints small floats that way, so accept them.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def _compose(text: str, file: str) -> yaml.Node | None:
+    """Compose one YAML document with the limits of :class:`_BoundedComposer`."""
+    loader = _Loader(text, file)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def read_text(path: str | Path, kind: str = "scenario") -> str:
+    """A file's text, refused (one-line error) before reading if it cannot be a ``kind`` file.
+
+    Only regular files are read (no devices, pipes or folders), at most
+    :data:`MAX_FILE_BYTES` of them, as UTF-8.
+    """
+    shown = str(path)
+    try:
+        # non-blocking, so that opening a pipe cannot wait for a writer; fstat then refuses it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ScenarioError(f"not a regular file; expected a {kind} .yaml file", file=shown)
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(f"file not found; expected a {kind} .yaml file", file=shown) from None
+    except IsADirectoryError:
+        raise ScenarioError(f"this is a folder; expected a {kind} .yaml file", file=shown) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(_too_large(f"{kind} file"), file=shown)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
+
+
+def _too_large(what: str) -> str:
+    return f"larger than {MAX_FILE_BYTES:,} bytes; expected a {what} of at most that size"
 
 
 def _line(node: yaml.Node) -> int:
@@ -159,8 +290,10 @@ class _Builder:
 
 def parse_yaml(text: str, file: str) -> SourcedDoc:
     """Parse one YAML text into a SourcedDoc; malformed YAML becomes a ScenarioError."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise ScenarioError(_too_large("scenario text"), file=file)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -186,6 +319,12 @@ def parse_yaml(text: str, file: str) -> SourcedDoc:
     builder = _Builder(file)
     data = builder.build(node, (), (), _line(node))
     return SourcedDoc(data=data, origin=builder.origin, files=[file])
+
+
+def _parse_value(text: str, where: str) -> Any:
+    """One ``--set`` value, read under the same rules and limits as a file."""
+    node = _compose(text, where)
+    return None if node is None else _Builder(where).build(node, (), (), _line(node))
 
 
 def _dotted(path: Path_) -> str:
@@ -278,22 +417,6 @@ def _copy_origin(src: dict, src_path: Path_, dst: dict, dst_path: Path_) -> None
 _NO_PARENT = object()
 
 
-def friendly_path(data: Any, loc: Path_) -> str:
-    """``campaigns.tweets.urgency`` rather than ``campaigns.0.urgency`` when items have ids."""
-    parts: list[str] = []
-    node = data
-    for part in loc:
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            item = node[part]
-            named = isinstance(item, dict) and isinstance(item.get("id"), str | int)
-            parts.append(str(item["id"]) if named else str(part))
-            node = item
-        else:
-            parts.append(str(part))
-            node = node.get(part) if isinstance(node, dict) else None
-    return ".".join(parts)
-
-
 def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc:
     """Load a scenario file, following ``extends:`` recursively.
 
@@ -302,19 +425,7 @@ def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc
     """
     path = Path(path)
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found; expected a scenario .yaml file", file=shown) from None
-    except IsADirectoryError:
-        raise ScenarioError(
-            "this is a folder; expected a scenario .yaml file", file=shown
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
-    doc = parse_yaml(text, shown)
+    doc = parse_yaml(read_text(path), shown)
     parent_ref = doc.data.pop("extends", _NO_PARENT)
     if parent_ref is _NO_PARENT:
         return doc
@@ -373,7 +484,7 @@ def apply_overrides(doc: SourcedDoc, assignments: list[str]) -> SourcedDoc:
         if not sep or not key:
             raise ScenarioError("expected dotted.key=value", file=where)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = _parse_value(raw, where) if raw.strip() else ""
         except yaml.YAMLError:
             raise ScenarioError(
                 f"cannot read value {raw!r}; expected a number, text, true/false or a YAML "
@@ -381,47 +492,13 @@ def apply_overrides(doc: SourcedDoc, assignments: list[str]) -> SourcedDoc:
                 file=where,
                 field=key,
             ) from None
-        parts = key.split(".")
-        node: Any = data
-        path: list[str | int] = []
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if isinstance(node, list):
-                index = _list_index(node, part)
-                if index is None:
-                    ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
-                    raise ScenarioError(
-                        f"no item '{part}' here; expected one of: {', '.join(ids)}",
-                        file=where,
-                        field=friendly_path(data, tuple(path) + (part,)),
-                    )
-                path.append(index)
-                if last:
-                    node[index] = value
-                else:
-                    node = node[index]
-            elif isinstance(node, dict):
-                path.append(part)
-                if last:
-                    node[part] = value
-                else:
-                    node = node.setdefault(part, {})
-            else:
-                raise ScenarioError(
-                    "cannot set a field inside a plain value; expected a mapping here",
-                    file=where,
-                    field=friendly_path(data, tuple(path)),
-                )
-        for k in [k for k in origin if k[: len(path)] == tuple(path)]:
+        try:
+            path = assign(data, key, value)
+        except FieldPathError as exc:
+            raise ScenarioError(
+                str(exc), file=where, field=friendly_path(data, exc.loc) or None
+            ) from None
+        for k in [k for k in origin if k[: len(path)] == path]:
             del origin[k]
-        origin[tuple(path)] = (where, None)
+        origin[path] = (where, None)
     return SourcedDoc(data=data, origin=origin, files=doc.files)
-
-
-def _list_index(items: list, part: str) -> int | None:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    return None

@@ -1,8 +1,13 @@
-"""Load, validate and locate scenarios: the one entry point for scenario files."""
+"""The one road in: every scenario enters the program through :func:`load_scenario`.
+
+A scenario can come as a shipped name, a file path, YAML text, a plain mapping, a
+document already read, or a validated ``Scenario``; ``dotted.key=value`` overrides apply
+to any of them. Whatever the source, the result is validated by the same rules (schema,
+then the cross-field checks below) and every problem is one located ``ScenarioError``.
+"""
 
 from __future__ import annotations
 
-import typing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,9 +15,15 @@ from typing import Any
 import pydantic
 import yaml
 
-from sim.scenario.document import SourcedDoc, apply_overrides, friendly_path, load_document
+from sim.scenario.budget import check_budget
+from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
 from sim.scenario.errors import ScenarioError
-from sim.scenario.schema import Scenario, unwrap_annotation
+from sim.scenario.fields import friendly_path
+from sim.scenario.messages import validation_error
+from sim.scenario.schema import Scenario
+
+ScenarioSource = str | Path | dict | SourcedDoc | Scenario
+"""What :func:`load_scenario` accepts (see there)."""
 
 
 def scenarios_dir() -> Path:
@@ -25,6 +36,7 @@ def scenarios_dir() -> Path:
 
 
 def shipped_scenarios() -> dict[str, Path]:
+    """The shipped scenarios by name (file stem), in name order."""
     return {p.stem: p for p in sorted(scenarios_dir().glob("*.yaml"))}
 
 
@@ -43,156 +55,81 @@ def resolve_path(name_or_path: str | Path) -> Path:
     )
 
 
-def load_scenario(name_or_path: str | Path, overrides: list[str] | None = None) -> Scenario:
-    """Load and fully validate a scenario file, applying ``dotted.key=value`` overrides."""
-    doc = load_document(resolve_path(name_or_path))
+def load_scenario(
+    source: ScenarioSource, overrides: list[str] | None = None, *, label: str | None = None
+) -> Scenario:
+    """Any scenario source plus ``dotted.key=value`` overrides, fully validated.
+
+    Args:
+        source: a shipped scenario name (``fillon2017_points``), a path to a YAML file,
+            YAML text (a string with a line break), a plain mapping, a
+            :class:`~sim.scenario.document.SourcedDoc`, or a ``Scenario``.
+        overrides: ``dotted.key=value`` assignments, validated like values in the file;
+            errors name the assignment.
+        label: what errors call a text or mapping source (default ``<text>``/``<dict>``).
+
+    Raises:
+        ScenarioError: anything wrong, located by file, line and field.
+
+    >>> load_scenario("fillon2017_points", ["days=2"]).days
+    2.0
+    """
+    if isinstance(source, Scenario) and not overrides:
+        return source
+    doc = scenario_document(source, label=label)
     if overrides:
-        doc = apply_overrides(doc, overrides)
-    return validate_document(doc)
+        doc = apply_overrides(doc, list(overrides))
+    return _validate(doc)
 
 
-def scenario_from_dict(data: dict[str, Any], label: str = "<dict>") -> Scenario:
-    """Validate an in-memory scenario mapping (same rules as a file)."""
-    return validate_document(SourcedDoc(data=data, files=[label]))
+def scenario_document(source: ScenarioSource, *, label: str | None = None) -> SourcedDoc:
+    """The plain document of a source (with each value's file and line where known).
+
+    Text is parsed safely and may not use ``extends:`` (it has no folder to look in).
+    """
+    if isinstance(source, SourcedDoc):
+        return source
+    if isinstance(source, Scenario):
+        return SourcedDoc(data=resolved_dict(source), files=[label or "<scenario>"])
+    if isinstance(source, dict):
+        return SourcedDoc(data=source, files=[label or "<dict>"])
+    if isinstance(source, str) and _is_text(source):
+        return text_document(source, label or "<text>")
+    return load_document(resolve_path(source))
 
 
-def scenario_from_yaml_text(text: str, label: str = "<text>") -> Scenario:
-    from sim.scenario.document import parse_yaml
-
+def text_document(text: str, label: str) -> SourcedDoc:
+    """Scenario YAML given as text (pasted, uploaded); ``extends:`` has no folder to use."""
     doc = parse_yaml(text, label)
     if "extends" in doc.data:
+        file, line = doc.locate(("extends",))
         raise ScenarioError(
-            "extends: is only allowed in files on disk", file=label, field="extends"
+            "extends: only works for files on disk; paste or upload the complete scenario",
+            file=file,
+            line=line,
+            field="extends",
         )
-    return validate_document(doc)
+    return doc
 
 
-def validate_document(doc: SourcedDoc) -> Scenario:
+def source_file(source: ScenarioSource) -> str | None:
+    """The file a source names (for manifests), or None for text, mappings and Scenarios."""
+    if isinstance(source, Path) or (isinstance(source, str) and not _is_text(source)):
+        return str(resolve_path(source))
+    return None
+
+
+def _is_text(source: str) -> bool:
+    return "\n" in source or "\r" in source
+
+
+def _validate(doc: SourcedDoc) -> Scenario:
     try:
         scenario = Scenario.model_validate(doc.data)
     except pydantic.ValidationError as exc:
-        raise _first_error(exc, doc) from None
+        raise validation_error(exc, doc) from None
     check_references(scenario, doc)
     return scenario
-
-
-def _first_error(exc: pydantic.ValidationError, doc: SourcedDoc) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
-    loc = tuple(err["loc"])
-    is_key = bool(loc) and loc[-1] == "[key]"  # a dict key (not its value) is wrong
-    if is_key:
-        loc = loc[:-1]
-    file, line = doc.locate(loc)
-    field = friendly_path(doc.data, loc)
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown field '{loc[-1]}'"
-        allowed = _allowed_fields(loc[:-1])
-        if allowed:
-            msg += f"; expected one of: {', '.join(allowed)}"
-    else:
-        msg = _expected(err, with_input=not is_key)
-        if is_key:
-            msg = f"'{loc[-1]}' is not an allowed name here; {msg}"
-    return ScenarioError(msg, file=file, line=line, field=field)
-
-
-_BOUNDS = {
-    "greater_than": ">",
-    "greater_than_equal": ">=",
-    "less_than": "<",
-    "less_than_equal": "<=",
-}
-_EXPECTED = {
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "decimal_type": "a number",
-    "decimal_parsing": "a number",
-    "finite_number": "a finite number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "text",
-    "dict_type": "a mapping (key: value pairs)",
-    "model_type": "a mapping of fields",
-    "model_attributes_type": "a mapping of fields",
-    "list_type": "a list",
-    "missing": "a value for this required field",
-}
-
-
-def _expected(err: dict[str, Any], with_input: bool = True) -> str:
-    """``expected <what>, got <value>`` for one pydantic error."""
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind == "missing":
-        return "required field is missing; expected a value for it"
-    got = f", got {_shown(err.get('input'))}" if with_input else ""
-    if kind in _BOUNDS and ctx:
-        limit = next(iter(ctx.values()))
-        return f"expected a number {_BOUNDS[kind]} {_number(limit)}{got}"
-    if kind == "literal_error":
-        return f"expected {ctx.get('expected', 'one of the allowed values')}{got}"
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern", ""))
-        if pattern.startswith("^[a-z][a-z0-9_]"):
-            what = "a name of lower-case letters, digits and '_' starting with a letter"
-        elif pattern == "^[A-Z]{3}$":
-            what = "a three-letter upper-case currency code such as USD"
-        else:
-            what = f"text matching {pattern}"
-        return f"expected {what}{got}"
-    if kind == "string_too_short":
-        return f"expected non-empty text{got}"
-    if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}{got}"
-    message = str(err.get("msg", "invalid value")).rstrip(".")
-    return f"expected a valid value: {message[:1].lower()}{message[1:]}{got}"
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _allowed_fields(loc: tuple) -> list[str]:
-    """The field names allowed in the mapping at ``loc`` (for 'unknown field' messages)."""
-    annotation: Any = Scenario
-    for part in loc:
-        annotation = unwrap_annotation(annotation)
-        origin = typing.get_origin(annotation)
-        if origin in (list, tuple):
-            annotation = typing.get_args(annotation)[0]
-        elif origin is dict:
-            annotation = typing.get_args(annotation)[1]
-        elif isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-            info = annotation.model_fields.get(str(part))
-            if info is None:
-                return []
-            annotation = info.annotation
-        else:
-            return []
-    annotation = unwrap_annotation(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return sorted(annotation.model_fields)
-    return []
 
 
 def check_references(s: Scenario, doc: SourcedDoc) -> None:
@@ -310,6 +247,7 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
     _check_market(s, recruiters, leaves, staffed, children, regions, fail)
     _check_events(s, recruiters, fail)
     _check_money(s, doc, fail)
+    check_budget(s, fail)
 
 
 def _check_events(s, recruiters, fail) -> None:
@@ -487,6 +425,7 @@ def scenario_to_yaml(s: Scenario) -> str:
 
 
 def resolved_dict(s: Scenario) -> dict[str, Any]:
+    """The scenario as plain data (money as int or float) that validates back to itself."""
     return _plain(s.model_dump(mode="python"))
 
 
@@ -501,6 +440,7 @@ def _plain(value: Any) -> Any:
 
 
 def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (for editors), ``extends:`` included."""
     schema = Scenario.model_json_schema()
     schema["properties"]["extends"] = {
         "type": "string",

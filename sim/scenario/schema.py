@@ -3,6 +3,10 @@
 Money amounts are written in major units (``0.00006`` USD) and must be exactly
 representable in the scenario's minor unit (``currency.minor_units`` per major unit):
 the ledger only ever holds integers. Action types are a fixed vocabulary.
+
+Every value must have its declared type exactly (``strict``): a count is a whole number,
+never ``"100"`` or ``true``; a number is never quoted text. Text fields have a length
+limit, and every quantity has a lower and an upper bound.
 """
 
 from __future__ import annotations
@@ -12,14 +16,37 @@ import typing
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 ACTION_TYPES = ("like", "share", "post", "comment", "follow", "fake_profile", "article")
 ActionType = Literal["like", "share", "post", "comment", "follow", "fake_profile", "article"]
 
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), allow_inf_nan=False)]
+
+def _plain_number(value: Any) -> Any:
+    """Money is written as a number: quoted text and true/false are refused, not converted."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("decimal_type", "expected a number")
+    return value
+
+
+# Money is validated in lax mode (YAML gives floats, the field holds an exact Decimal made
+# from their text), after _plain_number has refused every input that is not a number.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_plain_number),
+    Field(ge=0, le=Decimal("1e9"), allow_inf_nan=False, strict=False),
+]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Name = Annotated[str, Field(max_length=200)]
+"""A short label: a title, a client's or a recruiter's name."""
+Note = Annotated[str, Field(max_length=2_000)]
+"""One source or assumption."""
+MAX_TOTAL_WORKERS = 10_000_000
+"""Most workers (and bots) in one scenario, all groups together: one group's own limit."""
+MAX_PLACEMENTS = 1_000_000
+"""Most orders the campaigns of one run may place (repeats included)."""
 
 
 def unwrap_annotation(annotation: Any) -> Any:
@@ -38,7 +65,13 @@ def unwrap_annotation(annotation: Any) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
+    )
 
 
 class Currency(Strict):
@@ -48,7 +81,7 @@ class Currency(Strict):
 
 
 class ActionSpec(Strict):
-    minutes: Annotated[float, Field(gt=0, le=600)]
+    minutes: Annotated[float, Field(ge=0.01, le=600)]
     """Working time one action takes a worker of speed 1 (unpaid search time excluded)."""
     reach: Annotated[float, Field(ge=0, le=1e6)]
     """Impressions one surviving action buys on the platform."""
@@ -101,7 +134,7 @@ class Accounts(Strict):
 class WorkerGroup(Strict):
     id: Identifier
     count: Annotated[int, Field(ge=0, le=10_000_000)]
-    region: str
+    region: Identifier
     recruiter: Identifier
     """The leaf recruiter whose tasks this group sees (for communities: its influencers)."""
     kind: Literal["human", "bot"] = "human"
@@ -109,7 +142,7 @@ class WorkerGroup(Strict):
     activity: Spread = Spread(mean=0.25, cv=1.0)
     """Base probability of being online in a peak hour; heavy spread makes a few do most."""
     search_minutes_per_task: Annotated[float, Field(ge=0, le=120)] = 1.0
-    session_minutes: Annotated[float, Field(gt=0, le=60)] = 60.0
+    session_minutes: Annotated[float, Field(ge=1, le=60)] = 60.0
     """Minutes a worker gives to tasks in an hour they choose to work (casual users: few)."""
     motivation: Motivation = Motivation()
     accounts: Accounts = Accounts()
@@ -180,7 +213,7 @@ class Tactics(Strict):
 
 class Recruiter(Strict):
     id: Identifier
-    name: str = ""
+    name: Name = ""
     kind: Literal["broker", "farm", "campaign_platform", "influencer_network", "bot_operator"] = (
         "broker"
     )
@@ -213,7 +246,7 @@ class Repeat(Strict):
 
 class Campaign(Strict):
     id: Identifier
-    client: str
+    client: Name
     recruiter: Identifier
     actions: dict[ActionType, Annotated[int, Field(ge=0, le=10**9)]]
     price_per_action: dict[ActionType, Money] = {}
@@ -226,7 +259,7 @@ class Campaign(Strict):
     """1 = routine; 2-3 = urgent: multiplies points and the share of attention it draws."""
     objective: bool = False
     """A collective objective: reached when every target is delivered before the deadline."""
-    audience_region: str
+    audience_region: Identifier
     organic_actions_per_hour: Annotated[float, Field(ge=0, le=1e9)] = 100.0
     """Genuine engagement on the target per hour, against which burstiness is judged."""
     drip_feed: bool = False
@@ -264,7 +297,7 @@ class Detection(Strict):
     bias: Annotated[float, Field(ge=-30, le=30)] = -5.0
     """Log-odds of flagging an action that shows no suspicious signal."""
     weights: DetectionWeights = DetectionWeights()
-    young_account_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
+    young_account_days: Annotated[float, Field(ge=1 / 24, le=3650)] = 30.0
     strikes_to_ban: Annotated[int, Field(ge=1, le=10_000)] = 10
     """Removed actions after which an account is banned."""
 
@@ -342,7 +375,7 @@ EVENT_FIELDS = {
 
 
 class Platform(Strict):
-    name: str = "platform"
+    name: Name = "platform"
     users: Annotated[int, Field(ge=0, le=10**10)] = 1_000_000
     ad_profit_per_user_per_quarter: Money = Decimal("4.75")
     revenue_per_1000_impressions: Money = Decimal("2")
@@ -351,7 +384,7 @@ class Platform(Strict):
 
 
 class Gamification(Strict):
-    badges: dict[str, Annotated[int, Field(ge=1, le=10**9)]] = {}
+    badges: dict[Name, Annotated[int, Field(ge=1, le=10**9)]] = {}
     leaderboard_size: Annotated[int, Field(ge=0, le=100_000)] = 0
     leaderboard_bonus: Annotated[float, Field(ge=0, le=10)] = 0.0
     urgency_pull: Annotated[float, Field(ge=0, le=10)] = 0.5
@@ -389,12 +422,15 @@ def moderator_capacity(s: Scenario) -> int:
 
 
 class Scenario(Strict):
-    title: Annotated[str, Field(min_length=1)]
-    description: Annotated[str, Field(min_length=1)]
-    sources: list[str] = []
-    assumptions: list[str] = []
+    kind: Literal["scenario"] | None = Field(default=None, exclude=True)
+    """Optional: says this file is a scenario (``clickfarm validate`` can tell anyway)."""
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(min_length=1, max_length=10_000)]
+    sources: Annotated[list[Note], Field(max_length=200)] = []
+    assumptions: Annotated[list[Note], Field(max_length=200)] = []
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
-    days: Annotated[float, Field(gt=0, le=3650)] = 7
+    days: Annotated[float, Field(ge=1 / 24, le=3650)] = 7
+    """Length of the run; at least one hour (1/24 day), at most ten years."""
     currency: Currency = Currency()
     actions: dict[ActionType, ActionSpec] = Field(default_factory=_default_actions)
     regions: dict[Identifier, Region]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,10 +24,14 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
+from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml, read_text
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import resolve_path, validate_document
-from sim.scenario.schema import Scenario, unwrap_annotation
+from sim.scenario.fields import FIELD_KINDS as _KINDS
+from sim.scenario.fields import field_kind
+from sim.scenario.load import load_scenario, resolve_path
+from sim.scenario.messages import shown as _show
+from sim.scenario.messages import validation_error
+from sim.scenario.schema import Scenario
 from sim.sweeps.identity import yaml_value
 
 DEFAULT_METRICS = (
@@ -92,6 +95,7 @@ class AnalysisSpec(_Strict):
 class SweepSpec(_Strict):
     """A sweep file as written, checked field by field (see docs/sweeps.md)."""
 
+    kind: Literal["sweep"] | None = Field(default=None, exclude=True)
     name: Name | None = None
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
@@ -190,7 +194,7 @@ class Sweep:
     def point_scenario(self, assignments: list[str]) -> Scenario:
         """Validate the base scenario with one point's overrides (errors point at the sweep)."""
         with self.located():
-            return validate_document(apply_overrides(self.base, assignments))
+            return load_scenario(self.base, assignments)
 
     @contextlib.contextmanager
     def located(self) -> Iterator[None]:
@@ -226,23 +230,11 @@ def relocate(exc: ScenarioError, locator: dict[str, tuple[str, int | None, str]]
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep file; raise ScenarioError naming the file, line and field."""
     path = Path(path)
-    shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found; expected a sweep .yaml file", file=shown) from None
-    except IsADirectoryError:
-        raise ScenarioError("this is a folder; expected a sweep .yaml file", file=shown) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
-    doc = parse_yaml(text, shown)
-    doc = _normalise(doc)
+    doc = _normalise(parse_yaml(read_text(path, "sweep"), str(path)))
     try:
         spec = SweepSpec.model_validate(doc.data)
     except pydantic.ValidationError as exc:
-        raise _schema_error(exc, doc) from None
+        raise validation_error(exc, doc, SweepSpec) from None
     return _Checker(path, doc, spec).run()
 
 
@@ -265,89 +257,6 @@ def _normalise(doc: SourcedDoc) -> SourcedDoc:
                 origin[base + ("values",)] = origin.get(base, (doc.files[0], None))
         data["parameters"] = params
     return SourcedDoc(data=data, origin=origin, files=doc.files)
-
-
-_KIND_WORDS = {
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "finite_number": "a finite number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "text",
-    "dict_type": "a mapping (key: value lines)",
-    "model_type": "a mapping of fields",
-    "list_type": "a list",
-    "too_short": "more items",
-}
-_LIMITS = {
-    "greater_than": ">",
-    "greater_than_equal": ">=",
-    "less_than": "<",
-    "less_than_equal": "<=",
-}
-_TOP_FIELDS = {
-    (): SweepSpec,
-    ("design",): DesignSpec,
-    ("analysis",): AnalysisSpec,
-}
-
-
-def _schema_error(exc: pydantic.ValidationError, doc: SourcedDoc) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
-    loc = tuple(err["loc"])
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if loc and loc[-1] == "[key]":
-        loc = loc[:-1]
-    file, line = doc.locate(loc)
-    where = ".".join(str(p) for p in loc) or None
-    got = err.get("input")
-    shown = _show(got)
-    if kind == "extra_forbidden":
-        parent = loc[:-1]
-        model = _TOP_FIELDS.get(parent)
-        if model is None and len(parent) == 2 and parent[0] == "parameters":
-            model = ParameterSpec
-        allowed = f"; expected one of: {', '.join(model.model_fields)}" if model else ""
-        message = f"unknown field '{loc[-1]}'{allowed}"
-    elif kind == "missing":
-        message = "required field is missing; expected a value for it"
-    elif kind in _LIMITS:
-        limit = next(iter(ctx.values()), "?")
-        message = f"expected a number {_LIMITS[kind]} {limit}, got {shown}"
-    elif kind == "literal_error":
-        message = f"expected {ctx.get('expected', 'one of the allowed values')}, got {shown}"
-    elif kind == "string_pattern_mismatch":
-        message = (
-            "expected a name of lower-case letters, digits and '_' starting with a "
-            f"letter, got {shown}"
-        )
-    elif kind in ("too_short", "string_too_short"):
-        message = f"expected at least {ctx.get('min_length', 1)} item(s), got {shown}"
-    elif kind == "too_long":
-        message = f"expected at most {ctx.get('max_length')} items, got {shown}"
-    elif kind in _KIND_WORDS:
-        message = f"expected {_KIND_WORDS[kind]}, got {shown}"
-    else:
-        text = str(err.get("msg", "invalid value")).rstrip(".")
-        message = f"expected a valid value ({text[:1].lower()}{text[1:]}), got {shown}"
-    return ScenarioError(message, file=file, line=line, field=where)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class _Checker:
@@ -387,7 +296,7 @@ class _Checker:
             fixed.append(self.note(f"days={yaml_value(spec.steps / 24)}", ("steps",)))
         try:
             sweep_base = apply_overrides(base_doc, fixed)
-            scenario = validate_document(sweep_base)
+            scenario = load_scenario(sweep_base)
         except ScenarioError as exc:
             raise relocate(exc, self.locator) from None
         self.base = sweep_base
@@ -649,7 +558,7 @@ class _Checker:
         for assignment, loc in pairs:
             self.note(assignment, loc)
         try:
-            validate_document(apply_overrides(self.base, [a for a, _ in pairs]))
+            load_scenario(self.base, [a for a, _ in pairs])
         except ScenarioError as exc:
             moved = relocate(exc, self.locator)
             if moved is exc:  # the failure is elsewhere in the scenario: say what caused it
@@ -660,7 +569,7 @@ class _Checker:
             raise moved from None
 
     def check_names(self, params: list[Parameter]) -> None:
-        from sim.run.outputs import HEADLINE
+        from sim.run.headline import HEADLINE
 
         reserved = set(IDENTITY_COLUMNS) | set(EXTRA_COLUMNS) | set(HEADLINE) | _series_names()
         seen: dict[str, str] = {}
@@ -681,7 +590,7 @@ class _Checker:
             seen[p.name] = key
 
     def check_analysis(self, params: list[Parameter]) -> None:
-        from sim.run.outputs import HEADLINE
+        from sim.run.headline import HEADLINE
         from sim.sweeps.worker import CAMPAIGN_FIELDS, campaign_column
 
         a = self.spec.analysis
@@ -705,15 +614,6 @@ class _Checker:
                 )
         if a.heatmap and a.heatmap[0] == a.heatmap[1]:
             raise self.fail(("analysis", "heatmap"), "expected two different parameters")
-
-
-_KINDS = {
-    "int": "a whole number",
-    "float": "a number",
-    "money": "an amount of money",
-    "bool": "true/false",
-    "text": "text",
-}
 
 
 def _series_names() -> set[str]:
@@ -742,81 +642,3 @@ def to_kind(x: float, p: Parameter) -> Any:
         units = round(x * p.minor_units)
         return float(Decimal(units) / Decimal(p.minor_units))
     return float(x)
-
-
-# --------------------------------------------------------------- field addressing
-def field_kind(key: str, data: dict[str, Any]) -> str:
-    """The kind of scalar field ``key`` (``--set`` addressing) is: int, float, money, ...
-
-    Walks the scenario schema and the scenario itself together, so that list items are
-    found by their ``id``. Raises ValueError with a readable message for anything that is
-    not a single value in the scenario.
-    """
-    parts = key.split(".")
-    annotation: Any = Scenario
-    node: Any = data
-    walked: list[str] = []
-    for part in parts:
-        ann = unwrap_annotation(annotation)
-        origin = typing.get_origin(ann)
-        here = ".".join(walked) or "the scenario"
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            fields = ann.model_fields
-            if part not in fields:
-                raise ValueError(
-                    f"'{part}' is not a field of {here}; expected one of: {', '.join(fields)}"
-                )
-            annotation = fields[part].annotation
-            node = node.get(part) if isinstance(node, dict) else None
-        elif origin is list:
-            items = node if isinstance(node, list) else []
-            match = next(
-                (it for it in items if isinstance(it, dict) and str(it.get("id")) == part), None
-            )
-            if match is None and part.isdigit() and int(part) < len(items):
-                match = items[int(part)]
-            if match is None:
-                ids = [str(it.get("id")) for it in items if isinstance(it, dict)]
-                raise ValueError(
-                    f"{here} has no item '{part}'; expected one of: {', '.join(ids) or 'none'}"
-                )
-            annotation = typing.get_args(ann)[0]
-            node = match
-        elif origin is dict:
-            key_type, annotation = typing.get_args(ann)
-            allowed = _literal_values(key_type)
-            if allowed and part not in allowed:
-                raise ValueError(
-                    f"'{part}' is not allowed in {here}; expected one of: {', '.join(allowed)}"
-                )
-            value_type = unwrap_annotation(annotation)
-            present = isinstance(node, dict) and part in node
-            if isinstance(value_type, type) and issubclass(value_type, BaseModel) and not present:
-                names = ", ".join(node) if isinstance(node, dict) and node else "none"
-                raise ValueError(f"{here} has no entry '{part}'; expected one of: {names}")
-            node = node.get(part) if isinstance(node, dict) else None
-        else:
-            raise ValueError(f"{here} is a single value with no field '{part}'")
-        walked.append(part)
-    ann = unwrap_annotation(annotation)
-    if ann is bool:
-        return "bool"
-    if ann is int:
-        return "int"
-    if ann is float:
-        return "float"
-    if ann is Decimal:
-        return "money"
-    if ann is str or typing.get_origin(ann) is Literal:
-        return "text"
-    raise ValueError(
-        f"{key} is a whole section, not a single value; expected a field inside "
-        "it (or a parameter with levels: to set several fields together)"
-    )
-
-
-def _literal_values(annotation: Any) -> list[str]:
-    ann = unwrap_annotation(annotation)
-    if typing.get_origin(ann) is Literal:
-        return [str(v) for v in typing.get_args(ann)]
-    return []

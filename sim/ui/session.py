@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
-from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
+from sim.scenario.budget import sizes
+from sim.scenario.document import SourcedDoc, load_document
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import resolve_path, shipped_scenarios, validate_document
+from sim.scenario.load import load_scenario, resolve_path, shipped_scenarios, text_document
 from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
@@ -137,41 +138,22 @@ def _document(source: str, text: str | None) -> SourcedDoc:
             f"the text is larger than {MAX_UPLOAD_BYTES // 1000:,} kB; expected a scenario file",
             file=source,
         )
-    doc = parse_yaml(text, source)
-    if "extends" in doc.data:
-        file, line = doc.locate(("extends",))
-        raise ScenarioError(
-            "extends: only works for files on disk; paste or upload the complete scenario",
-            file=file,
-            line=line,
-            field="extends",
-        )
-    return doc
+    return text_document(text, source)
 
 
 @functools.lru_cache(maxsize=32)
 def _base(source: str, text: str | None) -> Scenario:
-    return validate_document(_document(source, text))
+    return load_scenario(_document(source, text))
 
 
 @functools.lru_cache(maxsize=64)
 def _with_assignments(source: str, text: str | None, assignments: tuple[str, ...]) -> Scenario:
-    return validate_document(apply_overrides(_document(source, text), list(assignments)))
+    return load_scenario(_document(source, text), list(assignments))
 
 
 def placements(scenario: Scenario) -> int:
     """How many orders the campaigns place over the run (repeats included)."""
-    steps = scenario.steps
-    total = 0
-    for c in scenario.campaigns:
-        if c.start_hour >= steps:
-            continue
-        if c.repeat is None:
-            total += 1
-        else:
-            fits = -(-(steps - c.start_hour) // c.repeat.every_hours)
-            total += min(fits, c.repeat.times or fits)
-    return total
+    return sizes(scenario).placements
 
 
 def check_size(scenario: Scenario, limit: int | None = None) -> None:

@@ -13,7 +13,7 @@ import yaml
 
 from sim.run.outputs import money_destinations, run_scenario
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import scenario_from_yaml_text, shipped_scenarios
+from sim.scenario.load import load_scenario, shipped_scenarios
 from sim.ui import charts, export, params, whatifs
 from sim.ui.compare import Comparison, fmt
 from sim.ui.flows import money_graph
@@ -227,7 +227,7 @@ def test_exported_yaml_reproduces_the_run(name, tmp_path):
     run = LiveRun(setup)
     run.run_to_end()
     text = export.scenario_yaml(run)
-    assert scenario_from_yaml_text(text) == run.scenario
+    assert load_scenario(text) == run.scenario
     path = tmp_path / "exported.yaml"
     path.write_text(text)
     again = run_scenario(path)
