@@ -85,9 +85,12 @@ def _head(result):
 
 
 def test_halving_pay_lowers_the_share_delivered():
-    pays = {"like": 0.02, "follow": 0.02, "share": 0.04, "comment": 0.10, "post": 0.16}
+    # at a fifth of the baseline's pay the market still clears; halve it again and the
+    # tasks are worth less than many workers' reservation wage
+    pays = {"like": 0.004, "follow": 0.004, "share": 0.008, "comment": 0.02, "post": 0.032}
+    fifth = [f"recruiters.microtask_broker.pays.{k}={v}" for k, v in pays.items()]
     half = [f"recruiters.microtask_broker.pays.{k}={v / 2}" for k, v in pays.items()]
-    full = run_scenario("baseline_microtask_market", seed=4, days=3)
+    full = run_scenario("baseline_microtask_market", seed=4, days=3, overrides=fifth)
     cut = run_scenario("baseline_microtask_market", seed=4, days=3, overrides=half)
     assert _head(cut)["share_delivered"] < _head(full)["share_delivered"] - 0.05
     assert _head(cut)["total_expired"] > _head(full)["total_expired"]
@@ -208,7 +211,7 @@ def test_a_recruiter_refuses_orders_it_cannot_pay_for_and_stays_solvent():
 
 
 def test_adaptive_pay_rises_when_tasks_go_unfilled_and_delivers_more():
-    low = [f"recruiters.microtask_broker.pays.{k}=0.005" for k in ("like", "follow", "share")]
+    low = [f"recruiters.microtask_broker.pays.{k}=0.002" for k in ("like", "follow", "share")]
     adaptive = low + [
         "recruiters.microtask_broker.pricing.rule=adaptive",
         "recruiters.microtask_broker.pricing.adjust_every_hours=6",
@@ -216,7 +219,7 @@ def test_adaptive_pay_rises_when_tasks_go_unfilled_and_delivers_more():
     ]
     fixed = run_scenario("baseline_microtask_market", seed=6, days=3, overrides=low)
     moving = run_scenario("baseline_microtask_market", seed=6, days=3, overrides=adaptive)
-    assert _head(moving)["pay_index"] > 1.2
+    assert _head(moving)["pay_index"] > 1.5
     assert _head(moving)["total_delivered"] > _head(fixed)["total_delivered"]
 
 
@@ -238,7 +241,7 @@ def test_the_points_saving_is_priced_by_the_paid_twin():
         overrides=[f"paid_alternative.recruiter.pays.{k}=0.002" for k in ("like", "share")],
     )
     weaker = run_scenario(
-        "fillon2017_points", seed=3, days=3, overrides=["workers.supporters.motivation.points=0.3"]
+        "fillon2017_points", seed=3, days=3, overrides=["workers.supporters.motivation.points=0.1"]
     )
     a, b, c = _head(base), _head(dearer), _head(weaker)
     assert a["total_client_spend"] == 0 and a["paid_twin_spend"] > 0
@@ -331,3 +334,21 @@ def test_rate_cards_over_time_record_adaptive_pay():
         overrides=["recruiters.click_platform.pricing.rule=fixed"],
     ).rates
     assert fixed.query("recruiter == 'click_platform'")["hour"].eq(0).all()
+
+
+def test_points_go_through_the_ledger():
+    result = run_scenario("fillon2017_points", seed=2, days=2)
+    model = result.model
+    issued = result.summary["points_issued"]
+    assert issued > 0
+    assert issued == int(model.workers.points.sum())
+    assert int(model.ledger.balances["points"][model.worker_accounts].sum()) == issued
+
+
+def test_reorders_belong_to_their_own_placement():
+    result = _bots(HEAVY)
+    for campaign in ("bot_posts", "human_posts"):
+        row = result.summary["campaigns"][campaign]
+        orders = [o for o in result.model.orders if o.tag == campaign]
+        assert row["placements"] == 1
+        assert row["reorders"] == len(orders) - 1

@@ -157,9 +157,10 @@ platform:
   moderation: {moderators: 0}
 """
     parts = money_bound(load_scenario(text))
-    # budget in and unspent out: 2 x 10 x 50 units; each like pays the (one) chain level
-    # and the worker at most 25 units: 10 x 25 x 2
-    assert parts[("campaigns", 0)] == 2 * 10 * 50 + 10 * 25 * 2
+    # budget in and unspent out, and again through escrow: 4 x 10 x 50 units; each like
+    # pays the (one) chain level, the worker and a refill or hold at most 25 units each,
+    # three times over (delivery, hold, release): 3 x 10 x 25 x (1 + 2)
+    assert parts[("campaigns", 0)] == 4 * 10 * 50 + 3 * 10 * 25 * 3
     assert parts[("platform", "ad_profit_per_user_per_quarter")] == 1
     assert sum(parts.values()) < INT64_MAX
 

@@ -34,7 +34,6 @@ class LedgerOverflow(ArithmeticError):
 class Ledger:
     def __init__(self) -> None:
         self._tiers: list[str] = ["world"]
-        self._names: list[str] = ["world"]
         self.balances = {u: np.zeros(1, dtype=np.int64) for u in UNITS}
         self.step_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
         self.total_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
@@ -43,22 +42,18 @@ class Ledger:
 
     # -- accounts -------------------------------------------------------------------
     def open_accounts(self, tier: str, names: list[str]) -> np.ndarray:
-        """Open one account per name; returns their row numbers."""
-        start = len(self._tiers)
-        self._tiers.extend([tier] * len(names))
-        self._names.extend(names)
-        for unit in UNITS:
-            self.balances[unit] = np.concatenate(
-                [self.balances[unit], np.zeros(len(names), dtype=np.int64)]
-            )
-        return np.arange(start, start + len(names), dtype=np.int64)
+        """Open one account per name (names label them for readers); returns their rows."""
+        return self.open_block(tier, len(names))
 
     def open_block(self, tier: str, count: int) -> np.ndarray:
-        """Open ``count`` anonymous accounts of one tier (e.g. all workers) at once."""
-        return self.open_accounts(tier, [f"{tier}:{i}" for i in range(count)])
-
-    def tier_of(self, account: int) -> str:
-        return self._tiers[account]
+        """Open ``count`` accounts of one tier (e.g. all workers) at once; returns their rows."""
+        start = len(self._tiers)
+        self._tiers.extend([tier] * count)
+        for unit in UNITS:
+            self.balances[unit] = np.concatenate(
+                [self.balances[unit], np.zeros(count, dtype=np.int64)]
+            )
+        return np.arange(start, start + count, dtype=np.int64)
 
     # -- transfers ------------------------------------------------------------------
     def transfer(
@@ -134,10 +129,6 @@ class Ledger:
                 net[src] -= amount
                 net[dst] += amount
         return dict(net)
-
-    def tier_balance(self, unit: str, tier: str) -> int:
-        mask = np.fromiter((t == tier for t in self._tiers), dtype=bool, count=len(self._tiers))
-        return int(self.balances[unit][mask].sum())
 
     def flows_table(self) -> list[dict]:
         """Every flow, in ledger units, split by campaign where it belongs to one."""

@@ -49,6 +49,7 @@ class Pool:
     refilled: np.ndarray = field(default_factory=zeros_k)
     removed: np.ndarray = field(default_factory=zeros_k)
     expired: np.ndarray = field(default_factory=zeros_k)
+    fill: float = 1.0  # share of the tasks workers wanted from it that they found (EWMA)
 
     @property
     def outflow(self) -> np.ndarray:
@@ -131,8 +132,10 @@ class Placement:
     target: np.ndarray
     budget: int | None
     reorder_until: int
+    index: int = 0  # position among the run's placements
     orders: list[Order] = field(default_factory=list)
-    reorders: int = 0
+    reorders: int = 0  # re-orders actually placed
+    exhausted: bool = False  # a re-order found nothing to buy: the client stops trying
 
     def committed(self) -> int:
         """Money the client has put into this placement's orders and not had back."""
@@ -183,6 +186,9 @@ class Payees(Protocol):
 
     def pay_influencers(self, payer: int, who: np.ndarray, owed: np.ndarray, tag: str) -> None:
         """Pay each worker's influencer for the actions its community delivered."""
+
+    def pay_points(self, payer: int, who: np.ndarray, points: np.ndarray, tag: str) -> None:
+        """Award each worker the points its tasks earned (the points unit of the ledger)."""
 
 
 @dataclass
@@ -397,7 +403,9 @@ class Market:
             self.period_expired[r] = self.period_orders[r] = self.period_fast[r] = 0
             own = self._cost_plus(r)
             if p.rule == "adaptive":
-                others = [t for t in tops if t != r and s.recruiters[t].parent is None]
+                # competitors' going prices: those that quote (a fixed-rule recruiter asks
+                # each campaign's own price, which is no quote)
+                others = [t for t in tops if t != r and s.recruiters[t].pricing.rule != "fixed"]
                 quotes = np.array([self.quote[t] for t in others]) if others else None
                 comp = np.zeros(K)
                 if quotes is not None and quotes.size:
@@ -469,6 +477,7 @@ class Market:
                 target=target,
                 budget=budget,
                 reorder_until=hour + c.deadline_hours + c.reorder_window_hours,
+                index=len(self.placements),
             )
             self.placements.append(placement)
             self._place(placement, target, hour, record)
@@ -528,7 +537,7 @@ class Market:
             order = Order(
                 name=f"{c.id}{suffix}" + (f"@{s.recruiters[r].id}" if c.competitors else ""),
                 campaign=pl.campaign,
-                placement=len(self.placements) - 1,
+                placement=pl.index,
                 recruiter=r,
                 start=hour,
                 end=hour + c.deadline_hours,
@@ -631,7 +640,9 @@ class Market:
     def _maybe_reorder(self, pl: Placement, hour: int, record: MarketHour) -> None:
         """A client buying surviving engagement re-orders what removals took."""
         c = self.scenario.campaigns[pl.campaign]
-        if hour >= pl.reorder_until or pl.reorders >= c.max_reorders or not pl.orders:
+        if hour >= pl.reorder_until or pl.reorders >= c.max_reorders or pl.exhausted:
+            return
+        if not pl.orders:
             return
         if any(o.status == "open" and o.remaining_total for o in pl.orders):
             return
@@ -642,12 +653,13 @@ class Market:
         shortfall = np.maximum(pl.target - surviving, 0)
         if shortfall.sum() <= 0:
             return
-        pl.reorders += 1
-        record.reorders += 1
         before = len(pl.orders)
         self._place(pl, shortfall, hour, record)
         if len(pl.orders) == before:
-            pl.reorders = c.max_reorders  # nothing could be bought: stop trying
+            pl.exhausted = True  # nothing could be bought (budget, refusals): stop trying
+        else:
+            pl.reorders += 1
+            record.reorders += 1
 
     # -- the hour -----------------------------------------------------------------------
     def open_and_close(self, hour: int) -> MarketHour:
@@ -710,6 +722,8 @@ class Market:
         """Nothing more is owed: the client's unspent budget goes back where it came from."""
         o.status = "closed"
         for p in o.pools:
+            # replacements still owed when the guarantee ends are the client's loss
+            self.removal_cost["clients"] += int(p.refill_owed @ o.prices)
             p.refill_owed = zeros_k()
         unspent = o.funded - o.spent
         if unspent:
@@ -792,15 +806,20 @@ class Market:
         spec = self.scenario.recruiters[leaf]
         self.window_delivered[leaf] += float(d.by_type.sum())
         if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
-            self.software_paid[leaf] = True
             cost = to_minor(spec.software_cost, self.scale)
-            led.transfer("money", payer, WORLD, cost, "bot software", o.tag)
+            # bought once, as soon as the operator holds the money (it never goes below 0)
+            if int(led.balances["money"][payer]) >= cost:
+                self.software_paid[leaf] = True
+                led.transfer("money", payer, WORLD, cost, "bot software", o.tag)
         wages = rules.pay_for_counts(d.counts, p.pay)
         if wages.any():
             payees.pay_workers(leaf, payer, d.who, wages, o.tag, hour)
         if p.influencer_pay.any():
             per_worker = rules.pay_for_counts(d.counts, p.influencer_pay)
             payees.pay_influencers(payer, d.who, per_worker, o.tag)
+        if p.points.any():
+            points = rules.points_for_counts(d.counts, p.points, o.urgency)
+            payees.pay_points(payer, d.who, points, o.tag)
         if spec.tactics.repertoire and self.tactics_adopted[leaf]:
             # tactics are paid from what the leaf holds: it never pays out more than that
             balance = int(self.ledger.balances["money"][payer])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core import rules
+from sim.core.market import rate_card
 from sim.core.records import zeros_k
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ METRICS = (
     "removal_cost_clients",
     "removal_cost_recruiters",
     "removal_cost_workers",
+    "workers_never_found_work",
     "hourly_pay_mean",
     "hourly_pay_median",
     "hourly_pay_p10",
@@ -119,8 +121,12 @@ def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
         d = o.delivered
         paid += d * o.prices
         got += d
-    quotes = model.market.quote.max(axis=0).astype(float)
-    return np.where(got > 0, paid / np.maximum(got, 1), quotes)
+    # nothing of a type delivered: the price the paid alternative asks for it
+    alt = model.scenario.recruiters[-1]  # the twin appends its paid recruiter last
+    moved = [c for c in model.scenario.campaigns if c.recruiter == alt.id]
+    ceiling = rate_card(moved[0].price_per_action if moved else {}, model.scale)
+    asked = model.market.price_for(len(model.scenario.recruiters) - 1, ceiling).astype(float)
+    return np.where(got > 0, paid / np.maximum(got, 1), asked)
 
 
 def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
@@ -144,7 +150,11 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     human = wf.human
     earned = led.balances["money"][model.worker_accounts[human]]
     hours = w.hours_online[human]
-    worked = hours > 0
+    # pay per hour of those who did at least one task (as surveys of workers measure it);
+    # people who only ever looked and found nothing are counted apart
+    did_tasks = w.tasks_done[human] > 0
+    worked = did_tasks & (hours > 0)
+    never_found = int(((hours > 0) & ~did_tasks).sum())
     hourly = earned[worked] / (hours[worked] * model.scale)
     p10, median, p90 = np.percentile(hourly, [10, 50, 90]) if hourly.size else (0.0, 0.0, 0.0)
     worker_income_total = int(earned.sum())
@@ -220,6 +230,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "removal_cost_clients": money(m.removal_cost["clients"]),
         "removal_cost_recruiters": money(m.removal_cost["recruiters"]),
         "removal_cost_workers": money(wf.withheld_total),
+        "workers_never_found_work": never_found,
         "hourly_pay_mean": float(hourly.mean()) if hourly.size else 0.0,
         "hourly_pay_median": float(median),
         "hourly_pay_p10": float(p10),

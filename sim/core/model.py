@@ -67,7 +67,11 @@ class ClickFarmModel(mesa.Model):
         self._build_agents()
         # the paid market a points scenario is priced against, run in step with it
         twin = paid_twin(scenario)
-        self.twin = ClickFarmModel(twin, rng=rng) if twin is not None else None
+        self.twin = None
+        if twin is not None:
+            # the same seed gives the twin the same draws; a Generator gets its own child
+            twin_rng = self.seed if self.seed is not None else self.rng.spawn(1)[0]
+            self.twin = ClickFarmModel(twin, rng=twin_rng)
         self.metric_state = MetricState()
         self.record: HourRecord | None = None
         self.metrics: dict[str, float] = collect_step_metrics(self)

@@ -44,7 +44,7 @@ class MarketHour:
 
     placed_orders: int = 0
     ordered: int = 0
-    refused: int = 0  # actions a recruiter refused (price cannot cover cost, or over budget)
+    refused: int = 0  # actions no recruiter would sell (price above the client's, or below cost)
     expired: int = 0  # actions still undelivered at an order's deadline
     reorders: int = 0
 

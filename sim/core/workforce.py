@@ -193,6 +193,11 @@ class Workforce:
                 "money", payer, self.influencers.accounts[nz], per[nz], "influencer pay", tag
             )
 
+    def pay_points(self, payer: int, who: np.ndarray, points: np.ndarray, tag: str) -> None:
+        """Award each worker the points its tasks earned, through the ledger."""
+        self.ledger.pay_many("points", payer, self.worker_accounts[who], points, "points", tag)
+        self.workers.points[who] += points
+
     # -- the hour ---------------------------------------------------------------------
     def status_multiplier(self) -> np.ndarray | None:
         """Badges and the leaderboard make points worth more to those near them (None when
@@ -255,6 +260,7 @@ class Workforce:
             chosen, choice = cand[works], best[works]
             active[chosen] = True
             left = np.array([self._avail_total(o, p, hour, market) for o, p in pools])
+            pool_wanted, pool_found = np.zeros(len(pools)), np.zeros(len(pools))
             for _round in range(MAX_ROUNDS):
                 again_who, order_ = [], np.argsort(choice, kind="stable")
                 chosen, choice = chosen[order_], choice[order_]
@@ -265,12 +271,13 @@ class Workforce:
                     strict=False,
                 ):
                     o, p = pools[j]
-                    q = w.search_minutes[who] * mult[p.market]
+                    q = w.search_minutes[who] * desc.search_mult[j]
                     session_left = np.maximum(w.session_minutes[who] - used[who], 0.0)
                     wanted = rng.poisson(
                         rules.tasks_per_session(session_left, desc.task_minutes[j], w.speed[who], q)
                     )
                     capacity[p.market] += wanted.sum()
+                    pool_wanted[j] += wanted.sum()
                     avail = min(int(left[j]), market.financeable(o, p, int(left[j])))
                     if wanted.sum() <= avail:
                         done = wanted
@@ -282,6 +289,7 @@ class Workforce:
                         counts, by_type, refills = self._take(p, done, n_done)
                         left[j] -= n_done
                         found[p.market] += n_done
+                        pool_found[j] += n_done
                         d = Delivery(o, p, who, done, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
@@ -310,6 +318,10 @@ class Workforce:
                 chosen, choice = again[keep], best[keep]
                 if not chosen.size:
                     break
+            # workers learn how easy each pool's tasks are to find (half-life ~3 h)
+            for j, (_, p) in enumerate(pools):
+                if pool_wanted[j] > 0:
+                    p.fill = 0.8 * p.fill + 0.2 * pool_found[j] / pool_wanted[j]
         with np.errstate(invalid="ignore", divide="ignore"):
             fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
         # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
@@ -361,6 +373,7 @@ class Workforce:
             ]
         )
         return _Pools(
+            search_mult=np.array([rules.search_multiplier(p.fill) for _, p in pools]),
             task_minutes=mix @ self.minutes,
             money=(mix * pay).sum(axis=1),
             points=(mix * pts).sum(axis=1) * urgency,
@@ -381,7 +394,7 @@ class Workforce:
         w = self.workers
         best = np.zeros(idx.size, dtype=np.int64)
         value = np.full(idx.size, -np.inf)
-        search_factor = mult[desc.market][None, :]
+        search_factor = desc.search_mult[None, :]
         for start in range(0, idx.size, CHUNK):
             c = idx[start : start + CHUNK]
             worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
@@ -438,9 +451,6 @@ class Workforce:
         n_done = int(d.by_type.sum())
         if o.completed_hour is None and o.remaining_total == 0:
             o.completed_hour = hour
-        pts = rules.points_for_counts(d.counts, p.points, o.urgency)
-        if pts.any():
-            w.points[d.who] += pts
         points_only = (p.pay == 0) & (p.points > 0)
         record.points_only_actions += np.where(points_only, d.by_type, 0)
         w.tasks_done[d.who] += d.done
@@ -524,8 +534,10 @@ class Workforce:
 
 @dataclass
 class _Pools:
-    """Per open pool, what a worker weighs: duration, pay, points, pull, market."""
+    """Per open pool, what a worker weighs: duration, pay, points, pull, market, and how
+    much longer its tasks take to find than at best (scarcity learned per pool)."""
 
+    search_mult: np.ndarray
     task_minutes: np.ndarray
     money: np.ndarray
     points: np.ndarray

@@ -182,15 +182,26 @@ def plot_wage_distribution(result: RunResult) -> Figure:
     """
     agents = result.agents
     cur = result.summary["currency"]
-    workers = agents[(agents["kind"] == "micro_worker") & (agents["hours_online"] > 0)]
+    people = agents[agents["kind"] == "micro_worker"]
+    online = people[people["hours_online"] > 0]
+    # pay is measured over those who did at least one task, as in the summary
+    workers = online[online["tasks_done"] > 0]
+    left_out = (
+        f"{len(people) - len(online):,} never online and {len(online) - len(workers):,} "
+        "who never found a task are left out"
+    )
     fig = Figure(figsize=(8, 4.5), constrained_layout=True)
     ax = fig.subplots()
     pay = workers["effective_hourly_pay"].to_numpy()
     if pay.size == 0 or not np.any(pay > 0):
-        hours = workers["hours_unpaid"].to_numpy()
+        hours = online["hours_unpaid"].to_numpy()
         ax.hist(hours, bins=40, color="tab:red")
-        ax.set_xlabel("unpaid hours per worker")
-        ax.set_title(f"No money paid: unpaid hours of {len(workers):,} workers")
+        ax.set_xlabel("unpaid hours per person")
+        ax.set_title(
+            f"No money paid: unpaid hours of {len(online):,} people who were online\n"
+            f"({len(people) - len(online):,} never online are left out)",
+            loc="left",
+        )
     else:
         positive = pay[pay > 0]
         spread = np.percentile(positive, 99) / max(np.percentile(positive, 1), 1e-12)
@@ -206,12 +217,12 @@ def plot_wage_distribution(result: RunResult) -> Figure:
         else:
             bins = 40
         ax.hist(pay, bins=bins, color="tab:blue")
-        med = float(np.median(pay))
+        med = float(result.summary["headline"]["hourly_pay_median"])
         ax.axvline(med, color="black", ls="--", label=f"median {med:.4g} {cur}/h")
         ref = result.manifest["scenario"]["market_reference"]["wage_per_hour"]
         ax.axvline(ref, color="tab:green", ls=":", label=f"reference wage {ref} {cur}/h")
         ax.set_xlabel(f"effective hourly pay including unpaid search time ({cur}/h)")
-        ax.set_title(f"Effective hourly pay of {len(workers):,} workers", loc="left")
+        ax.set_title(f"Effective hourly pay of {len(workers):,} workers\n({left_out})", loc="left")
         ax.legend(frameon=False)
     ax.set_ylabel("workers")
     ax.grid(alpha=0.3)

@@ -25,6 +25,7 @@ HEADLINE = (
     "removal_cost_workers",
     "cost_per_1000_surviving",
     "total_reach",
+    "workers_never_found_work",
     "hourly_pay_mean",
     "hourly_pay_median",
     "activity_gini",

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sim.scenario.errors import ScenarioError
-from sim.scenario.schema import MAX_PLACEMENTS, MAX_TOTAL_WORKERS, Campaign, Scenario
+from sim.scenario.schema import (
+    MAX_PLACEMENTS,
+    MAX_TOTAL_WORKERS,
+    Campaign,
+    Scenario,
+    moderator_capacity,
+)
 
 INT64_MAX = 2**63 - 1
 HOURS_PER_QUARTER = 2190  # 365 days / 4, in hours: the base ad revenue accrues over it
@@ -231,14 +237,21 @@ def money_bound(s: Scenario) -> dict[tuple, int]:
         promotion = _units(c.promotion_per_day, scale) * -(-c.deadline_hours // 24)
         # the budget comes in and what is unspent goes back; each action pays every level
         # of the recruiter chain, the worker and an influencer at most the largest rate
-        per_order = 2 * (ordered + promotion) + actions * rate_card_max * (len(s.recruiters) + 1)
+        # escrow and held pay move the same money twice more (in, then out or back)
+        per_order = 4 * (ordered + promotion) + 3 * actions * rate_card_max * (
+            len(s.recruiters) + 2
+        )
         reach = 2 * math.ceil(actions * max_reach * cpm / 1000)  # earned, and taken back
-        parts[("campaigns", i)] = placed * (per_order + reach)
+        orders = placed * (1 + (c.max_reorders if c.reorder else 0))  # re-orders place again
+        parts[("campaigns", i)] = orders * (per_order + reach)
+    # capital can be paid out again and again as refills are delivered and refunded
+    capital = sum(_units(r.capital, scale) for r in s.recruiters)
+    parts[("recruiters", "capital")] = 4 * capital * max(1, len(s.recruiters))
     software = sum(_units(r.software_cost, scale) for r in s.recruiters)
     parts[("recruiters",)] = software * max(1, sum(placements_of(c, steps) for c in s.campaigns))
     mod = s.platform.moderation
     parts[("platform", "moderation", "wage_per_hour")] = (
-        mod.moderators * _units(mod.wage_per_hour, scale) * steps
+        moderator_capacity(s) * _units(mod.wage_per_hour, scale) * steps
     )
     profit = s.platform.users * _units(s.platform.ad_profit_per_user_per_quarter, scale)
     parts[("platform", "ad_profit_per_user_per_quarter")] = (
