@@ -154,7 +154,14 @@ class Structure:
     workforce: np.ndarray  # workers per leaf market
 
     def paths(self, top: int) -> list[list[int]]:
-        """Every chain of recruiters from ``top`` down to a leaf, depth first."""
+        """Every chain of recruiters from ``top`` down to a leaf, depth first (cached: the
+        tree never changes during a run)."""
+        cache = self.__dict__.setdefault("_paths", {})
+        if top not in cache:
+            cache[top] = self._walk(top)
+        return cache[top]
+
+    def _walk(self, top: int) -> list[list[int]]:
         out: list[list[int]] = []
         stack = [[top]]
         while stack:
@@ -506,7 +513,9 @@ class Market:
             budget_left = pl.budget - pl.committed()
         # the client's view of each recruiter: price per expected surviving action
         shares = np.zeros((len(candidates), K))
-        for k in np.flatnonzero(wanted):
+        if len(candidates) == 1:  # no choice to make
+            shares[0] = ~refused_by[0]
+        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
             cps = np.array(
                 [
                     np.inf
@@ -517,7 +526,9 @@ class Market:
             )
             shares[:, k] = rules.client_shares(cps, c.price_sensitivity)
         quantities = np.zeros((len(candidates), K), dtype=np.int64)
-        for k in np.flatnonzero(wanted):
+        if len(candidates) == 1:
+            quantities[0] = np.where(shares[0] > 0, wanted, 0)
+        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
             quantities[:, k] = rules.largest_remainder(int(wanted[k]), shares[:, k])
         refused_all = np.where(shares.sum(axis=0) == 0, wanted, 0)
         record.refused += int(refused_all.sum())
@@ -615,12 +626,15 @@ class Market:
         """Hand an order down the tree, in proportion to each leaf's workforce."""
         st = self.structure
         paths = st.paths(top)
-        sizes = np.array([st.workforce[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
-        if sizes.sum() == 0:
-            sizes[:] = 1
-        shares = np.stack(
-            [rules.largest_remainder(int(quantities[k]), sizes) for k in range(K)], axis=1
-        )
+        if len(paths) == 1:
+            shares = quantities[None, :].astype(np.int64)
+        else:
+            sizes = np.array([st.workforce[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
+            if sizes.sum() == 0:
+                sizes[:] = 1
+            shares = np.stack(
+                [rules.largest_remainder(int(quantities[k]), sizes) for k in range(K)], axis=1
+            )
         pools = []
         for path, share in zip(paths, shares, strict=True):
             leaf = path[-1]

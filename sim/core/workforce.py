@@ -433,17 +433,16 @@ class Workforce:
         p.refill_owed -= refills
         p.delivered += by_type
         p.refilled += refills
-        counts = np.zeros((done.size, K), dtype=np.int64)
-        left = done.astype(np.int64).copy()
         kinds = np.flatnonzero(by_type)
-        for i, k in enumerate(kinds):
-            if i == kinds.size - 1:
-                counts[:, k] = left
-            else:
-                counts[:, k] = rng.multivariate_hypergeometric(
-                    left, int(by_type[k]), method="marginals"
-                )
-                left -= counts[:, k]
+        if kinds.size == 1:
+            counts = np.zeros((done.size, K), dtype=np.int64)
+            counts[:, kinds[0]] = done
+        else:
+            # deal the delivered actions out in a random order: each worker takes its
+            # ``done`` next ones (an exact draw without replacement, in O(actions))
+            dealt = rng.permutation(np.repeat(kinds, by_type[kinds]))
+            worker = np.repeat(np.arange(done.size), done)
+            counts = np.bincount(worker * K + dealt, minlength=done.size * K).reshape(-1, K)
         return counts, by_type, refills
 
     def _record_delivery(self, d: Delivery, o: Order, p: Pool, hour: int, record: WorkHour) -> None:
