@@ -229,7 +229,11 @@ def write_outputs(calibration: Calibration, folder: Path, wall_seconds: float) -
         best_fit_yaml(calibration, outcome.best, outcome.seeds[0]), encoding="utf-8"
     )
     (folder / "best_fit.json").write_text(
-        json.dumps({"values": outcome.best, "seeds": outcome.seeds}, indent=2) + "\n"
+        json.dumps(
+            {"values": outcome.best, "seeds": outcome.seeds, "yaml_run": outcome.runs[0]},
+            indent=2,
+        )
+        + "\n"
     )
     save_figures(calibration, outcome, folder)
     info = manifest(calibration, history, wall_seconds)

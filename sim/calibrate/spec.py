@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import validate_document
+from sim.scenario.load import resolved_dict, validate_document
 from sim.scenario.schema import Scenario
 from sim.sweeps.identity import yaml_value
 from sim.sweeps.spec import _schema_error, field_kind, format_value, relocate
@@ -28,7 +28,16 @@ from sim.sweeps.spec import _schema_error, field_kind, format_value, relocate
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 MEASURES = ("headline", "campaign", "hourly_pay", "share_of_workers", "income_per_year")
-CAMPAIGN_FIELDS = ("cost_per_1000_surviving", "delivered", "surviving", "removed", "spend")
+CAMPAIGN_FIELDS = (
+    "cost_per_1000_surviving",
+    "delivered",
+    "surviving",
+    "removed",
+    "spend",
+    "delivered_share",
+    "workers_share",
+)
+"""A campaign's figures: those of ``summary.campaigns`` and two ratios of them."""
 
 
 class _Strict(BaseModel):
@@ -238,10 +247,13 @@ class _Checker:
         if spec.days is not None:
             fixed.append(self.note(f"days={yaml_value(float(spec.days))}", ("days",)))
         try:
-            self.base = apply_overrides(base_doc, fixed)
-            scenario = validate_document(self.base)
+            given = apply_overrides(base_doc, fixed)
+            scenario = validate_document(given)
         except ScenarioError as exc:
             raise relocate(exc, self.locator) from None
+        # Every default written out, so a parameter may be a field the file leaves out
+        # (activity.cv of a group that only gives activity.mean, say).
+        self.base = SourcedDoc(data=resolved_dict(scenario), origin=given.origin, files=given.files)
         self.scale = scenario.currency.minor_units
         params = [self.parameter(key, p) for key, p in spec.parameters.items()]
         self.check_targets(scenario)

@@ -44,6 +44,19 @@ def income_per_year(money: np.ndarray, days: float) -> float:
     return float(money.mean() * DAYS_PER_YEAR / days)
 
 
+def campaign_figure(campaign: dict, name: str) -> float:
+    """One figure of a campaign's summary; ``delivered_share`` is delivered / ordered and
+    ``workers_share`` the part of its spend that reached the workers."""
+    if name == "delivered_share":
+        ordered = campaign["ordered"]
+        return campaign["delivered"] / ordered if ordered else math.nan
+    if name == "workers_share":
+        spend = campaign["spend"]
+        return campaign["money_destinations"].get("workers", 0.0) / spend if spend else math.nan
+    value = campaign[name]
+    return math.nan if value is None else float(value)
+
+
 def _workers(agents: pd.DataFrame, groups: list[str] | None) -> pd.DataFrame:
     humans = agents[agents["kind"] == "micro_worker"]
     return humans[humans["group"].isin(groups)] if groups else humans
@@ -55,8 +68,7 @@ def compute_target(target: TargetSpec, agents: pd.DataFrame, summary: dict) -> f
         value = summary["headline"][target.field]
         return math.nan if value is None else float(value)
     if target.measure == "campaign":
-        value = summary["campaigns"][target.campaign][target.field]
-        return math.nan if value is None else float(value)
+        return campaign_figure(summary["campaigns"][target.campaign], target.field)
     workers = _workers(agents, target.groups)
     money = workers["money_earned"].to_numpy(dtype=float)
     online = workers["hours_online"].to_numpy(dtype=float)
