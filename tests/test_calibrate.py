@@ -14,8 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate.fit import Evaluator, run_abc
-from sim.calibrate.report import final_generation, weighted_quantile, write_outputs
+from sim.calibrate.fit import Evaluator, history_of, run_abc
+from sim.calibrate.report import (
+    final_generation,
+    posterior_frame,
+    weighted_quantile,
+    write_outputs,
+)
 from sim.calibrate.spec import load_calibration
 from sim.calibrate.targets import compute_targets, hourly_pay, share_in_band
 from sim.run.outputs import run_scenario
@@ -74,7 +79,7 @@ def records(folder: Path) -> list[dict]:
 def finished(tmp_path_factory):
     """One small calibration run to the end on two local workers."""
     folder = tmp_path_factory.mktemp("cal")
-    file = tiny_file(folder, targets=PAY_TARGETS)
+    file = tiny_file(folder, targets=PAY_TARGETS, generations=2, population=8)
     proc = clickfarm("calibrate", str(file), "--out", str(folder / "out"), "--workers", "2", "-q")
     assert proc.returncode == 0, proc.stderr
     return file, folder / "out"
@@ -231,9 +236,9 @@ def test_unreachable_fitted_target_is_a_structural_gap(tmp_path):
 
 
 def test_best_fit_yaml_reproduces_the_reported_values(finished):
-    _file, out = finished
+    file, out = finished
     reported = json.loads((out / "best_fit.json").read_text())["yaml_run"]
-    calibration = load_calibration(out / "calibration.yaml")
+    calibration = load_calibration(file)
     result = run_scenario(out / "best_fit.yaml")  # as `clickfarm run best_fit.yaml` does
     assert compute_targets(calibration.targets, result.agents, result.summary) == reported
     table = pd.read_csv(out / "targets.csv").set_index("name")
@@ -245,16 +250,14 @@ def test_resume_after_kill_loses_no_evaluations(finished, tmp_path):
     ref_records = records(reference)
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "calibrate", str(file), "--out", str(out), "-q"],
+        [sys.executable, "-m", "sim", "calibrate", str(file), "--out", str(out), "--workers", "1"]
+        + ["-q"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     # Kill it during the second generation, once it has logged a few of that generation's
     # evaluations: the first generation is then in the history, the rest only in the log.
-    import pyabc
-
-    ref_history = pyabc.History(f"sqlite:///{reference / 'history.db'}", _id=1)
-    table = ref_history.get_all_populations()
+    table = history_of(reference).get_all_populations()
     first = int(table[table["t"] <= 0]["samples"].sum())
     deadline = time.monotonic() + 240
     while len(records(out)) < first + 3:
@@ -276,3 +279,50 @@ def test_resume_after_kill_loses_no_evaluations(finished, tmp_path):
     mine = pd.read_parquet(out / "posterior.parquet")
     theirs = pd.read_parquet(reference / "posterior.parquet")
     pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
+def test_dask_cluster_gives_the_local_result(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    file = tiny_file(tmp_path, targets=PAY_TARGETS, generations=1, population=6)
+    run_abc(load_calibration(file), tmp_path / "local")  # in this process
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        proc = clickfarm(
+            "calibrate",
+            str(file),
+            "--out",
+            str(tmp_path / "dask"),
+            "--scheduler",
+            cluster.scheduler_address,
+            "-q",
+        )
+    assert proc.returncode == 0, proc.stderr
+    pd.testing.assert_frame_equal(
+        posterior_frame(load_calibration(file), history_of(tmp_path / "local")),
+        pd.read_parquet(tmp_path / "dask" / "posterior.parquet"),
+        check_exact=True,
+    )
+
+
+def test_apply_writes_calibrated_values_with_a_citation(finished, tmp_path):
+    from sim.calibrate.apply import apply_calibration, rounded
+    from sim.scenario.load import load_scenario
+
+    file, out = finished
+    original = ROOT / "scenarios" / "baseline_microtask_market.yaml"
+    copy = tmp_path / "baseline_microtask_market.yaml"
+    copy.write_text(original.read_text())
+    changes = apply_calibration(out, copy)
+    calibration = load_calibration(file)
+    best = json.loads((out / "best_fit.json").read_text())["values"][SEARCH]
+    expected = rounded(calibration.parameters[0], best)
+    assert len(changes) == 3
+    scenario = load_scenario(copy)
+    assert [g.search_minutes_per_task for g in scenario.workers] == [expected] * 3
+    before, after = original.read_text().splitlines(), copy.read_text().splitlines()
+    changed = [b for a, b in zip(before, after, strict=True) if a != b]
+    assert len(changed) == 3 and len(before) == len(after)  # only those lines moved
+    assert all(line.endswith(f"# calibrated: {out}") for line in changed)
+    apply_calibration(out, copy)  # applying again changes nothing
+    assert copy.read_text().splitlines() == after

@@ -138,7 +138,7 @@ def _lookup(data: Any, key: str) -> Any:
 def apply_calibration(folder: Path, scenario_file: Path | None = None) -> list[str]:
     """Write ``folder``'s best fit into its scenario (or ``scenario_file``); list changes."""
     folder = Path(folder)
-    calibration: Calibration = load_calibration(folder / "calibration.yaml")
+    calibration = _calibration_of(folder)
     best = json.loads((folder / "best_fit.json").read_text(encoding="utf-8"))["values"]
     target = Path(scenario_file or calibration.scenario_path)
     reference = _reference(folder)
@@ -165,6 +165,24 @@ def apply_calibration(folder: Path, scenario_file: Path | None = None) -> list[s
     finally:
         Path(tmp).unlink(missing_ok=True)
     return changes
+
+
+def _calibration_of(folder: Path) -> Calibration:
+    """The calibration file a results folder came from, if it is unchanged since."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    source = Path(manifest["calibration_file"])
+    if not source.is_file():
+        raise ScenarioError(
+            "not found; run from the folder the calibration ran in (see manifest.json)",
+            file=str(source),
+        )
+    calibration = load_calibration(source)
+    if calibration.text != (folder / "calibration.yaml").read_text(encoding="utf-8"):
+        raise ScenarioError(
+            f"has changed since {folder} was calibrated; rerun the calibration first",
+            file=str(source),
+        )
+    return calibration
 
 
 def _reference(folder: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -77,7 +78,8 @@ def calibrate(
         typer.Option("--out", help="Output folder (default: runs/calibrations/<name>)."),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Local worker processes (default 1: in this process).")
+        int | None,
+        typer.Option(help="Local worker processes (default: all cores). 1 runs in-process."),
     ] = None,
     scheduler: Annotated[
         str | None,
@@ -137,7 +139,7 @@ def calibrate(
             run_abc(
                 calibration,
                 folder,
-                workers=workers or 1,
+                workers=workers or os.cpu_count() or 1,
                 scheduler=scheduler,
                 on_generation=show,
                 stop_after=generations,

@@ -346,7 +346,12 @@ def run_abc(
             done += 1
             if on_generation is not None:
                 on_generation(generation_record(history, history.max_t))
-    return pyabc.History(db, _id=1)
+    return history_of(folder)
+
+
+def history_of(folder: Path) -> pyabc.History:
+    """pyabc's history of the calibration in ``folder``."""
+    return pyabc.History(f"sqlite:///{(folder / HISTORY).resolve()}", _id=1)
 
 
 def completed_generations(folder: Path) -> int:
@@ -355,7 +360,7 @@ def completed_generations(folder: Path) -> int:
     if not path.exists():
         return 0
     try:
-        return int(pyabc.History(f"sqlite:///{path.resolve()}", _id=1).max_t) + 1
+        return int(history_of(folder).max_t) + 1
     except Exception:  # noqa: BLE001 - a history cut short before its first write
         return 0
 

@@ -22,8 +22,8 @@ import pyabc
 
 from sim.calibrate.fit import (
     EVALUATIONS,
-    HISTORY,
     Evaluator,
+    history_of,
     natural_values,
     point_seeds,
 )
@@ -132,7 +132,7 @@ class Outcome:
 
 def assess(calibration: Calibration, folder: Path) -> Outcome:
     """Pick the best fit, run it ``check_replicates`` times and judge every target."""
-    history = pyabc.History(f"sqlite:///{(folder / HISTORY).resolve()}", _id=1)
+    history = history_of(folder)
     posterior = posterior_frame(calibration, history)
     last = final_generation(posterior)
     best_row = last.loc[last["distance"].idxmin()]
@@ -222,7 +222,7 @@ def write_outputs(calibration: Calibration, folder: Path, wall_seconds: float) -
     from sim.calibrate.figures import save_figures
 
     outcome = assess(calibration, folder)
-    history = pyabc.History(f"sqlite:///{(folder / HISTORY).resolve()}", _id=1)
+    history = history_of(folder)
     outcome.posterior.to_parquet(folder / "posterior.parquet", index=False)
     pd.DataFrame([asdict(r) for r in outcome.rows]).to_csv(folder / "targets.csv", index=False)
     (folder / "best_fit.yaml").write_text(
