@@ -6,7 +6,7 @@ VENV ?= .venv
 SCENARIO ?= us2016_content_farms
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test results lint bench clean
+.PHONY: demo test install install-test results calibrations lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,18 @@ test: install-test
 results: install
 	$(BIN)/python -m sim.run.canonical
 
+# Rerun every shipped calibration (scenarios/calibrations/) into results/calibrations/<name>.
+calibrations: install
+	@for file in scenarios/calibrations/*.yaml; do \
+	  name=$$(basename $$file .yaml); \
+	  echo "== $$name =="; \
+	  $(BIN)/clickfarm calibrate $$file --out results/calibrations/$$name --restart || exit $$?; \
+	done
+
 bench: install
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_calibrate.py
 
 lint: install-test
 	$(BIN)/python -m ruff check sim tests benchmarks
