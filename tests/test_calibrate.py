@@ -326,3 +326,13 @@ def test_apply_writes_calibrated_values_with_a_citation(finished, tmp_path):
     assert all(line.endswith(f"# calibrated: {out}") for line in changed)
     apply_calibration(out, copy)  # applying again changes nothing
     assert copy.read_text().splitlines() == after
+
+
+def test_the_example_in_the_docs_is_a_valid_calibration(tmp_path):
+    text = (ROOT / "docs" / "calibration.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = example.replace("../baseline_microtask_market.yaml", "baseline_microtask_market")
+    (tmp_path / "example.yaml").write_text(example)
+    calibration = load_calibration(tmp_path / "example.yaml")
+    assert [t.fit for t in calibration.targets] == [True, False]
+    assert calibration.fixed == ["platform.moderation.moderators=4", "days=7.0"]
