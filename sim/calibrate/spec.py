@@ -293,7 +293,7 @@ class _Checker:
 
     def parameter(self, key: str, p: ParameterSpec) -> FreeParameter:
         loc = ("parameters", key)
-        if key in ("seed", "days") or (key == "days" and self.spec.days is not None):
+        if key in ("seed", "days"):
             raise self.fail(
                 loc,
                 f"{key} is not a behavioural parameter; expected a field such as "
