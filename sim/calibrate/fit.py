@@ -312,6 +312,8 @@ def run_abc(
     db = f"sqlite:///{(folder / HISTORY).resolve()}"
     method = calibration.method
     log_dir = None if scheduler else (folder / EVALUATIONS).resolve()
+    _LOGS.pop(str(log_dir), None)  # read the log afresh: the folder may have been replaced
+    _OWN_FILES.pop(str(log_dir), None)
     evaluator = Evaluator(calibration, log_dir)
     with make_map(workers, scheduler) as (map_, _description):
 
