@@ -128,6 +128,7 @@ def calibrate(
         task = bar.add_task(calibration.name, total=method.generations, completed=already, note="")
 
         def show(g) -> None:
+            """Move the bar on by one finished generation."""
             bar.update(
                 task,
                 completed=g.t + 1,

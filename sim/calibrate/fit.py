@@ -192,6 +192,7 @@ class SeededMappingSampler(MappingSampler):
         self.master_seed = state[-1]
 
     def map_function(self, simulate_one, seed):
+        """One map task: seed the global generators, sample until one particle is accepted."""
         simulate_one = self.unpickle(simulate_one)
         np.random.seed(seed)
         random.seed(seed)
@@ -205,6 +206,7 @@ class SeededMappingSampler(MappingSampler):
                 return sample, evaluations
 
     def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):  # noqa: ARG002
+        """``n`` seeded tasks of generation ``t``, mapped in order, merged into one sample."""
         seeds = [task_seed(self.master_seed, t, i) for i in range(n)]
         job = functools.partial(self.map_function, self.pickle(simulate_one))
         results = list(self.map_(job, seeds))
@@ -275,6 +277,7 @@ class Generation:
 
     @property
     def acceptance(self) -> float:
+        """Accepted particles per evaluation in this generation."""
         return self.accepted / self.evaluations if self.evaluations else 0.0
 
 
@@ -318,6 +321,7 @@ def run_abc(
     with make_map(workers, scheduler) as (map_, _description):
 
         def fresh_abc() -> pyabc.ABCSMC:
+            """An ABCSMC set up for this calibration, before new() or load()."""
             # A new object per generation: ABCSMC caches the sample it calibrated epsilon
             # on, so a second run() on the same object would reuse generation 0's epsilon.
             return pyabc.ABCSMC(

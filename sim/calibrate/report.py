@@ -119,14 +119,17 @@ class Outcome:
 
     @property
     def missed_fitted(self) -> list[TargetRow]:
+        """Fitted targets the best fit does not match."""
         return [r for r in self.rows if r.fit and not r.matched]
 
     @property
     def missed_held_out(self) -> list[TargetRow]:
+        """Held-out targets the best fit does not predict."""
         return [r for r in self.rows if not r.fit and not r.matched]
 
     @property
     def structural_gaps(self) -> list[TargetRow]:
+        """Fitted targets no parameter point tried came within tolerance of."""
         return [r for r in self.rows if r.fit and not r.reachable]
 
 

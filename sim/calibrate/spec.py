@@ -95,6 +95,8 @@ class MethodSpec(_Strict):
 
 
 class CalibrationSpec(_Strict):
+    """The calibration file as written (schema only; cross-checks come after)."""
+
     name: Name | None = None
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
@@ -120,6 +122,7 @@ class FreeParameter:
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """Every scenario key this parameter sets."""
         return (self.key, *self.also)
 
     def to_value(self, x: float) -> float | int:
@@ -132,6 +135,7 @@ class FreeParameter:
         return x
 
     def assignments(self, x: float) -> list[str]:
+        """The ``dotted.key=value`` overrides that give this parameter the value ``x``."""
         text = format_value(self.to_value(x), self.kind)
         return [f"{key}={text}" for key in self.keys]
 
@@ -151,14 +155,17 @@ class Calibration:
 
     @property
     def targets(self) -> list[TargetSpec]:
+        """Every target, fitted and held out, in file order."""
         return list(self.spec.targets)
 
     @property
     def fitted(self) -> list[TargetSpec]:
+        """The targets the fit uses."""
         return [t for t in self.spec.targets if t.fit]
 
     @property
     def method(self) -> MethodSpec:
+        """The ABC-SMC settings."""
         return self.spec.method
 
     def scenario_at(self, values: dict[str, float]) -> Scenario:
@@ -226,15 +233,18 @@ class _Checker:
         self.locator: dict[str, tuple[str, int | None, str]] = {}
 
     def fail(self, loc: tuple, message: str) -> ScenarioError:
+        """An error located at ``loc`` in the calibration file."""
         file, line = self.doc.locate(loc)
         return ScenarioError(message, file=file, line=line, field=".".join(map(str, loc)))
 
     def note(self, assignment: str, loc: tuple) -> str:
+        """Remember where an override was written, so its errors can point there."""
         file, line = self.doc.locate(loc)
         self.locator[assignment] = (file, line, ".".join(map(str, loc)))
         return assignment
 
     def run(self) -> Calibration:
+        """Every check; the checked calibration."""
         spec = self.spec
         scenario_path = self.find_scenario()
         base_doc = load_document(scenario_path)
@@ -269,6 +279,7 @@ class _Checker:
         )
 
     def find_scenario(self) -> Path:
+        """The scenario file: beside the calibration file, or a shipped name."""
         from sim.scenario.load import resolve_path
 
         ref = self.spec.scenario
@@ -292,6 +303,7 @@ class _Checker:
         return found
 
     def parameter(self, key: str, p: ParameterSpec) -> FreeParameter:
+        """Check one free parameter: numeric fields of one kind, a range valid at both ends."""
         loc = ("parameters", key)
         if key in ("seed", "days"):
             raise self.fail(
@@ -339,6 +351,7 @@ class _Checker:
         return param
 
     def check_targets(self, scenario: Scenario) -> None:
+        """Unique names, known fields, groups and campaigns, and at least one fitted."""
         from sim.run.outputs import HEADLINE
 
         groups = [g.id for g in scenario.workers if g.kind == "human"]
