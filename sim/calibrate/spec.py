@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.scenario.document import SourcedDoc, apply_overrides, load_document, parse_yaml
+from sim.scenario.document import SourcedDoc, apply_overrides, load_document, read_yaml_file
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import resolved_dict, validate_document
 from sim.scenario.schema import Scenario
@@ -27,7 +27,6 @@ from sim.sweeps.spec import _schema_error, field_kind, format_value, relocate
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
-MEASURES = ("headline", "campaign", "hourly_pay", "share_of_workers", "income_per_year")
 CAMPAIGN_FIELDS = (
     "cost_per_1000_surviving",
     "delivered",
@@ -178,22 +177,8 @@ class Calibration:
 def load_calibration(path: str | Path) -> Calibration:
     """Read and check a calibration file; raise ScenarioError naming file, line and field."""
     path = Path(path)
-    shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(
-            "file not found; expected a calibration .yaml file", file=shown
-        ) from None
-    except IsADirectoryError:
-        raise ScenarioError(
-            "this is a folder; expected a calibration .yaml file", file=shown
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
-    doc = parse_yaml(text, shown)
+    doc = read_yaml_file(path, "calibration")
+    text = path.read_text(encoding="utf-8")
     try:
         spec = CalibrationSpec.model_validate(doc.data)
     except pydantic.ValidationError as exc:
@@ -232,15 +217,18 @@ class _Checker:
         self.path, self.doc, self.spec, self.text = path, doc, spec, text
         self.locator: dict[str, tuple[str, int | None, str]] = {}
 
+    def where(self, loc: tuple) -> tuple[str, int | None, str]:
+        """File, line and dotted field of ``loc`` in the calibration file."""
+        return (*self.doc.locate(loc), ".".join(map(str, loc)))
+
     def fail(self, loc: tuple, message: str) -> ScenarioError:
         """An error located at ``loc`` in the calibration file."""
-        file, line = self.doc.locate(loc)
-        return ScenarioError(message, file=file, line=line, field=".".join(map(str, loc)))
+        file, line, field = self.where(loc)
+        return ScenarioError(message, file=file, line=line, field=field)
 
     def note(self, assignment: str, loc: tuple) -> str:
         """Remember where an override was written, so its errors can point there."""
-        file, line = self.doc.locate(loc)
-        self.locator[assignment] = (file, line, ".".join(map(str, loc)))
+        self.locator[assignment] = self.where(loc)
         return assignment
 
     def run(self) -> Calibration:

@@ -294,6 +294,26 @@ def friendly_path(data: Any, loc: Path_) -> str:
     return ".".join(parts)
 
 
+def read_yaml_file(path: Path, kind: str) -> SourcedDoc:
+    """Read and parse one YAML file; unreadable files become one-line errors.
+
+    ``kind`` names what the file should be ("scenario", "calibration") in the messages.
+    """
+    shown = str(path)
+    expected = f"expected a {kind} .yaml file"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"file not found; {expected}", file=shown) from None
+    except IsADirectoryError:
+        raise ScenarioError(f"this is a folder; {expected}", file=shown) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
+    return parse_yaml(text, shown)
+
+
 def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc:
     """Load a scenario file, following ``extends:`` recursively.
 
@@ -302,19 +322,7 @@ def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc
     """
     path = Path(path)
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("file not found; expected a scenario .yaml file", file=shown) from None
-    except IsADirectoryError:
-        raise ScenarioError(
-            "this is a folder; expected a scenario .yaml file", file=shown
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("cannot read file: expected UTF-8 text", file=shown) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read file: {exc.strerror or exc}", file=shown) from None
-    doc = parse_yaml(text, shown)
+    doc = read_yaml_file(path, "scenario")
     parent_ref = doc.data.pop("extends", _NO_PARENT)
     if parent_ref is _NO_PARENT:
         return doc
