@@ -14,7 +14,7 @@ DOCS_BUILD = NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true \
 	CLICKFARM_DOCS_EXECUTE=$(if $(filter 1,$(EXECUTE)),true,false) \
 	$(BIN)/python -m mkdocs build --strict
 
-.PHONY: demo test install install-test results lint bench clean docs
+.PHONY: demo test install install-test results calibrations lint bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,9 +44,18 @@ docs: install-test
 results: install
 	$(BIN)/python -m sim.run.canonical
 
+# Rerun every shipped calibration (scenarios/calibrations/) into results/calibrations/<name>.
+calibrations: install
+	@for file in scenarios/calibrations/*.yaml; do \
+	  name=$$(basename $$file .yaml); \
+	  echo "== $$name =="; \
+	  $(BIN)/clickfarm calibrate $$file --out results/calibrations/$$name --restart || exit $$?; \
+	done
+
 bench: install
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_calibrate.py
 
 lint: install-test
 	$(BIN)/python -m ruff check sim tests benchmarks

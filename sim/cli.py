@@ -247,7 +247,7 @@ def _register_extensions() -> None:
     import importlib
     import importlib.util
 
-    for package in ("sim.sweeps", "sim.ui"):
+    for package in ("sim.sweeps", "sim.ui", "sim.calibrate"):
         if importlib.util.find_spec(package) is None:
             continue
         if importlib.util.find_spec(f"{package}.commands") is not None:

@@ -417,6 +417,12 @@ def _copy_origin(src: dict, src_path: Path_, dst: dict, dst_path: Path_) -> None
 _NO_PARENT = object()
 
 
+def read_yaml_file(path: Path, kind: str) -> SourcedDoc:
+    """Read (bounded, see :func:`read_text`) and parse one YAML file of the given ``kind``
+    ("scenario", "calibration"); unreadable files become one-line errors."""
+    return parse_yaml(read_text(path, kind), str(path))
+
+
 def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc:
     """Load a scenario file, following ``extends:`` recursively.
 
@@ -425,7 +431,7 @@ def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourcedDoc
     """
     path = Path(path)
     shown = str(path)
-    doc = parse_yaml(read_text(path), shown)
+    doc = read_yaml_file(path, "scenario")
     parent_ref = doc.data.pop("extends", _NO_PARENT)
     if parent_ref is _NO_PARENT:
         return doc
