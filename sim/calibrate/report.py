@@ -30,7 +30,7 @@ from sim.calibrate.fit import (
 from sim.calibrate.spec import Calibration
 from sim.calibrate.targets import matched
 from sim.scenario.document import apply_overrides
-from sim.scenario.load import scenario_to_yaml, validate_document
+from sim.scenario.load import load_scenario, scenario_to_yaml
 
 VERSIONS = ("clickfarm", "pyabc", "mesa", "numpy", "pandas", "scipy", "pyarrow", "matplotlib")
 INTERVAL = (0.05, 0.95)
@@ -185,7 +185,7 @@ def assess(calibration: Calibration, folder: Path) -> Outcome:
 def best_fit_yaml(calibration: Calibration, best: dict[str, float], seed: int) -> str:
     """The scenario at the best fit, fully resolved, with the first check run's seed."""
     assignments = [a for p in calibration.parameters for a in p.assignments(best[p.key])]
-    scenario = validate_document(apply_overrides(calibration.base, [*assignments, f"seed={seed}"]))
+    scenario = load_scenario(apply_overrides(calibration.base, [*assignments, f"seed={seed}"]))
     header = [
         f"# Best fit of calibration '{calibration.name}' ({shown_path(calibration.file)}).",
         "# Run it as it is: clickfarm run best_fit.yaml",

@@ -20,10 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.scenario.document import SourcedDoc, apply_overrides, load_document, read_yaml_file
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import resolved_dict, validate_document
+from sim.scenario.fields import field_kind
+from sim.scenario.load import load_scenario, resolved_dict
+from sim.scenario.messages import validation_error
 from sim.scenario.schema import Scenario
 from sim.sweeps.identity import yaml_value
-from sim.sweeps.spec import _schema_error, field_kind, format_value, relocate
+from sim.sweeps.spec import format_value, relocate
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -96,6 +98,7 @@ class MethodSpec(_Strict):
 class CalibrationSpec(_Strict):
     """The calibration file as written (schema only; cross-checks come after)."""
 
+    kind: Literal["calibration"] | None = Field(default=None, exclude=True)
     name: Name | None = None
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
@@ -170,7 +173,7 @@ class Calibration:
     def scenario_at(self, values: dict[str, float]) -> Scenario:
         """The validated scenario with the free parameters at ``values`` (by key)."""
         assignments = [a for p in self.parameters for a in p.assignments(values[p.key])]
-        return validate_document(apply_overrides(self.base, assignments))
+        return load_scenario(apply_overrides(self.base, assignments))
 
 
 # ------------------------------------------------------------------------- loading
@@ -186,28 +189,9 @@ def load_calibration(path: str | Path) -> Calibration:
     return _Checker(path, doc, spec, text).run()
 
 
-_MODELS: dict[tuple, type[BaseModel]] = {(): CalibrationSpec, ("method",): MethodSpec}
-
-
 def _translate(exc: pydantic.ValidationError, doc: SourcedDoc) -> ScenarioError:
-    """The sweep files' one-line message, with the allowed names for an unknown field."""
-    error = _schema_error(exc, doc)
-    first = exc.errors(include_url=False)[0]
-    if first["type"] != "extra_forbidden":
-        return error
-    parent = tuple(first["loc"][:-1])
-    model = _MODELS.get(parent)
-    if model is None and len(parent) == 2 and parent[0] == "parameters":
-        model = ParameterSpec
-    if model is None and len(parent) == 2 and parent[0] == "targets":
-        model = TargetSpec
-    if model is None and len(parent) == 3 and parent[0] == "targets":
-        model = HoursBand
-    if model is None:
-        return error
-    allowed = ", ".join(model.model_fields)
-    message = f"unknown field '{first['loc'][-1]}'; expected one of: {allowed}"
-    return ScenarioError(message, file=error.file, line=error.line, field=error.field)
+    """The calibration file's one-line message (the allowed names for an unknown field)."""
+    return validation_error(exc, doc, CalibrationSpec)
 
 
 class _Checker:
@@ -246,7 +230,7 @@ class _Checker:
             fixed.append(self.note(f"days={yaml_value(float(spec.days))}", ("days",)))
         try:
             given = apply_overrides(base_doc, fixed)
-            scenario = validate_document(given)
+            scenario = load_scenario(given)
         except ScenarioError as exc:
             raise relocate(exc, self.locator) from None
         # Every default written out, so a parameter may be a field the file leaves out
@@ -330,7 +314,7 @@ class _Checker:
         for end, x in (("low", p.low), ("high", p.high)):
             assignments = param.assignments(x)
             try:
-                validate_document(apply_overrides(self.base, assignments))
+                load_scenario(apply_overrides(self.base, assignments))
             except ScenarioError as exc:
                 raise self.fail(
                     loc + (end,),
