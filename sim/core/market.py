@@ -155,7 +155,8 @@ class Structure:
 
     def paths(self, top: int) -> list[list[int]]:
         """Every chain of recruiters from ``top`` down to a leaf, depth first (cached: the
-        tree never changes during a run)."""
+        tree never changes during a run).
+        """
         cache = self.__dict__.setdefault("_paths", {})
         if top not in cache:
             cache[top] = self._walk(top)
@@ -307,7 +308,8 @@ class Market:
     # -- costs and prices ---------------------------------------------------------------
     def cost_per_action(self, r: int) -> np.ndarray:
         """What recruiter ``r`` pays out per action: its workers' and influencers' pay at a
-        leaf, or its sub-recruiters' charges (weighted by their workforce) above."""
+        leaf, or its sub-recruiters' charges (weighted by their workforce) above.
+        """
         kids = self.structure.children[r]
         if not kids:
             return self.posted_pay[r] + self.influencer_pay[r]
@@ -336,7 +338,8 @@ class Market:
 
     def price_for(self, r: int, campaign_prices: np.ndarray) -> np.ndarray:
         """The price recruiter ``r`` asks per action: the campaign's typed prices under the
-        fixed rule, otherwise its current quote; times any price shock."""
+        fixed rule, otherwise its current quote; times any price shock.
+        """
         base = (
             campaign_prices
             if self.scenario.recruiters[r].pricing.rule == "fixed"
@@ -599,7 +602,8 @@ class Market:
 
     def _covers(self, r: int, price: np.ndarray) -> np.ndarray:
         """Per action type: whether every level of every chain below ``r`` is paid at least
-        what it pays out (solvency: no one pays out money it does not take in)."""
+        what it pays out (solvency: no one pays out money it does not take in).
+        """
         ok = np.ones(K, dtype=bool)
         for path in self.structure.paths(r):
             incoming = price

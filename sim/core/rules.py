@@ -376,7 +376,8 @@ def relay_probability(
 
 def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.ndarray:
     """Tasks each worker gets when they want more than there is: in order of arrival,
-    each takes what they want until the pool runs dry (the last gets what is left)."""
+    each takes what they want until the pool runs dry (the last gets what is left).
+    """
     wanted = np.asarray(wanted, dtype=np.int64)
     arrival = np.asarray(arrival)
     in_order = wanted[arrival]
@@ -406,7 +407,8 @@ def revenue_policy(
     """Moderators that pay for themselves: a review removes ``accuracy`` fake actions, each
     saving its reputational cost but losing the ad revenue it brings; a moderator costs its
     wage per ``reviews_per_hour`` reviews. All or nothing: ``needed`` when a review is worth
-    more than it costs, else none. Amounts in ledger units."""
+    more than it costs, else none. Amounts in ledger units.
+    """
     value_of_review = accuracy * (cost_per_fake - revenue_per_action)
     cost_of_review = wage / reviews_per_hour if reviews_per_hour > 0 else np.inf
     return needed if value_of_review > cost_of_review else 0

@@ -96,7 +96,8 @@ class Influencers:
         self, hour: int, busy_leaves: set[int], pay_ratio: np.ndarray, rng: np.random.Generator
     ) -> None:
         """Influencers of networks with open work relay, each with its own chance, which
-        rises with the pay on offer (``pay_ratio``: current over typed, per recruiter)."""
+        rises with the pay on offer (``pay_ratio``: current over typed, per recruiter).
+        """
         if self.size == 0:
             return
         eligible = np.isin(self.network, list(busy_leaves))
@@ -201,7 +202,8 @@ class Workforce:
     # -- the hour ---------------------------------------------------------------------
     def status_multiplier(self) -> np.ndarray | None:
         """Badges and the leaderboard make points worth more to those near them (None when
-        the scenario has neither: every multiplier is 1)."""
+        the scenario has neither: every multiplier is 1).
+        """
         g, w = self.scenario.gamification, self.workers
         if self.badge_thresholds.size == 0 and g.leaderboard_size == 0:
             return None
@@ -459,7 +461,8 @@ class Workforce:
 
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from:
-        their oldest (``older_accounts``) or a different one each hour (``more_accounts``)."""
+        their oldest (``older_accounts``) or a different one each hour (``more_accounts``).
+        """
         w, acc = self.workers, self.accounts
         for m, leaf in enumerate(market.structure.leaves):
             tactics = market.tactics_of(leaf)
@@ -534,7 +537,8 @@ class Workforce:
 @dataclass
 class _Pools:
     """Per open pool, what a worker weighs: duration, pay, points, pull, market, and how
-    much longer its tasks take to find than at best (scarcity learned per pool)."""
+    much longer its tasks take to find than at best (scarcity learned per pool).
+    """
 
     search_mult: np.ndarray
     task_minutes: np.ndarray
