@@ -187,8 +187,10 @@ def _print_summary(summary: dict) -> None:
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario or sweep files to check.")],
 ) -> None:
-    """Check input files without running them: each file's kind is recognised and its
-    rules applied; a scenario also shows its size and the memory a run would need.
+    """Check input files without running them.
+
+    Each file's kind is recognised and its rules applied; a scenario also shows its size
+    and the memory a run would need.
     """
     from sim.scenario.kinds import check_file
     from sim.scenario.load import resolve_path

@@ -402,8 +402,10 @@ class MarketReference(Strict):
 
 
 class PaidAlternative(Strict):
-    """The paid market a points scenario is priced against: its counterfactual twin runs
-    the same campaigns, with the same seed, through this recruiter and workforce.
+    """The paid market a points scenario is priced against.
+
+    Its counterfactual twin runs the same campaigns, with the same seed, through this
+    recruiter and workforce.
     """
 
     recruiter: Recruiter
