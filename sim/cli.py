@@ -261,6 +261,11 @@ _register_extensions()
 
 
 def main() -> None:
+    """Entry point of the ``clickfarm`` script: run the command line app.
+
+    Bad input (a scenario error, or a ledger overflow that validation did not foresee)
+    ends with a one-line ``error:`` message on stderr and exit code 2, not a traceback.
+    """
     try:
         app()  # standalone: typer reports usage errors (exit 2) and honours typer.Exit codes
     except ScenarioError as exc:
