@@ -187,8 +187,11 @@ def _print_summary(summary: dict) -> None:
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario or sweep files to check.")],
 ) -> None:
-    """Check input files without running them: each file's kind is recognised and its
-    rules applied; a scenario also shows its size and the memory a run would need."""
+    """Check input files without running them.
+
+    Each file's kind is recognised and its rules applied; a scenario also shows its size
+    and the memory a run would need.
+    """
     from sim.scenario.kinds import check_file
     from sim.scenario.load import resolve_path
 
@@ -258,6 +261,11 @@ _register_extensions()
 
 
 def main() -> None:
+    """Entry point of the ``clickfarm`` script: run the command line app.
+
+    Bad input (a scenario error, or a ledger overflow that validation did not foresee)
+    ends with a one-line ``error:`` message on stderr and exit code 2, not a traceback.
+    """
     try:
         app()  # standalone: typer reports usage errors (exit 2) and honours typer.Exit codes
     except ScenarioError as exc:

@@ -29,17 +29,24 @@ class Recruiter(mesa.Agent):
 
     @property
     def balance(self) -> float:
+        """The recruiter's money balance now, in major currency units."""
         return self.model.money(
             self.model.ledger.balances["money"][self.model.recruiter_account[self.index]]
         )
 
     @property
     def workforce(self) -> int:
+        """Workers and bots whose own market is this recruiter's tasks (0 unless it is a leaf)."""
         return int(
             (self.model.workers.market == self.model.leaf_of_recruiter.get(self.index, -1)).sum()
         )
 
     def state(self) -> dict[str, Any]:
+        """A snapshot of this recruiter for inspection.
+
+        Returns:
+            Its id, name, kind, parent, money balance and workforce, keyed by name.
+        """
         return {
             "kind": "recruiter",
             "id": self.recruiter_id,
@@ -61,19 +68,27 @@ class Influencer(mesa.Agent):
 
     @property
     def community_size(self) -> int:
+        """How many workers belong to this influencer's community."""
         return int(self.model.community_sizes[self.index])
 
     @property
     def balance(self) -> float:
+        """The influencer's money balance now, in major currency units."""
         return self.model.money(
             self.model.ledger.balances["money"][self.model.influencer_accounts[self.index]]
         )
 
     @property
     def relays(self) -> int:
+        """How many times this influencer has relayed a call to act."""
         return int(self.model.influencer_relays[self.index])
 
     def state(self) -> dict[str, Any]:
+        """A snapshot of this influencer for inspection.
+
+        Returns:
+            Its network, community size, relay count and money balance, keyed by name.
+        """
         return {
             "kind": "influencer",
             "network": self.network,
@@ -95,45 +110,59 @@ class MicroWorker(mesa.Agent):
 
     @property
     def group(self) -> str:
+        """The id of the worker group this worker was drawn from."""
         return self.model.scenario.workers[int(self._get("group"))].id
 
     @property
     def region(self) -> str:
+        """The id of the worker's region."""
         return self.model.region_ids[int(self._get("region"))]
 
     @property
     def earnings(self) -> float:
+        """Money earned so far (the worker's ledger balance), in major currency units."""
         return self.model.money(
             self.model.ledger.balances["money"][self.model.worker_accounts[self.index]]
         )
 
     @property
     def points(self) -> int:
+        """Points earned so far."""
         return int(self._get("points"))
 
     @property
     def tasks_done(self) -> int:
+        """Tasks completed so far."""
         return int(self._get("tasks_done"))
 
     @property
     def hours_online(self) -> float:
+        """Hours spent online so far."""
         return float(self._get("hours_online"))
 
     @property
     def hours_unpaid(self) -> float:
+        """Hours online not spent on paid work (searching, waiting, unpaid tasks)."""
         return float(self._get("hours_unpaid"))
 
     @property
     def effective_hourly_pay(self) -> float:
+        """Earnings per hour online (0 before the first hour online)."""
         hours = self.hours_online
         return self.earnings / hours if hours > 0 else 0.0
 
     @property
     def fatigue(self) -> float:
+        """Current fatigue level."""
         return float(self._get("fatigue"))
 
     @property
     def accounts(self) -> list[dict[str, Any]]:
+        """The worker's platform accounts, banned ones included.
+
+        Returns:
+            One record per account: its row, age in days, trust, strikes and whether it is banned.
+        """
         acc = self.model.accounts
         rows = (acc.owner == self.index).nonzero()[0]
         return [
@@ -148,6 +177,12 @@ class MicroWorker(mesa.Agent):
         ]
 
     def state(self) -> dict[str, Any]:
+        """A snapshot of this worker for inspection.
+
+        Returns:
+            Its class name, group, region, speed, activity, running outcomes (tasks, earnings,
+            points, hours, hourly pay, fatigue) and its accounts, keyed by name.
+        """
         return {
             "kind": type(self).__name__,
             "group": self.group,
@@ -178,13 +213,20 @@ class Moderator(mesa.Agent):
 
     @property
     def reviews(self) -> int:
+        """Actions this moderator has reviewed so far."""
         return int(self.model.moderator_reviews[self.index])
 
     @property
     def earnings(self) -> float:
+        """Wages earned so far (the moderator's ledger balance), in major currency units."""
         return self.model.money(
             self.model.ledger.balances["money"][self.model.moderator_accounts[self.index]]
         )
 
     def state(self) -> dict[str, Any]:
+        """A snapshot of this moderator for inspection.
+
+        Returns:
+            Its kind, review count and earnings, keyed by name.
+        """
         return {"kind": "moderator", "reviews": self.reviews, "earnings": self.earnings}

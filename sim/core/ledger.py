@@ -32,6 +32,16 @@ class LedgerOverflow(ArithmeticError):
 
 
 class Ledger:
+    """Double-entry books for money and points, one balance row per account.
+
+    Attributes:
+        balances: One int64 balance array per unit ("money", "points"), indexed by account row.
+        step_flows: Amounts moved this step, keyed by (unit, payer tier, payee tier, purpose).
+        total_flows: The same flows summed over the whole run.
+        tagged_flows: Run totals of the flows that carry a tag (the campaign an order payment
+            belongs to), keyed by (tag, unit, payer tier, payee tier, purpose).
+    """
+
     def __init__(self) -> None:
         self._tiers: list[str] = ["world"]
         self.balances = {u: np.zeros(1, dtype=np.int64) for u in UNITS}
@@ -59,6 +69,20 @@ class Ledger:
     def transfer(
         self, unit: str, payer: int, payee: int, amount: int, purpose: str, tag: str = ""
     ) -> None:
+        """Move ``amount`` of one unit from one account to another and record the flow.
+
+        Args:
+            unit: "money" or "points".
+            payer: Account row that pays.
+            payee: Account row that is paid.
+            amount: Ledger units to move; 0 does nothing.
+            purpose: What the transfer is for (a key of the flow tables).
+            tag: Optional campaign the transfer belongs to, for the per-campaign flows.
+
+        Raises:
+            LedgerImbalance: If ``amount`` is negative.
+            LedgerOverflow: If either balance would leave the int64 range.
+        """
         if amount < 0:
             raise LedgerImbalance(f"negative transfer {amount} for {purpose}")
         if amount == 0:
@@ -117,6 +141,7 @@ class Ledger:
                 raise LedgerImbalance(f"{unit} does not balance: sum of balances is {total}")
 
     def start_step(self) -> None:
+        """Begin a new step: clear this step's flow table (run totals are kept)."""
         self.step_flows = defaultdict(int)
 
     def tier_net(self, unit: str, flows: dict | None = None) -> dict[str, int]:

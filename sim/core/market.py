@@ -154,8 +154,10 @@ class Structure:
     workforce: np.ndarray  # workers per leaf market
 
     def paths(self, top: int) -> list[list[int]]:
-        """Every chain of recruiters from ``top`` down to a leaf, depth first (cached: the
-        tree never changes during a run)."""
+        """Every chain of recruiters from ``top`` down to a leaf, depth first.
+
+        Cached: the tree never changes during a run.
+        """
         cache = self.__dict__.setdefault("_paths", {})
         if top not in cache:
             cache[top] = self._walk(top)
@@ -306,8 +308,11 @@ class Market:
 
     # -- costs and prices ---------------------------------------------------------------
     def cost_per_action(self, r: int) -> np.ndarray:
-        """What recruiter ``r`` pays out per action: its workers' and influencers' pay at a
-        leaf, or its sub-recruiters' charges (weighted by their workforce) above."""
+        """What recruiter ``r`` pays out per action.
+
+        At a leaf: its workers' and influencers' pay; above: its sub-recruiters' charges,
+        weighted by their workforce.
+        """
         kids = self.structure.children[r]
         if not kids:
             return self.posted_pay[r] + self.influencer_pay[r]
@@ -335,8 +340,11 @@ class Market:
         )
 
     def price_for(self, r: int, campaign_prices: np.ndarray) -> np.ndarray:
-        """The price recruiter ``r`` asks per action: the campaign's typed prices under the
-        fixed rule, otherwise its current quote; times any price shock."""
+        """The price recruiter ``r`` asks per action.
+
+        The campaign's typed prices under the fixed rule, otherwise its current quote;
+        times any price shock.
+        """
         base = (
             campaign_prices
             if self.scenario.recruiters[r].pricing.rule == "fixed"
@@ -598,8 +606,11 @@ class Market:
             record.placed_orders += 1
 
     def _covers(self, r: int, price: np.ndarray) -> np.ndarray:
-        """Per action type: whether every level of every chain below ``r`` is paid at least
-        what it pays out (solvency: no one pays out money it does not take in)."""
+        """Per action type: whether every level of every chain below ``r`` covers its costs.
+
+        Solvency: each level is paid at least what it pays out, so no one pays out money it
+        does not take in.
+        """
         ok = np.ones(K, dtype=bool)
         for path in self.structure.paths(r):
             incoming = price

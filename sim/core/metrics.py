@@ -1,5 +1,7 @@
-"""Per-step metrics: what the model reports every hour (names are the columns of the
-time series, documented in docs/ODD.md "Observation")."""
+"""Per-step metrics: what the model reports every hour.
+
+The names are the columns of the time series, documented in docs/ODD.md "Observation".
+"""
 
 from __future__ import annotations
 
@@ -114,8 +116,10 @@ def _spend(flows: dict) -> int:
 
 
 def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
-    """Per action type: what the model's clients paid per action delivered so far
-    (the current price quotes where nothing of that type was delivered)."""
+    """Per action type: what the model's clients paid per action delivered so far.
+
+    Where nothing of a type was delivered, the current price quotes stand in.
+    """
     paid, got = np.zeros(len(zeros_k())), np.zeros(len(zeros_k()))
     for o in model.orders:
         d = o.delivered

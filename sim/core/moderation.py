@@ -1,6 +1,8 @@
-"""Detection and moderation: the platform flags suspicious actions into a review queue,
-moderators work through it oldest first, remove what they recognise and ban accounts
-after repeated strikes."""
+"""Detection and moderation of fake engagement.
+
+The platform flags suspicious actions into a review queue; moderators work through it
+oldest first, remove what they recognise and ban accounts after repeated strikes.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +40,11 @@ class ReviewQueue:
         self.hour = np.concatenate([self.hour, np.full(n, hour, dtype=np.int64)])
 
     def take(self, capacity: int, now: int, window: int) -> tuple[np.ndarray, ...]:
-        """Review up to ``capacity`` actions, oldest first; entries older than ``window``
-        hours leave the queue unreviewed (the platform stops looking at old content)."""
+        """Review up to ``capacity`` actions, oldest first.
+
+        Entries older than ``window`` hours leave the queue unreviewed (the platform stops
+        looking at old content).
+        """
         self._keep((now - self.hour) < window)
         before = np.cumsum(self.count) - self.count
         reviewed = np.clip(capacity - before, 0, self.count)

@@ -1,5 +1,7 @@
-"""The platform's economics: moderators' wages, base advertising profit, paid promotion,
-and advertising revenue that follows the net reach of surviving engagement.
+"""The platform's economics.
+
+Moderators' wages, base advertising profit, paid promotion, and advertising revenue that
+follows the net reach of surviving engagement.
 
 Every amount is an exact integer: base profit and engagement revenue accrue as exact
 fractions and the ledger is paid the change in their integer part each hour.

@@ -54,6 +54,7 @@ class Workers:
 
     @property
     def size(self) -> int:
+        """Number of workers (rows)."""
         return int(self.group.size)
 
 
@@ -78,6 +79,15 @@ class Accounts:
     banned = property(lambda self: self._banned[: self.n])
 
     def add(self, owners: np.ndarray, trust: np.ndarray) -> np.ndarray:
+        """Open new accounts (age 0, no strikes, not banned), growing the arrays when full.
+
+        Args:
+            owners: The worker who owns each new account.
+            trust: Each new account's trust.
+
+        Returns:
+            The rows of the new accounts.
+        """
         k = owners.size
         if self.n + k > self._owner.size:
             cap = max(self.n + k, 2 * self._owner.size)
@@ -99,6 +109,20 @@ def build_population(
     leaf_index: dict[str, int],
     influencer_offset: dict[str, int],
 ) -> tuple[Workers, Accounts]:
+    """Draw every worker and account of a scenario.
+
+    Groups are laid out in scenario order, one row per worker; each worker gets at least
+    one account and acts from its first.
+
+    Args:
+        s: The validated scenario.
+        rng: The model's generator (the only source of randomness here).
+        leaf_index: Market index of each leaf recruiter, by recruiter id.
+        influencer_offset: First influencer index of each influencer network, by recruiter id.
+
+    Returns:
+        The workers' state arrays and their platform accounts.
+    """
     scale = s.currency.minor_units
     region_ids = list(s.regions)
     recruiters = {r.id: r for r in s.recruiters}
@@ -210,4 +234,5 @@ def build_population(
 
 
 def cat_list(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """Concatenate arrays into one of ``dtype`` (an empty array when there are none)."""
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)

@@ -103,6 +103,7 @@ def diurnal_factor(local_hour: np.ndarray) -> np.ndarray:
 def online_probability(
     activity: np.ndarray, diurnal: np.ndarray, fatigue: np.ndarray
 ) -> np.ndarray:
+    """Chance of being online this hour: activity x diurnal factor x (1 - fatigue), in [0, 1]."""
     return np.clip(activity * diurnal * (1.0 - fatigue), 0.0, 1.0)
 
 
@@ -180,6 +181,7 @@ def update_fatigue(
 
 # -- detection ----------------------------------------------------------------------
 def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + e^-x), elementwise."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -197,6 +199,7 @@ def centralisation(deliveries_by_source: np.ndarray) -> float:
 
 
 def young_account_signal(age_days: np.ndarray, scale_days: float) -> np.ndarray:
+    """The young-account signal: exp(-age / scale), 1 for a new account, towards 0 as it ages."""
     return np.exp(-np.asarray(age_days) / scale_days)
 
 
@@ -217,6 +220,7 @@ def flag_probability(
 
 
 def review_capacity(moderators: int, reviews_per_hour: float) -> int:
+    """Actions the moderators can review in an hour (rounded down to a whole number)."""
     return int(moderators * reviews_per_hour)
 
 
@@ -375,8 +379,19 @@ def relay_probability(
 
 
 def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.ndarray:
-    """Tasks each worker gets when they want more than there is: in order of arrival,
-    each takes what they want until the pool runs dry (the last gets what is left)."""
+    """Tasks each worker gets when together they want more than there is.
+
+    In order of arrival, each takes what they want until the pool runs dry (the last gets
+    what is left).
+
+    Args:
+        wanted: Tasks each worker wants.
+        available: Tasks in the pool.
+        arrival: Worker indices in the order the workers arrive.
+
+    Returns:
+        Tasks each worker gets, indexed like ``wanted``.
+    """
     wanted = np.asarray(wanted, dtype=np.int64)
     arrival = np.asarray(arrival)
     in_order = wanted[arrival]
@@ -403,10 +418,13 @@ def revenue_policy(
     wage: float,
     reviews_per_hour: float,
 ) -> int:
-    """Moderators that pay for themselves: a review removes ``accuracy`` fake actions, each
-    saving its reputational cost but losing the ad revenue it brings; a moderator costs its
-    wage per ``reviews_per_hour`` reviews. All or nothing: ``needed`` when a review is worth
-    more than it costs, else none. Amounts in ledger units."""
+    """Moderators that pay for themselves.
+
+    A review removes ``accuracy`` fake actions, each saving its reputational cost but
+    losing the ad revenue it brings; a moderator costs its wage per ``reviews_per_hour``
+    reviews. All or nothing: ``needed`` when a review is worth more than it costs, else
+    none. Amounts in ledger units.
+    """
     value_of_review = accuracy * (cost_per_fake - revenue_per_action)
     cost_of_review = wage / reviews_per_hour if reviews_per_hour > 0 else np.inf
     return needed if value_of_review > cost_of_review else 0

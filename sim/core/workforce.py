@@ -95,8 +95,11 @@ class Influencers:
     def relay(
         self, hour: int, busy_leaves: set[int], pay_ratio: np.ndarray, rng: np.random.Generator
     ) -> None:
-        """Influencers of networks with open work relay, each with its own chance, which
-        rises with the pay on offer (``pay_ratio``: current over typed, per recruiter)."""
+        """Influencers of networks with open work relay, each with its own chance.
+
+        The chance rises with the pay on offer (``pay_ratio``: current over typed pay, per
+        recruiter).
+        """
         if self.size == 0:
             return
         eligible = np.isin(self.network, list(busy_leaves))
@@ -200,8 +203,12 @@ class Workforce:
 
     # -- the hour ---------------------------------------------------------------------
     def status_multiplier(self) -> np.ndarray | None:
-        """Badges and the leaderboard make points worth more to those near them (None when
-        the scenario has neither: every multiplier is 1)."""
+        """Badges and the leaderboard make points worth more to those near them.
+
+        Returns:
+            Each worker's multiplier on the value of points, or None when the scenario has
+            neither badges nor a leaderboard (every multiplier is 1).
+        """
         g, w = self.scenario.gamification, self.workers
         if self.badge_thresholds.size == 0 and g.leaderboard_size == 0:
             return None
@@ -458,8 +465,10 @@ class Workforce:
         record.refills += int(d.refills.sum())
 
     def choose_accounts(self, market: Market) -> None:
-        """Workers of recruiters using account tactics pick which live account to act from:
-        their oldest (``older_accounts``) or a different one each hour (``more_accounts``)."""
+        """Workers of recruiters using account tactics pick which live account to act from.
+
+        Their oldest (``older_accounts``) or a different one each hour (``more_accounts``).
+        """
         w, acc = self.workers, self.accounts
         for m, leaf in enumerate(market.structure.leaves):
             tactics = market.tactics_of(leaf)
@@ -533,8 +542,11 @@ class Workforce:
 
 @dataclass
 class _Pools:
-    """Per open pool, what a worker weighs: duration, pay, points, pull, market, and how
-    much longer its tasks take to find than at best (scarcity learned per pool)."""
+    """Per open pool, what a worker weighs when choosing work.
+
+    Duration, pay, points, pull, market, and how much longer its tasks take to find than
+    at best (scarcity learned per pool).
+    """
 
     search_mult: np.ndarray
     task_minutes: np.ndarray

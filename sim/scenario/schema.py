@@ -65,6 +65,13 @@ def unwrap_annotation(annotation: Any) -> Any:
 
 
 class Strict(BaseModel):
+    """Base of every scenario section: strict, frozen and closed.
+
+    Unknown keys are refused, a loaded scenario cannot be changed, every value must have its
+    declared type exactly, infinities and NaN are refused, and each field's docstring becomes
+    its description in the JSON Schema.
+    """
+
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
@@ -75,12 +82,16 @@ class Strict(BaseModel):
 
 
 class Currency(Strict):
+    """The scenario's currency: its three-letter code and the ledger units in one major unit."""
+
     code: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     minor_units: Annotated[int, Field(ge=1, le=10**9)] = 1_000_000
     """Ledger units per major unit; 1,000,000 lets 0.006 US cents (60 units) be exact."""
 
 
 class ActionSpec(Strict):
+    """How long one action of a type takes a worker and how much reach it buys."""
+
     minutes: Annotated[float, Field(ge=0.01, le=600)]
     """Working time one action takes a worker of speed 1 (unpaid search time excluded)."""
     reach: Annotated[float, Field(ge=0, le=1e6)]
@@ -101,6 +112,8 @@ def _default_actions() -> dict[str, ActionSpec]:
 
 
 class Region(Strict):
+    """A place where workers live or an audience is targeted: its reservation wage and time zone."""
+
     reservation_wage_per_hour: Money = Decimal(0)
     """Money per hour below which a purely money-motivated worker stays offline (only
     matters for regions that have workers; an audience-only region can leave it out)."""
@@ -115,6 +128,14 @@ class Spread(Strict):
 
 
 class Motivation(Strict):
+    """What a group's workers value in a task, and how much.
+
+    The three weights scale the pay, the points (each worth ``point_value``, more near a
+    badge or on the leaderboard) and the conviction value of an hour of tasks; a human
+    worker takes the best work on offer when its value per hour reaches their reservation
+    wage.
+    """
+
     money: Fraction = 1.0
     points: Fraction = 0.0
     conviction: Fraction = 0.0
@@ -125,6 +146,12 @@ class Motivation(Strict):
 
 
 class Accounts(Strict):
+    """The platform accounts each worker holds: how many, how old, how trusted.
+
+    A worker whose accounts are all banned opens a fresh one (young, little trusted) with
+    probability ``reopen_probability_per_day`` each day.
+    """
+
     per_worker: Spread = Spread(mean=1.0)
     age_days: Spread = Spread(mean=365.0, cv=1.0)
     trust: Fraction = 0.8
@@ -132,6 +159,11 @@ class Accounts(Strict):
 
 
 class WorkerGroup(Strict):
+    """A group of workers (people or bots) who share a region, recruiter and motivation.
+
+    Each worker's speed, activity and accounts are drawn from the group's spreads.
+    """
+
     id: Identifier
     count: Annotated[int, Field(ge=0, le=10_000_000)]
     region: Identifier
@@ -154,6 +186,12 @@ class WorkerGroup(Strict):
 
 
 class Influencers(Strict):
+    """The influencers of an influencer network and what they are paid.
+
+    Influencers relay calls to act to their communities (the network's workers) and are paid
+    per action their community delivers.
+    """
+
     count: Annotated[int, Field(ge=1, le=1_000_000)]
     pay_per_action: dict[ActionType, Money] = {}
     """What the leaf recruiter pays an influencer for each action its community delivers."""
@@ -212,6 +250,12 @@ class Tactics(Strict):
 
 
 class Recruiter(Strict):
+    """A seller of engagement: broker, farm, campaign platform, influencer network, bot operator.
+
+    Recruiters form a tree: one without a parent takes clients' campaigns, each hands work
+    down to its sub-recruiters, and those at the bottom have the workers who do the tasks.
+    """
+
     id: Identifier
     name: Name = ""
     kind: Literal["broker", "farm", "campaign_platform", "influencer_network", "bot_operator"] = (
@@ -239,12 +283,20 @@ class Recruiter(Strict):
 
 
 class Repeat(Strict):
+    """How often a campaign places its order again: every ``every_hours`` after the first."""
+
     every_hours: Annotated[int, Field(ge=1, le=24 * 365)]
     times: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """How many placements in all; omitted = keep placing until the run ends."""
 
 
 class Campaign(Strict):
+    """A client's order for engagement, placed with a top-level recruiter.
+
+    The targets per action type (capped by any budget) are due within ``deadline_hours`` of
+    each placement.
+    """
+
     id: Identifier
     client: Name
     recruiter: Identifier
@@ -284,6 +336,8 @@ class Campaign(Strict):
 
 
 class DetectionWeights(Strict):
+    """Weight of each suspicious signal in the detector's log-odds of flagging an action."""
+
     burstiness: Annotated[float, Field(ge=-20, le=20)] = 2.0
     account_age: Annotated[float, Field(ge=-20, le=20)] = 2.0
     low_trust: Annotated[float, Field(ge=-20, le=20)] = 1.0
@@ -294,6 +348,12 @@ class DetectionWeights(Strict):
 
 
 class Detection(Strict):
+    """The platform's detector, and how many removals get an account banned.
+
+    An action is flagged for review with probability sigmoid(``bias`` + the sum of each
+    signal times its weight).
+    """
+
     bias: Annotated[float, Field(ge=-30, le=30)] = -5.0
     """Log-odds of flagging an action that shows no suspicious signal."""
     weights: DetectionWeights = DetectionWeights()
@@ -303,6 +363,8 @@ class Detection(Strict):
 
 
 class Moderation(Strict):
+    """The platform's moderators: how many, how fast and how accurately they review, their pay."""
+
     moderators: Annotated[int, Field(ge=0, le=1_000_000)] = 10
     """Moderators at the start (the capacity policy may change it)."""
     policy: Literal["fixed", "proportional", "revenue"] = "fixed"
@@ -375,6 +437,8 @@ EVENT_FIELDS = {
 
 
 class Platform(Strict):
+    """The platform where engagement is bought: its users, advertising, detection, moderation."""
+
     name: Name = "platform"
     users: Annotated[int, Field(ge=0, le=10**10)] = 1_000_000
     ad_profit_per_user_per_quarter: Money = Decimal("4.75")
@@ -384,6 +448,13 @@ class Platform(Strict):
 
 
 class Gamification(Strict):
+    """Gamification levers that make points and collective objectives more motivating.
+
+    ``badges`` maps each badge's name to the points that earn it; being among the
+    ``leaderboard_size`` workers with the most points adds ``leaderboard_bonus`` to the
+    multiplier on the value of points.
+    """
+
     badges: dict[Name, Annotated[int, Field(ge=1, le=10**9)]] = {}
     leaderboard_size: Annotated[int, Field(ge=0, le=100_000)] = 0
     leaderboard_bonus: Annotated[float, Field(ge=0, le=10)] = 0.0
@@ -402,8 +473,11 @@ class MarketReference(Strict):
 
 
 class PaidAlternative(Strict):
-    """The paid market a points scenario is priced against: its counterfactual twin runs
-    the same campaigns, with the same seed, through this recruiter and workforce."""
+    """The paid market a points scenario is priced against.
+
+    Its counterfactual twin runs the same campaigns, with the same seed, through this
+    recruiter and workforce.
+    """
 
     recruiter: Recruiter
     workers: WorkerGroup
@@ -422,6 +496,8 @@ def moderator_capacity(s: Scenario) -> int:
 
 
 class Scenario(Strict):
+    """A whole scenario: the economy to simulate, for how long and with which seed."""
+
     kind: Literal["scenario"] | None = Field(default=None, exclude=True)
     """Optional: says this file is a scenario (``clickfarm validate`` can tell anyway)."""
     title: Annotated[str, Field(min_length=1, max_length=200)]
@@ -454,4 +530,5 @@ class Scenario(Strict):
 
     @property
     def steps(self) -> int:
+        """Hours the run simulates: ``days`` x 24, rounded, at least one."""
         return max(1, round(self.days * 24))
