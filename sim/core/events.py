@@ -35,6 +35,7 @@ def purge(model: ClickFarmModel, e: Event) -> int:
     acc.banned[hit] = True
     np.subtract.at(w.accounts_alive, acc.owner[hit], 1)
     model.moderation.purged += int(hit.size)
+    model.workforce.leave_banned_accounts()  # a purged account does no more work
     return int(hit.size)
 
 

@@ -281,6 +281,7 @@ class Market:
         self.finished_ordered = 0  # ordered actions of orders past their deadline or filled
         self.finished_delivered = 0
         self.reorder_watch: list[Placement] = []  # placements that may still re-order
+        self._pending = MarketHour()  # what events did to orders before the hour's record
         self.refused_by_campaign: dict[int, int] = {}
         self.expired_total = 0
         self.removal_cost = {"clients": 0, "recruiters": 0, "workers": 0}
@@ -365,12 +366,11 @@ class Market:
         """Recruiter ``r`` stops: its open orders expire now; returns the actions lost."""
         self.active[r] = False
         lost = 0
-        record = MarketHour()
         for o in self.open_orders:
             if o.status == "open" and (o.recruiter == r or any(r in p.chain for p in o.pools)):
                 lost += o.remaining_total
                 o.end = hour
-                self._expire(o, record)
+                self._expire(o, self._pending)  # counted in this hour's record
         return lost
 
     # -- tactics against detection ---------------------------------------------------------
@@ -689,7 +689,7 @@ class Market:
     # -- the hour -----------------------------------------------------------------------
     def open_and_close(self, hour: int) -> MarketHour:
         """Expire orders at their deadline, end refill guarantees, place what is due."""
-        record = MarketHour()
+        record, self._pending = self._pending, MarketHour()  # holds what events expired
         still = []
         for o in self.open_orders:
             if o.status == "open" and hour >= o.end:

@@ -74,6 +74,8 @@ class Moderation:
         self.purged = 0  # accounts banned by purges
         self.flagged_since_policy = 0
         self.delivered_since_policy = 0
+        self.revenue_since_policy = 0.0  # engagement revenue those deliveries could bring
+        self._delivered_this_hour = 0
 
     def set_capacity(self, moderators: int) -> None:
         """Employ this many moderators (within the scenario's limit)."""
@@ -86,10 +88,16 @@ class Moderation:
         self.weights.update(weights)
 
     def update_capacity(self, hour: int, revenue_per_action: float, wage: int) -> None:
-        """The capacity policy, applied every ``policy_every_hours`` (docs/ODD.md)."""
+        """The capacity policy, applied every ``policy_every_hours`` (docs/ODD.md).
+
+        ``revenue_per_action`` is this hour's; the policy weighs the period's average.
+        """
         mod = self.scenario.platform.moderation
+        self.revenue_since_policy += revenue_per_action * self._delivered_this_hour
         if mod.policy == "fixed" or (hour + 1) % mod.policy_every_hours:
             return
+        delivered = self.delivered_since_policy
+        revenue_per_action = self.revenue_since_policy / delivered if delivered else 0.0
         per_moderator = mod.reviews_per_hour * mod.policy_every_hours
         needed = rules.moderators_for(self.flagged_since_policy, mod.review_share, per_moderator)
         if mod.policy == "revenue":
@@ -101,6 +109,7 @@ class Moderation:
         self.set_capacity(needed)
         self.flagged_since_policy = 0
         self.delivered_since_policy = 0
+        self.revenue_since_policy = 0.0
 
     def step(
         self, hour: int, deliveries: list[Delivery], market: Market, rng: np.random.Generator
@@ -139,7 +148,8 @@ class Moderation:
             )
         self.queue.push(hour, entries)
         self.flagged_since_policy += record.flagged
-        self.delivered_since_policy += sum(int(d.done.sum()) for d in deliveries)
+        self._delivered_this_hour = sum(int(d.done.sum()) for d in deliveries)
+        self.delivered_since_policy += self._delivered_this_hour
         capacity = rules.review_capacity(self.moderators, mod.reviews_per_hour)
         q_worker, q_account, q_pool, reviewed = self.queue.take(
             capacity, hour, mod.review_window_hours

@@ -464,6 +464,18 @@ class Workforce:
         record.delivered += n_done
         record.refills += int(d.refills.sum())
 
+    def leave_banned_accounts(self) -> None:
+        """Workers whose account is banned move to another live one, if they have one."""
+        w, acc = self.workers, self.accounts
+        current = w.active_account
+        lost = (current >= 0) & acc.banned[np.maximum(current, 0)]
+        if lost.any():
+            owners = np.flatnonzero(lost)
+            alive_rows = np.flatnonzero(~acc.banned)
+            first_alive = np.full(w.size, -1, dtype=np.int64)
+            first_alive[acc.owner[alive_rows][::-1]] = alive_rows[::-1]
+            current[owners] = first_alive[owners]
+
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from.
 
@@ -520,15 +532,8 @@ class Workforce:
                 record.pay_withheld += amount
                 self.withheld_by_leaf[leaf] += amount
         self.withheld_total += record.pay_withheld
+        self.leave_banned_accounts()
         current = w.active_account
-        lost = (current >= 0) & acc.banned[np.maximum(current, 0)]
-        if lost.any():
-            # move to another live account if the worker has one
-            owners = np.flatnonzero(lost)
-            alive_rows = np.flatnonzero(~acc.banned)
-            first_alive = np.full(w.size, -1, dtype=np.int64)
-            first_alive[acc.owner[alive_rows][::-1]] = alive_rows[::-1]
-            current[owners] = first_alive[owners]
         without = np.flatnonzero(current < 0)
         reopen = without[rng.random(without.size) < w.reopen_probability[without]]
         if reopen.size:

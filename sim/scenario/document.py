@@ -418,8 +418,10 @@ _NO_PARENT = object()
 
 
 def read_yaml_file(path: Path, kind: str) -> SourcedDoc:
-    """Read (bounded, see :func:`read_text`) and parse one YAML file of the given ``kind``
-    ("scenario", "calibration"); unreadable files become one-line errors."""
+    """Read and parse one YAML file of the given ``kind`` ("scenario", "calibration").
+
+    Reading is bounded as in :func:`read_text`; unreadable files become one-line errors.
+    """
     return parse_yaml(read_text(path, kind), str(path))
 
 

@@ -251,7 +251,8 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
 
 
 def _check_events(s, recruiters, fail) -> None:
-    """Each event is within the run, names what exists and sets what its kind uses."""
+    """Each event names what exists and sets what its kind uses (an event dated after the
+    end of the run is allowed: it never takes effect)."""
     from sim.scenario.schema import EVENT_FIELDS
 
     seen: set[str] = set()
@@ -345,6 +346,13 @@ def _check_market(s, recruiters, leaves, staffed, children, regions, fail) -> No
                     f"names '{rid}'; expected a bottom-level recruiter (one of: "
                     f"{', '.join(sorted(leaves))})",
                 )
+    for i, r in enumerate(s.recruiters):
+        if r.tactics.repertoire and r.id not in leaves:
+            fail(
+                ("recruiters", i, "tactics", "repertoire"),
+                "tactics are used by the recruiters whose workers deliver; expected a "
+                "bottom-level recruiter (one without sub-recruiters)",
+            )
     alt = s.paid_alternative
     if alt is not None:
         if alt.recruiter.id in recruiters:
