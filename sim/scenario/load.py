@@ -251,8 +251,10 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
 
 
 def _check_events(s, recruiters, fail) -> None:
-    """Each event names what exists and sets what its kind uses (an event dated after the
-    end of the run is allowed: it never takes effect)."""
+    """Each event names what exists and sets what its kind uses.
+
+    An event dated after the end of the run is allowed: it never takes effect.
+    """
     from sim.scenario.schema import EVENT_FIELDS
 
     seen: set[str] = set()
