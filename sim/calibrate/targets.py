@@ -73,8 +73,12 @@ def compute_target(target: TargetSpec, agents: pd.DataFrame, summary: dict) -> f
     money = workers["money_earned"].to_numpy(dtype=float)
     online = workers["hours_online"].to_numpy(dtype=float)
     if target.measure == "hourly_pay":
-        hours = online if target.hours == "online" else online - workers["hours_unpaid"].to_numpy()
-        return hourly_pay(money, hours, target.statistic)
+        # surveys ask people who work: those who did at least one task (as the summary's
+        # hourly pay); people who only looked and found nothing are left out
+        did = workers["tasks_done"].to_numpy() > 0
+        unpaid = workers["hours_unpaid"].to_numpy()
+        hours = online if target.hours == "online" else online - unpaid
+        return hourly_pay(money[did], hours[did], target.statistic)
     days = float(summary["days"])
     if target.measure == "share_of_workers":
         band = target.online_hours_per_week
