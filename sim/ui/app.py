@@ -56,6 +56,8 @@ speed = solara.reactive(5)
 selected: solara.Reactive[tuple[str, int] | None] = solara.reactive(None)
 mode = solara.reactive("Explore")
 pasted = solara.reactive("")
+pasted_too_large: solara.Reactive[int | None] = solara.reactive(None)
+"""Size in bytes of text pasted over the limit (the box then holds text the server lacks)."""
 slide = solara.reactive(0)
 comparison: solara.Reactive[Comparison | None] = solara.reactive(None)
 compare_error: solara.Reactive[str | None] = solara.reactive(None)
@@ -199,6 +201,23 @@ def UploadButton(
     event_upload: Callable[[dict], None] | None = None,
 ):
     pass
+
+
+@solara.component_vue("paste.vue")
+def PasteBox(
+    value: str = "",
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    event_edit: Callable[[dict], None] | None = None,
+):
+    pass
+
+
+def too_large_message(what: str, size: int) -> str:
+    """The error for text over the app's limit (a scenario file is a few kB)."""
+    return (
+        f"{what}: {size / 1e6:,.1f} MB is larger than the {MAX_UPLOAD_BYTES // 1000:,} kB the "
+        "app accepts; expected a scenario file (nothing was loaded)"
+    )
 
 
 @solara.component
@@ -471,6 +490,10 @@ def ScenarioChooser():
 
     @guarded
     def load_pasted() -> None:
+        if pasted_too_large.value is not None:
+            load_error.set(too_large_message("pasted text", pasted_too_large.value))
+            load_error_text.set(None)
+            return
         text = pasted.value
         if not text.strip():
             load_error.set("the box is empty; paste a scenario in YAML first")
@@ -485,15 +508,13 @@ def ScenarioChooser():
         if text is None:
             reason = info.get("error") or "unreadable"
             if reason == "too large":
-                load_error.set(
-                    f"{name}: the file is larger than {MAX_UPLOAD_BYTES // 1000:,} kB; "
-                    "expected a scenario file"
-                )
+                load_error.set(too_large_message(name, int(info.get("size") or 0)))
             else:
                 load_error.set(f"{name}: the file could not be read as text")
             load_error_text.set(None)
             return
         pasted.set(text)
+        pasted_too_large.set(None)
         load_setup(Setup(name, text=text), text_for_errors=text)
 
     @guarded
@@ -501,20 +522,28 @@ def ScenarioChooser():
         run = live.value
         if run is not None:
             pasted.set(export.scenario_yaml(run))
+            pasted_too_large.set(None)
+
+    @guarded
+    def edited(info: dict) -> None:
+        text = info.get("text")
+        if text is None:
+            size = int(info.get("size") or 0)
+            pasted_too_large.set(size)
+            load_error.set(too_large_message("pasted text", size))
+            load_error_text.set(None)
+            return
+        if pasted_too_large.value is not None:
+            pasted_too_large.set(None)
+            load_error.set(None)
+        pasted.set(text)
 
     with solara.Column(classes=["cf-panel"], gap="4px"):
         solara.Text("Scenario", classes=["cf-section"])
         solara.Select(label="Shipped scenario", values=options, value=value, on_value=choose)
         UploadButton(event_upload=uploaded)
         with solara.Details("Paste or edit YAML", expand=bool(load_error_text.value)):
-            with solara.Column(classes=["cf-yaml"], gap="0px"):
-                solara.InputTextArea(
-                    "Scenario YAML",
-                    value=pasted,
-                    rows=10,
-                    auto_grow=False,
-                    continuous_update=True,
-                )
+            PasteBox(value=pasted.value, event_edit=edited)
             with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
                 solara.Button("Load pasted YAML", on_click=load_pasted, outlined=True)
                 solara.Button("Copy current", on_click=copy_current, text=True)
@@ -599,19 +628,25 @@ def Parameters():
 
 @solara.component
 def ControlRow(c: params.Control):
+    # What the number box shows; put back to the value in use when a value is refused.
+    shown = solara.use_reactive(c.value)
+
     @guarded
     def apply(raw: Any) -> None:
-        if raw is None:
+        if raw is None or raw == c.value:
             return
         try:
             value = c.coerce(raw)
         except (TypeError, ValueError) as exc:
             param_error.set(f"{c.label}: {exc}")
+            shown.set(c.value)
             return
         current = setup.value
         new = current.without(c.key) if value == c.default else current.change(c.key, value)
         if new != current:
             change_parameter(new)
+        if setup.value == current:  # refused (the reason is on screen)
+            shown.set(c.value)
 
     label = c.label + (f" ({c.unit})" if c.unit else "")
     with solara.Column(gap="0px", classes=["cf-control"] + (["cf-changed"] if c.changed else [])):
@@ -622,14 +657,8 @@ def ControlRow(c: params.Control):
             with solara.Row(gap="6px", style={"align-items": "center"}):
                 ChangeSlider(c, apply)
                 with solara.Column(style={"width": "110px", "flex": "0 0 110px"}):
-                    if c.kind == "int":
-                        solara.InputInt(
-                            "", value=int(c.value), on_value=apply, continuous_update=False
-                        )
-                    else:
-                        solara.InputFloat(
-                            "", value=float(c.value), on_value=apply, continuous_update=False
-                        )
+                    number = solara.InputInt if c.kind == "int" else solara.InputFloat
+                    number("", value=shown, on_value=apply, continuous_update=False)
         solara.Text(
             f"{c.help} Valid: {c.range_text()}. Default {params.fmt_number(c.default)} "
             f"from {c.origin}.",

@@ -19,7 +19,7 @@ import annotated_types
 import pydantic
 
 from sim.scenario.schema import ACTION_TYPES, Scenario
-from sim.ui.session import Setup, max_workers
+from sim.ui.session import MAX_OTHER_AGENTS, Setup, max_workers
 
 ACTION_PLURAL = {
     "like": "likes",
@@ -81,14 +81,22 @@ class Control:
         number = float(raw)
         if not math.isfinite(number):
             raise ValueError("expected a finite number")
+        if self.kind == "int" and number != int(number):
+            raise ValueError(f"expected a whole number, got {fmt_number(number)}")
+        self.check_range(number)
         if self.kind == "int":
-            if number != int(number):
-                raise ValueError(f"expected a whole number, got {fmt_number(number)}")
             return int(number)
         if self.kind == "money":
             # money must be a whole number of ledger units: round to the ledger's precision
             return round(number, self.digits)
         return number
+
+    def check_range(self, number: float) -> None:
+        """Refuse ``number`` outside the valid range, saying what the range is."""
+        too_low = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)
+        too_high = self.hi is not None and (number >= self.hi if self.hi_open else number > self.hi)
+        if too_low or too_high:
+            raise ValueError(f"expected a value {self.range_text()}, got {fmt_number(number)}")
 
 
 def fmt_number(value: float) -> str:
@@ -484,7 +492,7 @@ def controls(setup: Setup) -> list[Control]:
 
     out = []
     for key, label, section, kind, unit, help_text in specs:
-        lo, hi, lo_open, hi_open = field_bounds(key)
+        lo, hi, lo_open, hi_open = app_bounds(key, *field_bounds(key))
         if kind == "fraction":
             lo, hi = (0.0 if lo is None else lo), (1.0 if hi is None else hi)
         default = get_value(base, key)
@@ -514,6 +522,30 @@ def controls(setup: Setup) -> list[Control]:
             )
         )
     return out
+
+
+ONE_HOUR_IN_DAYS = 1 / 24
+
+
+def app_bounds(
+    key: str, lo: float | None, hi: float | None, lo_open: bool, hi_open: bool
+) -> tuple[float | None, float | None, bool, bool]:
+    """The schema's bounds narrowed to what the browser app runs.
+
+    The app refuses more workers, moderators or influencers than it can step interactively
+    (see :func:`sim.ui.session.check_size`), so the control says so up front; and a run
+    shorter than one hour (the model's step) is refused rather than rounded up.
+    """
+    cap = None
+    if key.startswith("workers.") and key.endswith(".count"):
+        cap = float(max_workers())
+    elif key == "platform.moderation.moderators" or key.endswith(".influencers.count"):
+        cap = float(MAX_OTHER_AGENTS)
+    if cap is not None and (hi is None or cap < hi):
+        hi, hi_open = cap, False
+    if key == "days" and (lo is None or lo < ONE_HOUR_IN_DAYS):
+        lo, lo_open = ONE_HOUR_IN_DAYS, False
+    return lo, hi, lo_open, hi_open
 
 
 def _slider(

@@ -141,23 +141,50 @@ def test_a_good_upload_loads(page, tmp_path):
     page.get_by_text("· finished").wait_for()
 
 
-def test_extreme_values_are_refused_inline(page):
-    open_fold(page, "Platform and moderation")
+def moderators_box(page):
     row = page.locator(".cf-control").filter(has_text="Moderators (people)")
-    number = row.locator("input[type=text], input:not([type])").last
-    number.fill("1000000")
-    number.press("Enter")
-    page.get_by_test_id("param-error").filter(has_text="at most 50,000").wait_for()
-    number.fill("-5")
-    number.press("Enter")
-    page.get_by_test_id("param-error").filter(has_text=">= 0").wait_for()
+    return row.locator("input[type=text], input:not([type])").last
+
+
+def test_refused_values_say_why_and_the_box_shows_the_value_in_use(page):
+    open_fold(page, "Platform and moderation")
+    hint = page.locator(".cf-control").filter(has_text="Moderators (people)").locator(".cf-hint")
+    expect(hint).to_contain_text("≤ 50,000")  # the limit the app applies, not the schema's
+    before = moderators_box(page).input_value()
+    for typed, says in (("60000", "≤ 50,000, got 60,000"), ("-3", "≥ 0 and ≤ 50,000, got -3")):
+        moderators_box(page).fill(typed)
+        moderators_box(page).press("Enter")
+        page.get_by_test_id("param-error").filter(has_text=says).wait_for()
+        expect(moderators_box(page)).to_have_value(before)
+    moderators_box(page).fill("6")
+    moderators_box(page).press("Enter")
+    page.get_by_text("1 changed from the scenario: Moderators").wait_for()
+    expect(page.get_by_test_id("param-error")).to_have_count(0)
+    expect(moderators_box(page)).to_have_value("6")
     open_fold(page, "Run")
     days = page.locator(".cf-control").filter(has_text="Simulated days").locator("input").last
-    days.fill("3650")
-    days.press("Enter")
-    page.get_by_test_id("param-error").filter(has_text="orders").wait_for()
+    for typed, says in (("1e-320", "≥ 0.0416667"), ("3650", "orders")):
+        days.fill(typed)
+        days.press("Enter")
+        page.get_by_test_id("param-error").filter(has_text=says).wait_for()
     page.get_by_role("button", name="Step").click()
     wait_for_hour(page, 1)
+
+
+def test_an_oversized_paste_is_refused_with_its_size(page):
+    page.get_by_text("Paste or edit YAML").click()
+    box = page.get_by_label("Scenario YAML")
+    # what a paste does: the whole text arrives in one input event (fill() types it)
+    paste = "(el, text) => { el.value = text; el.dispatchEvent(new Event('input')); }"
+    box.evaluate(paste, "title: big\n" + "# padding\n" * 250_000)  # 2.5 MB
+    error = page.get_by_test_id("load-error").filter(has_text="2.5 MB is larger than")
+    error.wait_for()
+    page.get_by_role("button", name="Load pasted YAML").click()
+    error.wait_for()
+    assert "expected a mapping" not in page.get_by_test_id("load-error").inner_text()
+    box.evaluate(paste, "title: [unclosed\n")
+    page.get_by_role("button", name="Load pasted YAML").click()
+    page.get_by_test_id("load-error").filter(has_text="pasted scenario:").wait_for()
 
 
 def test_compare_shows_two_runs_and_their_difference(page):
