@@ -910,8 +910,8 @@ def NetworkView(run: LiveRun, height: int = 470):
     )
 
     def clicked(event: dict) -> None:
-        data = event.get("data") or {}
-        agent = charts.node_to_agent(str(data.get("id", "")))
+        # echart.vue sends {id, name, kind} of the clicked item
+        agent = charts.node_to_agent(str(event.get("id") or ""))
         if agent is not None:
             selected.set(agent)
 

@@ -245,11 +245,46 @@ def test_exported_yaml_reproduces_the_ui_summary_with_the_cli(page, tmp_path):
         expect(row.locator("td").last).to_have_text(value)
 
 
+FIND_LONE_WORKER = """
+async (testid) => {
+  const box = document.querySelector(`[data-testid=${testid}]`);
+  const chart = (await window.cfEcharts).getInstanceByDom(box);
+  const nodes = [];
+  chart.getOption().series.forEach((series) => {
+    if (series.type !== "scatter" || series.silent) return;
+    for (const item of series.data) {
+      const [x, y] = chart.convertToPixel({ gridIndex: 0 }, item.value);
+      nodes.push({ id: item.id, x, y, size: item.symbolSize });
+    }
+  });
+  const rect = box.getBoundingClientRect();
+  // a worker with no other node within 12 px, so that the click can only hit it
+  const lone = nodes.find((n) => n.id.startsWith("w") && n.x > 20 && n.y > 30 &&
+    nodes.every((m) => m === n || Math.hypot(m.x - n.x, m.y - n.y) > 12 + m.size / 2));
+  return lone && { id: lone.id, x: rect.left + lone.x, y: rect.top + lone.y };
+}
+"""
+
+
 def test_inspector_follows_a_click_on_the_network(page):
-    page.get_by_role("button", name="Step").click()
-    wait_for_hour(page, 1)
+    for n in range(1, 11):
+        page.get_by_role("button", name="Step").click()
+        wait_for_hour(page, n)
+    network = page.get_by_test_id("chart-network")
+    network.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=chart-network]').dataset.hour === '10'"
+    )
+    node = page.evaluate(FIND_LONE_WORKER, "chart-network")
+    assert node, "the network shows no worker node to click"
+    number = int(node["id"][1:])
+    title = page.get_by_test_id("inspector-title")
+    expect(title).not_to_contain_text(f"worker {number} (")
+    page.mouse.click(node["x"], node["y"])
+    expect(title).to_contain_text(f"worker {number} (")
+    expect(page.get_by_label(re.compile(r"^Number"))).to_have_value(str(number))
     page.get_by_role("button", name="Top earner").click()
-    page.get_by_test_id("inspector-title").filter(has_text="worker").wait_for()
+    expect(title).not_to_contain_text(f"worker {number} (")
     choose(page, "Kind", "recruiter")
     page.get_by_test_id("inspector-title").filter(has_text="recruiter").wait_for()
     assert "balance" in page.get_by_test_id("inspector-state").inner_text()
