@@ -61,7 +61,8 @@ pasted_too_large: solara.Reactive[int | None] = solara.reactive(None)
 slide = solara.reactive(0)
 comparison: solara.Reactive[Comparison | None] = solara.reactive(None)
 compare_error: solara.Reactive[str | None] = solara.reactive(None)
-platform_side = solara.reactive(True)
+platform_side = solara.reactive(False)
+"""Whether the money diagram adds the platform's side (off: the docs say to tick it)."""
 run_finished = solara.reactive(False)
 """Whether the current run has ended (changes rarely, unlike ``tick``)."""
 run_started = solara.reactive(False)
@@ -642,7 +643,7 @@ def ControlRow(c: params.Control):
             shown.set(c.value)
             return
         current = setup.value
-        new = current.without(c.key) if value == c.default else current.change(c.key, value)
+        new = c.applied(current, value)
         if new != current:
             change_parameter(new)
         if setup.value == current:  # refused (the reason is on screen)
@@ -883,6 +884,19 @@ def CampaignsView(run: LiveRun):
         tag="div",
         unsafe_innerHTML=html_table(rows, list(rows[0])),
         attributes={"data-testid": "campaigns-table"},
+    )
+
+
+@solara.component
+def GroupsView(run: LiveRun):
+    """Accounts banned in each worker group (bots against people, say)."""
+    watch_model()
+    solara.Text("Accounts banned, by worker group", classes=["cf-section"])
+    rows = run.cached("groups", lambda: charts.group_rows(run.model))  # under the run lock
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=html_table(rows, list(rows[0])) if rows else "",
+        attributes={"data-testid": "groups-table"},
     )
 
 
@@ -1218,6 +1232,7 @@ def compare_job(comp: Comparison) -> Comparison:
         compare_job.progress = 100 * fraction
 
     comp.run_to_end(should_stop=lambda: not compare_job.is_current(), on_progress=progress)
+    compare_metric.set(compare.default_overlay_metric(comp.a.summary(), comp.b.summary()))
     return comp
 
 
@@ -1283,7 +1298,7 @@ def CompareView():
             except ValueError as exc:
                 compare_error.set(f"{c.label}: {exc}")
                 return
-            b = a.change(c.key, value)
+            b = c.applied(a, value)
             label_b = f"B: {c.label} = {params.fmt_number(value)}"
             explains = (
                 f"B changes {c.label} from {params.fmt_number(c.value)} to "
@@ -1317,18 +1332,22 @@ def CompareView():
                 elif compare_kind.value == "Change one parameter":
                     solara.Select("Parameter", values=list(labels), value=compare_param)
                     c = labels.get(compare_param.value)
-                    solara.Text(
-                        f"Now {params.fmt_number(c.value)} {c.unit}; valid {c.range_text()}"
-                        if c is not None
-                        else "",
-                        classes=["cf-hint"],
-                    )
+                    if c is not None:
+                        solara.HTML(
+                            tag="div",
+                            unsafe_innerHTML=esc(
+                                f"In A: {params.fmt_number(c.value)} {c.unit}. "
+                                f"Valid: {c.range_text()}."
+                            ),
+                            classes=["cf-hint"],
+                            attributes={"data-testid": "compare-param-hint"},
+                        )
                     solara.InputFloat(
                         "New value for B",
                         value=compare_value,
                         optional=True,
                         continuous_update=False,
-                    )
+                    ).key(f"b-value-{compare_param.value}")
                 else:
                     applicable = [k for k, w in choices.items() if isinstance(w, whatifs.WhatIf)]
                     by_title = {whatifs.TITLES[k]: k for k in applicable}
@@ -1349,11 +1368,9 @@ def CompareView():
                                 f"{whatifs.TITLES[k]}: not here ({why}).", classes=["cf-hint"]
                             )
             solara.InputFloat(
-                "Days for both (blank: each scenario's own)",
-                value=compare_days,
-                optional=True,
-                continuous_update=False,
+                "Days for both", value=compare_days, optional=True, continuous_update=False
             )
+            solara.Text("Leave blank to run each scenario for its own days.", classes=["cf-hint"])
             solara.Button(
                 "Run both", on_click=run_both, color="primary", disabled=compare_job.pending
             )
@@ -1437,12 +1454,15 @@ def CompareResults(height: int = 300, compact: bool = False):
             (comp.label_a, comp.a.metric(key).tolist()),
             (comp.label_b, comp.b.metric(key).tolist()),
         ]
+        days = max(comp.a.max_steps, comp.b.max_steps) / 24
         with solara.Columns([1, 1], gutters_dense=True):
             chart(
-                charts.overlay_option(series, compare.LABELS[key]), "chart-compare-overlay", height
+                charts.overlay_option(series, compare.LABELS[key], max_days=days),
+                "chart-compare-overlay",
+                height,
             )
             chart(
-                charts.overlay_option(series, compare.LABELS[key], difference=True),
+                charts.overlay_option(series, compare.LABELS[key], difference=True, max_days=days),
                 "chart-compare-diff",
                 height,
             )
@@ -1654,3 +1674,5 @@ def PresenterLive(sl: story.Slide):
                 GamificationView(run)
             elif view == "campaigns":
                 CampaignsView(run)
+            elif view == "groups":
+                GroupsView(run)

@@ -241,7 +241,7 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
             {
                 "type": "sankey",
                 "left": 10,
-                "right": 190,
+                "right": 150,
                 "top": 30,
                 "bottom": 10,
                 "nodeGap": 14,
@@ -252,7 +252,8 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
                 "label": {
                     "fontSize": 11,
                     "lineHeight": 14,
-                    "width": 130,
+                    # narrow enough to fit between columns: longer names wrap
+                    "width": 96,
                     "overflow": "break",
                     "backgroundColor": "rgba(255,255,255,0.75)",
                     "padding": [1, 3],
@@ -637,8 +638,9 @@ def pay_values(model: ClickFarmModel) -> tuple[np.ndarray, str]:
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
     online = (~w.is_bot) & (w.hours_online > 0)
     pay = earned[online] / w.hours_online[online]
-    if pay.size and np.any(pay > 0):
-        return pay, "pay"
+    pays_money = any(any(r.pays.values()) for r in model.scenario.recruiters)
+    if (pay.size and np.any(pay > 0)) or (pays_money and not w.hours_unpaid.any()):
+        return pay, "pay"  # (before anyone is online, a paid market is still a paid market)
     return w.hours_unpaid[online], "unpaid"
 
 
@@ -682,6 +684,8 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     marks = [m for m in marks if m["xAxis"] is not None]
     if what == "pay":
         title = f"Effective hourly pay of {values.size:,} workers, unpaid search time included"
+        if not values.size:
+            title = "Effective hourly pay: no worker has been online yet"
         axis = f"{cur} per hour" + (" (log scale)" if log else "")
         if zero:
             title += f"; {zero:,} earned nothing"
@@ -699,7 +703,8 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
             "nameGap": 26,
             "scale": True,
         },
-        yAxis={"type": "value", "name": "workers"},
+        # the name starts at the axis and runs right (centred on it, it was cut at the edge)
+        yAxis={"type": "value", "name": "workers", "nameTextStyle": {"align": "left"}},
         series=[
             {
                 "type": "line",
@@ -718,6 +723,29 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
             }
         ],
     )
+
+
+# ------------------------------------------------------------------ worker groups
+def group_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
+    """Per worker group: workers, accounts and how many of them the platform banned."""
+    w, acc = model.workers, model.accounts
+    account_group = w.group[acc.owner]
+    rows = []
+    for g, spec in enumerate(model.scenario.workers):
+        mine = account_group == g
+        accounts = int(mine.sum())
+        banned = int(acc.banned[mine].sum())
+        rows.append(
+            {
+                "group": spec.id,
+                "kind": "bots" if spec.kind == "bot" else "people",
+                "workers": f"{int((w.group == g).sum()):,}",
+                "accounts": f"{accounts:,}",
+                "banned": f"{banned:,}",
+                "share banned": f"{banned / accounts:.1%}" if accounts else "—",
+            }
+        )
+    return rows
 
 
 # ------------------------------------------------------------------ gamification
@@ -805,9 +833,16 @@ def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ compare
 def overlay_option(
-    runs: list[tuple[str, Sequence[float]]], metric_label: str, difference: bool = False
+    runs: list[tuple[str, Sequence[float]]],
+    metric_label: str,
+    difference: bool = False,
+    max_days: float | None = None,
 ) -> dict[str, Any]:
-    """Two runs' curves of one metric, or (``difference``) the second minus the first."""
+    """Two runs' curves of one metric, or (``difference``) the second minus the first.
+
+    ``max_days`` ends the day axis at the runs' length (ECharts would round it up to the
+    next tick: day 15 for a 14-day run).
+    """
     series = []
     if difference and len(runs) == 2:
         (la, a), (lb, b) = runs
@@ -841,7 +876,14 @@ def overlay_option(
         tooltip={"trigger": "axis"},
         legend={"bottom": 0},
         grid={"left": 10, "right": 20, "top": 40, "bottom": 40, "containLabel": True},
-        xAxis={"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 24},
+        xAxis={
+            "type": "value",
+            "name": "day",
+            "nameLocation": "middle",
+            "nameGap": 24,
+            "min": 0,
+            **({"max": sig(max_days, 6)} if max_days else {}),
+        },
         yAxis={"type": "value"},
         series=series,
     )

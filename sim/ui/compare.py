@@ -41,11 +41,22 @@ SHORT = {
 """Shorter labels for the tiles in presenter mode."""
 
 
+MINUS = "\u2212"
+"""The typographic minus sign, used for every negative number the page shows."""
+
+
+def signed(text: str) -> str:
+    """``text`` with a leading hyphen-minus written as a true minus sign."""
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
 def fmt(value: float | None, kind: str, currency: str = "") -> str:
     """A headline number as the page shows it."""
     if value is None:
         return "—"
     v = float(value)
+    if v < 0:
+        return MINUS + fmt(-v, kind, currency)
     if kind == "int":
         return f"{v:,.0f}"
     if kind == "share":
@@ -79,9 +90,37 @@ def fmt_change(a: float, b: float, kind: str, currency: str = "") -> tuple[str, 
     elif kind == "hours":
         text = f"{diff:+,.1f} h"
     else:
-        text = ("+" if diff >= 0 else "−") + fmt(abs(diff), kind, currency)
-    rel = "" if a == 0 else f"{diff / abs(float(a)):+.0%}"
-    return text, rel
+        text = ("+" if diff >= 0 else MINUS) + fmt(abs(diff), kind, currency)
+    if a == 0:
+        rel = ""
+    else:
+        ratio = diff / abs(float(a))
+        rel = "0%" if round(ratio * 100) == 0 else f"{ratio:+.0%}"
+    return signed(text).replace("+-", MINUS), signed(rel)
+
+
+OVERLAY_PREFERENCE = (
+    "total_surviving",
+    "total_removed",
+    "total_worker_income",
+    "total_unpaid_hours",
+    "total_banned",
+    "total_delivered",
+)
+"""Metrics the comparison chart starts on, in order; the first that differs is shown."""
+
+
+def default_overlay_metric(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    """The first preferred headline on which the two runs' end values differ.
+
+    A what-if that moves nothing on the first choice (paying in points leaves no income
+    to compare) would otherwise open on two flat, equal lines.
+    """
+    if a and b:
+        for key in OVERLAY_PREFERENCE:
+            if a["headline"].get(key) != b["headline"].get(key):
+                return key
+    return OVERLAY_PREFERENCE[0]
 
 
 @dataclass

@@ -62,6 +62,20 @@ class Control:
     origin: str = ""
     digits: int = 9
     """Decimal places a money value keeps (the ledger's precision)."""
+    targets: tuple[str, ...] = ()
+    """Every field the control sets, when it sets several at once (else just ``key``)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.targets or (self.key,)
+
+    def applied(self, setup: Setup, value: Any) -> Setup:
+        """``setup`` with this control at ``value`` (a default drops the change)."""
+        if self.targets:
+            return setup.with_changes([(k, value) for k in self.targets])
+        if value == self.default:
+            return setup.without(self.key)
+        return setup.change(self.key, value)
 
     @property
     def changed(self) -> bool:
@@ -393,6 +407,16 @@ def controls(setup: Setup) -> list[Control]:
             "accounts",
             "Average number of platform accounts one worker controls.",
         )
+    humans = [g for g in base.workers if g.kind == "human"]
+    if len(humans) > 1:
+        add(
+            ALL_GROUPS_SEARCH,
+            "All groups: search time per task",
+            "Workers",
+            "float",
+            "minutes (unpaid)",
+            "Sets the search time of every human group at once.",
+        )
     for region in base.regions:
         add(
             f"regions.{region}.reservation_wage_per_hour",
@@ -492,11 +516,16 @@ def controls(setup: Setup) -> list[Control]:
 
     out = []
     for key, label, section, kind, unit, help_text in specs:
-        lo, hi, lo_open, hi_open = app_bounds(key, *field_bounds(key))
+        targets: tuple[str, ...] = ()
+        if key == ALL_GROUPS_SEARCH:
+            targets = tuple(f"workers.{g.id}.search_minutes_per_task" for g in humans)
+        # a control over several fields reads its bounds, default and value from the first
+        first = targets[0] if targets else key
+        lo, hi, lo_open, hi_open = app_bounds(first, *field_bounds(first))
         if kind == "fraction":
             lo, hi = (0.0 if lo is None else lo), (1.0 if hi is None else hi)
-        default = get_value(base, key)
-        value = get_value(current, key)
+        default = get_value(base, first)
+        value = get_value(current, first)
         slider_lo, slider_hi, step = _slider(key, kind, default, lo, hi, money_step)
         if lo_open and lo is not None and slider_lo <= lo:
             slider_lo = lo + step
@@ -517,14 +546,17 @@ def controls(setup: Setup) -> list[Control]:
                 slider_lo=slider_lo,
                 slider_hi=slider_hi,
                 step=step,
-                origin=setup.value_origin(doc_path(base, key)),
+                origin=setup.value_origin(doc_path(base, first)),
                 digits=digits,
+                targets=targets,
             )
         )
     return out
 
 
 ONE_HOUR_IN_DAYS = 1 / 24
+ALL_GROUPS_SEARCH = "workers.*.search_minutes_per_task"
+"""The key of the control that sets every human group's search time at once."""
 
 
 def app_bounds(
