@@ -61,6 +61,48 @@ def sig(value: float, digits: int = 5) -> float:
     return round(value, digits - 1 - int(math.floor(math.log10(abs(value)))))
 
 
+PRESENTER_MIN_HEIGHT = 220
+"""No chart in presenter mode is shorter than this (px)."""
+PRESENTER_MIN_FONT = 14
+"""No text in presenter mode is smaller than this (px)."""
+_TEXT_PARTS = {
+    "xAxis": ("axisLabel", "nameTextStyle"),
+    "yAxis": ("axisLabel", "nameTextStyle"),
+    "legend": ("textStyle",),
+    "title": ("textStyle",),
+    "series": ("label", "edgeLabel"),
+}
+
+
+def large_type(option: dict[str, Any], smallest: int = PRESENTER_MIN_FONT) -> dict[str, Any]:
+    """A copy of ``option`` in which no text is smaller than ``smallest`` px.
+
+    Every ``fontSize`` below it is raised, and axis labels, axis names, legends, titles
+    and series labels that rely on ECharts' defaults (12 px) get it explicitly.
+    """
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            size = out.get("fontSize")
+            if isinstance(size, int | float) and size < smallest:
+                out["fontSize"] = smallest
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(option)
+    out["textStyle"] = {**out.get("textStyle", {}), "fontSize": smallest}
+    for component, parts in _TEXT_PARTS.items():
+        items = out.get(component)
+        for item in items if isinstance(items, list) else [items] if items else []:
+            for part in parts:
+                style = item.setdefault(part, {})
+                style["fontSize"] = max(style.get("fontSize", 0), smallest)
+    return out
+
+
 def _base(**extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "animation": False,

@@ -29,17 +29,19 @@ def _port_free(host: str, port: int) -> bool:
 def register(app: typer.Typer) -> None:
     @app.command()
     def ui(
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+        port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8765,
         host: Annotated[
             str,
             typer.Option(
+                metavar="ADDRESS",
                 help="Address to listen on. The default serves this computer only; use "
-                "0.0.0.0 to share the app with a classroom network on purpose."
+                "0.0.0.0 to share the app with a classroom network on purpose.",
             ),
         ] = LOOPBACK,
         allow_host: Annotated[
             list[str] | None,
             typer.Option(
+                metavar="NAME",
                 help="A further name or address that browsers may use to reach the app (the "
                 "one students type, with --host 0.0.0.0); repeat for several. Requests "
                 "naming any other host are refused, so other web sites cannot reach the app.",
@@ -47,10 +49,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         max_workers: Annotated[
             int,
-            typer.Option(help="Largest number of workers a set-up may have in the app."),
+            typer.Option(
+                metavar="N", help="Largest number of workers a set-up may have in the app."
+            ),
         ] = 100_000,
         dev: Annotated[
-            bool, typer.Option("--dev", help="Reload when the code changes (development).")
+            bool,
+            typer.Option("--dev", metavar="", help="Reload when the code changes (development)."),
         ] = False,
     ) -> None:
         """Start the browser app: explore, compare and present scenarios (works offline)."""

@@ -72,6 +72,8 @@ def server_env(
     env["SOLARA_APP"] = APP_MODULE
     env["SOLARA_MODE"] = "production" if production else "development"
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # The "This website runs on Solara" badge covers axes and slide text in a corner.
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"
     # No proxy: the page asks our read-only copy of the bundled assets instead of the CDN.
     env["SOLARA_ASSETS_PROXY"] = "False"
     env["SOLARA_ASSETS_CDN"] = CDN_PATH
