@@ -68,8 +68,10 @@ PRESENTER_MIN_FONT = 14
 _TEXT_PARTS = {
     "xAxis": ("axisLabel", "nameTextStyle"),
     "yAxis": ("axisLabel", "nameTextStyle"),
-    "legend": ("textStyle",),
-    "title": ("textStyle",),
+    "legend": ("textStyle", "selectorLabel"),
+    "title": ("textStyle", "subtextStyle"),
+    "tooltip": ("textStyle",),
+    "dataZoom": ("textStyle",),
     "series": ("label", "edgeLabel"),
 }
 
