@@ -151,6 +151,39 @@ def _downsample(n: int, limit: int = 1500) -> slice:
     return slice(None, None, max(1, math.ceil(n / limit)))
 
 
+def _band_series(
+    band: tuple[Sequence[float], Sequence[float]],
+    days: list[float],
+    pick: slice,
+    axis: int,
+    label: str,
+    colour: int,
+) -> list[dict[str, Any]]:
+    """A shaded band as two stacked lines: the low edge (invisible) and the width above it."""
+    low = [sig(v) for v in band[0]][pick]
+    width = [sig(h - lo) for lo, h in zip(band[0], band[1], strict=True)][pick]
+    common = {
+        "type": "line",
+        "name": label,  # the legend toggles the band with its line
+        "xAxisIndex": axis,
+        "yAxisIndex": axis,
+        "showSymbol": False,
+        "stack": f"band-{axis}-{colour}",
+        "color": LINE_COLOURS[colour % len(LINE_COLOURS)],
+        "lineStyle": {"opacity": 0},
+        "tooltip": {"show": False},
+        "silent": True,
+    }
+    return [
+        {**common, "data": [[d, v] for d, v in zip(days, low, strict=True)]},
+        {
+            **common,
+            "areaStyle": {"opacity": 0.22, "color": LINE_COLOURS[colour % len(LINE_COLOURS)]},
+            "data": [[d, v] for d, v in zip(days, width, strict=True)],
+        },
+    ]
+
+
 def timeseries_option(
     rows: Sequence[dict[str, float]],
     currency: str,
@@ -158,8 +191,14 @@ def timeseries_option(
     columns: int = 2,
     max_days: float | None = None,
     height: int = 560,
+    bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None,
 ) -> dict[str, Any]:
-    """Small multiples of the headline metrics against simulated days (``height`` in px)."""
+    """Small multiples of the headline metrics against simulated days (``height`` in px).
+
+    With ``bands`` (metric -> hourly low and high values, e.g. the 10th and 90th
+    percentile across seeds), each line gets a shaded band in its own colour; ``rows``
+    then hold the mean.
+    """
     panels = panels or TIMESERIES_PANELS
     n = len(rows)
     pick = _downsample(n)
@@ -215,6 +254,8 @@ def timeseries_option(
         yaxes.append({"type": "value", "gridIndex": k, "splitNumber": 3})
         for j, (metric, label) in enumerate(lines):
             values = [sig(row.get(metric, 0.0)) for row in rows][pick]
+            if bands and metric in bands:
+                series.extend(_band_series(bands[metric], days, pick, k, label, j))
             series.append(
                 {
                     "type": "line",

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.ui.ensemble import Ensemble, beyond_spread
 from sim.ui.session import LiveRun
 
 # (summary headline key, label, format: "int", "money", "share", "hours", "rate", "ratio")
@@ -179,3 +180,47 @@ class Comparison:
                 }
             )
         return rows
+
+
+def band_text(low: float, high: float, kind: str, currency: str = "") -> str:
+    """A 10th–90th percentile range in the metric's own format."""
+    return f"{fmt(low, kind, currency)} – {fmt(high, kind, currency)}"
+
+
+def ensemble_rows(ens: Ensemble) -> list[dict[str, Any]]:
+    """Each headline figure of an ensemble: its mean and 10th–90th percentile band."""
+    cur = ens.setup.scenario().currency.code
+    rows = []
+    for key, label, kind in HEADLINES:
+        mean, low, high = ens.band(key).end
+        rows.append(
+            {
+                "metric": label,
+                "mean": fmt(mean, kind, cur),
+                "10th–90th percentile": band_text(low, high, kind, cur),
+            }
+        )
+    return rows
+
+
+def ensemble_comparison_rows(a: Ensemble, b: Ensemble) -> list[dict[str, Any]]:
+    """A against B across seeds, and whether each difference exceeds seed-to-seed spread."""
+    cur_a, cur_b = (e.setup.scenario().currency.code for e in (a, b))
+    cur = cur_a if cur_a == cur_b else ""
+    rows = []
+    for key, label, kind in HEADLINES:
+        ma, la, ha = a.band(key).end
+        mb, lb, hb = b.band(key).end
+        change, rel = fmt_change(ma, mb, kind, cur)
+        rows.append(
+            {
+                "metric": label,
+                "A (mean)": fmt(ma, kind, cur_a),
+                "A band": band_text(la, ha, kind, cur_a),
+                "B (mean)": fmt(mb, kind, cur_b),
+                "B band": band_text(lb, hb, kind, cur_b),
+                "B − A": change,
+                "beyond seed spread?": "yes" if beyond_spread(a, b, key) else "no",
+            }
+        )
+    return rows

@@ -24,13 +24,14 @@ from sim.ui.state import (
     compare_value,
     compare_whatif,
     comparison,
+    ensemble_for,
     guarded,
     live,
     setup,
     setup_label,
     start_comparison,
 )
-from sim.ui.widgets import chart, error_box, esc, html_table
+from sim.ui.widgets import EnsembleControls, band_chart, chart, error_box, esc, html_table
 
 
 @solara.component
@@ -213,6 +214,7 @@ def CompareResults(height: int = 300, compact: bool = False):
             chart(charts.shares_option(bars, cur), "chart-compare-shares", 150)
     if compact:
         return
+    EnsembleComparison(comp)
     metric_labels = {label: key for key, label, _ in HEADLINES}
     with solara.Column(classes=["cf-panel"]):
         solara.Select(
@@ -253,3 +255,31 @@ def CompareResults(height: int = 300, compact: bool = False):
                     )
                 else:
                     solara.Text("No money changed hands.")
+
+
+@solara.component
+def EnsembleComparison(comp):
+    """A and B on N seeds each: bands, and whether each difference beats chance."""
+    pair = (comp.a.setup, comp.b.setup)
+    with solara.Column(classes=["cf-panel"], gap="4px"):
+        solara.Text("Across seeds", classes=["cf-section"])
+        EnsembleControls(pair, "A and B")
+        found = ensemble_for(pair)
+        if not found:
+            return
+        a, b = found
+        solara.Text(
+            f"{len(a.runs)} seeds each (A and B share them). A difference is beyond the "
+            "seed-to-seed spread when the means differ by more than the wider of the two "
+            "10th–90th percentile ranges.",
+            classes=["cf-hint"],
+        )
+        rows = compare.ensemble_comparison_rows(a, b)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html_table(rows, list(rows[0])),
+            attributes={"data-testid": "ensemble-compare-table"},
+        )
+        band_chart(
+            found, (comp.label_a, comp.label_b), "chart-ensemble-compare", 320, compare_metric.value
+        )

@@ -9,7 +9,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from sim.ui import charts, export, params
+from sim.ui import charts, compare, export, params
 from sim.ui.compare import HEADLINES, fmt
 from sim.ui.session import (
     AGENT_KINDS,
@@ -26,6 +26,7 @@ from sim.ui.state import (
     change_parameter,
     do_reset,
     do_step,
+    ensemble_for,
     guarded,
     live,
     load_error,
@@ -47,6 +48,7 @@ from sim.ui.state import (
 )
 from sim.ui.widgets import (
     CampaignsView,
+    EnsembleControls,
     Fold,
     GamificationView,
     MoneyView,
@@ -56,6 +58,7 @@ from sim.ui.widgets import (
     Tiles,
     TimeSeriesView,
     UploadButton,
+    band_chart,
     chart,
     error_box,
     esc,
@@ -193,6 +196,7 @@ def RunControls():
             value=str(speed.value),
             on_value=lambda v: speed.set(int(v)),
         )
+        EnsembleControls((current,), "this set-up")
 
 
 @solara.component
@@ -316,12 +320,35 @@ def Status():
 
 
 @solara.component
+def EnsembleView():
+    """The finished ensemble of the set-up on screen: bands over time, headline bands."""
+    found = ensemble_for((setup.value,))
+    if not found:
+        return
+    ens = found[0]
+    with solara.Column(classes=["cf-panel"], gap="4px"):
+        solara.Text(
+            f"Across {len(ens.runs)} seeds: mean and 10th–90th percentile band",
+            classes=["cf-section"],
+        )
+        solara.Text("Seeds: " + ", ".join(str(s) for s in ens.seeds), classes=["cf-hint"])
+        band_chart(found, ("",), "chart-ensemble", 560)
+        rows = compare.ensemble_rows(ens)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html_table(rows, list(rows[0])),
+            attributes={"data-testid": "ensemble-table"},
+        )
+
+
+@solara.component
 def Dashboard():
     run = live.value
     if run is None:
         return
     with solara.Column(classes=["cf-panel"]):
         TimeSeriesView(run)
+    EnsembleView()
     with solara.Columns([1, 1], gutters_dense=True, classes=["cf-pair"]):
         with solara.Column(classes=["cf-panel"]):
             MoneyView(run)

@@ -15,7 +15,7 @@ import solara
 import solara.lab
 
 from sim.scenario.errors import ScenarioError
-from sim.ui import compare, story, whatifs
+from sim.ui import compare, ensemble, story, whatifs
 from sim.ui.compare import Comparison
 from sim.ui.session import (
     LiveRun,
@@ -253,6 +253,61 @@ def compare_job(comp: Comparison) -> Comparison:
     comp.run_to_end(should_stop=lambda: not compare_job.is_current(), on_progress=progress)
     compare_metric.set(compare.default_overlay_metric(comp.a.summary(), comp.b.summary()))
     return comp
+
+
+# ------------------------------------------------------------------ ensembles
+ensemble_size = solara.reactive(ensemble.DEFAULT_SEEDS)
+"""How many seeds "Run N seeds" runs (Explore and Compare share it)."""
+ensemble_error: solara.Reactive[str | None] = solara.reactive(None)
+
+
+@solara.lab.task(prefer_threaded=True)
+def ensemble_job(setups: tuple[Setup, ...], n: int) -> tuple[ensemble.Ensemble, ...] | None:
+    """Run every set-up on ``n`` seeds in the worker pool (Explore: one set-up; Compare: two).
+
+    Each set-up's own seed is the master seed of its ensemble, so A and B share seeds.
+    """
+    total = n * len(setups)
+    out = []
+    for k, one in enumerate(setups):
+        seeds = ensemble.ensemble_seeds(one.scenario().seed, n)
+
+        def progress(done: int, _n: int, before: int = k * n) -> None:
+            ensemble_job.progress = 100 * (before + done) / total
+
+        result = ensemble.run_ensemble(
+            one, seeds, on_progress=progress, should_stop=lambda: not ensemble_job.is_current()
+        )
+        if result is None:
+            return None
+        out.append(result)
+    return tuple(out)
+
+
+def start_ensemble(setups: tuple[Setup, ...]) -> None:
+    """Check the set-ups and the number of seeds, then start :func:`ensemble_job`."""
+    ensemble_error.set(None)
+    n = ensemble_size.value
+    if not 1 < n <= ensemble.MAX_SEEDS:
+        ensemble_error.set(f"the number of seeds must be between 2 and {ensemble.MAX_SEEDS}")
+        return
+    try:
+        for one in setups:
+            check_size(one.scenario())
+    except Exception as exc:
+        ensemble_error.set(friendly_error(exc))
+        return
+    ensemble_job(setups, n)
+
+
+def ensemble_for(setups: tuple[Setup, ...]) -> tuple[ensemble.Ensemble, ...] | None:
+    """The finished ensembles of exactly these set-ups, if the last job ran them."""
+    if ensemble_job.pending or not ensemble_job.finished:
+        return None
+    value = ensemble_job.value
+    if value is None or tuple(e.setup for e in value) != setups:
+        return None
+    return value
 
 
 def start_comparison(a: Setup, b: Setup, label_a: str, label_b: str, explains: str = "") -> None:

@@ -12,13 +12,28 @@ import solara.lab
 
 from sim.ui import charts, compare
 from sim.ui.compare import HEADLINES, fmt
+from sim.ui.ensemble import Ensemble
 from sim.ui.flows import money_graph
 from sim.ui.session import (
     MAX_UPLOAD_BYTES,
     LiveRun,
+    Setup,
     friendly_error,
 )
-from sim.ui.state import MODES, go_to_slide, mode, platform_side, selected, slide, watch_model
+from sim.ui.state import (
+    MODES,
+    ensemble_error,
+    ensemble_job,
+    ensemble_size,
+    go_to_slide,
+    guarded,
+    mode,
+    platform_side,
+    selected,
+    slide,
+    start_ensemble,
+    watch_model,
+)
 
 log = logging.getLogger("sim.ui")
 
@@ -426,3 +441,73 @@ def GamificationView(run: LiveRun):
                     )
                 else:
                     solara.Text("No objective has opened yet.")
+
+
+# ------------------------------------------------------------------ ensembles
+@solara.component
+def EnsembleControls(setups: tuple[Setup, ...], what: str):
+    """ "Run N seeds" for ``setups``, with progress and Cancel while it runs."""
+    n = ensemble_size.value
+    with solara.Column(gap="4px", classes=["cf-ensemble"]):
+        with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Column(style={"width": "90px", "flex": "0 0 90px"}):
+                solara.InputInt("Seeds", value=ensemble_size, continuous_update=False)
+            solara.Button(
+                f"Run {n} seeds",
+                on_click=guarded(lambda: start_ensemble(setups)),
+                outlined=True,
+                disabled=ensemble_job.pending,
+            )
+            if ensemble_job.pending:
+                solara.Button("Cancel", on_click=ensemble_job.cancel, text=True)
+        solara.Text(
+            f"Runs {what} on {n} seeds (the first is the seed above), two at a time, and "
+            "shows the mean and the 10th–90th percentile band.",
+            classes=["cf-hint"],
+        )
+        if ensemble_job.pending:
+            done = round((ensemble_job.progress or 0) * n * len(setups) / 100)
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"{done} of {n * len(setups)} runs done",
+                attributes={"data-testid": "ensemble-progress"},
+            )
+            solara.ProgressLinear(ensemble_job.progress or True)
+        elif ensemble_job.cancelled:
+            solara.Text("Cancelled.", classes=["cf-hint"])
+        if ensemble_job.error:
+            error_box(f"the ensemble failed: {friendly_error(ensemble_job.exception)}")
+        error_box(ensemble_error.value, testid="ensemble-error")
+
+
+def band_chart(
+    ensembles: tuple[Ensemble, ...],
+    labels: tuple[str, ...],
+    testid: str,
+    height: int,
+    metric: str | None = None,
+) -> None:
+    """Mean lines with 10th–90th bands: every headline series (one ensemble), or one
+    ``metric`` for several ensembles on one panel."""
+    first = ensembles[0]
+    cur = first.setup.scenario().currency.code
+    if metric is None:
+        keys = [m for _title, lines in charts.TIMESERIES_PANELS for m, _label in lines]
+        found = {k: first.band(k) for k in keys if k in first.runs[0].metrics}
+        panels = None
+    else:
+        found = {label: e.band(metric) for e, label in zip(ensembles, labels, strict=True)}
+        panels = [(compare.LABELS[metric], [(label, label) for label in labels])]
+    hours = min(len(b.mean) for b in found.values())
+    rows = [{k: float(b.mean[i]) for k, b in found.items()} for i in range(hours)]
+    bands = {k: (b.low[:hours].tolist(), b.high[:hours].tolist()) for k, b in found.items()}
+    option = charts.timeseries_option(
+        rows,
+        cur,
+        panels=panels,
+        columns=2 if metric is None else 1,
+        max_days=first.runs[0].metrics[next(iter(first.runs[0].metrics))].size / 24,
+        height=height,
+        bands=bands,
+    )
+    chart(option, testid, height)
