@@ -9,7 +9,7 @@ from sim.ui.charts import PRESENTER_MIN_FONT, PRESENTER_MIN_HEIGHT
 from tests.ui.test_browser import wait_for_hour
 
 MEASURE = """
-async () => {
+async (font) => {
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     const s = getComputedStyle(el);
@@ -18,7 +18,7 @@ async () => {
   const small = [];
   for (const el of document.querySelectorAll(".cf-root *")) {
     const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    if (own && visible(el) && parseFloat(getComputedStyle(el).fontSize) < %(font)d) {
+    if (own && visible(el) && parseFloat(getComputedStyle(el).fontSize) < font) {
       small.push(`${el.textContent.trim().slice(0, 40)} (${getComputedStyle(el).fontSize})`);
     }
   }
@@ -43,8 +43,8 @@ async () => {
     .map((el) => el.getBoundingClientRect());
   let overlaps = 0;
   panels.forEach((a, i) => panels.slice(i + 1).forEach((b) => {
-    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
-      overlaps += 1;
+    const across = a.left < b.right - 1 && b.left < a.right - 1;
+    if (across && a.top < b.bottom - 1 && b.top < a.bottom - 1) overlaps += 1;
   }));
   const number = document.querySelector("[data-testid=slide-number]");
   const badge = [...document.querySelectorAll("b")].some(
@@ -57,7 +57,7 @@ async () => {
       parseFloat(getComputedStyle(number).lineHeight || "20")) : null,
   };
 }
-""" % {"font": PRESENTER_MIN_FONT}
+"""
 
 
 @pytest.mark.parametrize("width,height", [(1920, 1080), (1280, 720), (1024, 768)])
@@ -71,7 +71,7 @@ def test_presenter_slides_fill_a_projector_and_read_from_the_back(page, width, h
         page.keyboard.press("s")
         wait_for_hour(page, 1)
         page.locator(".cf-root [data-testid^=chart-] canvas").first.wait_for()
-        m = page.evaluate(MEASURE)
+        m = page.evaluate(MEASURE, PRESENTER_MIN_FONT)
         assert m["rootWidth"] >= 0.95 * width, m["rootWidth"]
         assert m["scrollWidth"] <= width, "nothing may stick out sideways"
         assert not m["small"], f"text under {PRESENTER_MIN_FONT} px: {m['small'][:5]}"
@@ -94,7 +94,7 @@ def test_tablet_and_phone_get_a_stacked_layout(page, width, height):
     assert sidebar["width"] >= 0.85 * width, "the sidebar takes the whole width"
     assert series["y"] >= sidebar["y"] + sidebar["height"] - 1, "charts come below it"
     assert series["width"] >= 0.85 * width
-    m = page.evaluate(MEASURE)
+    m = page.evaluate(MEASURE, PRESENTER_MIN_FONT)
     assert m["scrollWidth"] <= width, "nothing may stick out sideways"
     assert m["overlaps"] == 0
     assert not m["badge"]
