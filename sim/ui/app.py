@@ -24,6 +24,7 @@ from sim.ui.state import (
     load_setup,
     mode,
     on_key,
+    open_link,
     pace,
     page_error,
     playing,
@@ -42,8 +43,11 @@ def Page():
     solara.Title("clickfarm: click-farm economies")
     solara.Style(STYLESHEET)
 
+    router = solara.use_router()
+
     def initialise():
-        if live.value is None:
+        # a link to a run (see sim/ui/links.py) rebuilds that run; otherwise the default
+        if live.value is None and not open_link(router.search or ""):
             load_setup(setup.value)
 
     solara.use_effect(initialise, [])

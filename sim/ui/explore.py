@@ -51,6 +51,7 @@ from sim.ui.widgets import (
     EnsembleControls,
     Fold,
     GamificationView,
+    LinkBar,
     MoneyView,
     NetworkView,
     PasteBox,
@@ -196,6 +197,7 @@ def RunControls():
             value=str(speed.value),
             on_value=lambda v: speed.set(int(v)),
         )
+        LinkBar()
         EnsembleControls((current,), "this set-up")
 
 

@@ -27,6 +27,7 @@ from sim.ui.widgets import (
     CampaignsView,
     GamificationView,
     GroupsView,
+    LinkBar,
     ModeSwitch,
     MoneyView,
     NetworkView,
@@ -102,6 +103,9 @@ def Presenter():
                     unsafe_innerHTML=f"<b>Ask the room:</b> {esc(sl.ask)}",
                     classes=["cf-ask"],
                 )
+            with solara.Column(gap="4px", classes=["cf-share"]):
+                solara.Text("Open this run on your own device:", classes=["cf-hint"])
+                LinkBar(qr=True)
         with solara.Column(gap="6px"):
             PresenterLive(sl)
 

@@ -15,7 +15,7 @@ import solara
 import solara.lab
 
 from sim.scenario.errors import ScenarioError
-from sim.ui import compare, ensemble, story, whatifs
+from sim.ui import compare, ensemble, links, story, whatifs
 from sim.ui.compare import Comparison
 from sim.ui.session import (
     LiveRun,
@@ -386,3 +386,41 @@ def on_key(event: dict) -> None:
         run_whatif(int(key))
     elif key == "Escape":
         mode.set("Explore")
+
+
+# ------------------------------------------------------------------ links to a run
+page_base: solara.Reactive[str | None] = solara.reactive(None)
+"""This page's address as the visitor's browser reached it (for the QR code)."""
+
+
+def current_link() -> links.RunLink:
+    """The link to what is on screen: set-up with its seed, tab, hour and slide."""
+    run = live.value
+    current = setup.value
+    if run is not None and current.seed is None:
+        current = current.with_seed(run.seed)
+    return links.RunLink(
+        current, mode.value.lower(), run.steps if run is not None else 0, slide.value
+    )
+
+
+def open_link(query: str) -> bool:
+    """Rebuild the run a link describes; on a bad link, say why and start as usual."""
+    try:
+        link = links.from_query(query)
+    except links.LinkError as exc:
+        page_error.set(f"this link could not be opened: {exc}")
+        return False
+    if link is None:
+        return False
+    if link.tab == "present":
+        go_to_slide(link.slide)
+    if (setup.value != link.setup or live.value is None) and not load_setup(link.setup):
+        page_error.set(f"this link could not be opened: {load_error.value}")
+        return False
+    run = live.value
+    if run is not None and link.hour:
+        run.step(min(link.hour, run.max_steps))
+        bump()
+    mode.set(link.tab.capitalize())
+    return True

@@ -10,7 +10,7 @@ from typing import Any
 import solara
 import solara.lab
 
-from sim.ui import charts, compare
+from sim.ui import charts, compare, links
 from sim.ui.compare import HEADLINES, fmt
 from sim.ui.ensemble import Ensemble
 from sim.ui.flows import money_graph
@@ -22,12 +22,14 @@ from sim.ui.session import (
 )
 from sim.ui.state import (
     MODES,
+    current_link,
     ensemble_error,
     ensemble_job,
     ensemble_size,
     go_to_slide,
     guarded,
     mode,
+    page_base,
     platform_side,
     selected,
     slide,
@@ -511,3 +513,37 @@ def band_chart(
         bands=bands,
     )
     chart(option, testid, height)
+
+
+# ------------------------------------------------------------------ links
+@solara.component_vue("copylink.vue")
+def CopyLinkButton(query: str = "", event_origin: Callable[[dict], None] | None = None):
+    pass
+
+
+@solara.component
+def LinkBar(qr: bool = False):
+    """Copy link (and, in presenter mode, its QR code) for the run on screen."""
+    watch_model()
+    query = links.to_query(current_link())
+    if not links.link_fits(query):
+        solara.Text(
+            "This set-up is too long for a link: export the scenario YAML instead.",
+            classes=["cf-hint"],
+        )
+        return
+
+    def remember(info: dict) -> None:
+        base = str(info.get("base") or "")[:300]
+        if base.startswith(("http://", "https://")):
+            page_base.set(base)
+
+    CopyLinkButton(query=query, event_origin=remember)
+    if qr and page_base.value:
+        url = f"{page_base.value}?{query}"
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=links.qr_svg(url, scale=3),
+            classes=["cf-qr"],
+            attributes={"data-testid": "link-qr", "title": url},
+        )

@@ -19,8 +19,8 @@ def set_days(page, days: str) -> None:
 
 
 def set_seeds(page, n: int) -> None:
-    page.get_by_label("Seeds").fill(str(n))
-    page.get_by_label("Seeds").press("Enter")
+    page.get_by_label("Seeds", exact=True).fill(str(n))
+    page.get_by_label("Seeds", exact=True).press("Enter")
     page.get_by_role("button", name=f"Run {n} seeds").wait_for()
 
 
