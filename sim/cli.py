@@ -52,6 +52,9 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the results folder.")
     ] = False,
+    video: Annotated[
+        bool, typer.Option("--video", help="Also write the run as run.gif and run.mp4.")
+    ] = False,
 ) -> None:
     """Run a scenario end to end and write its results and figures."""
     from sim.run.outputs import check_out_dir, default_out_dir, run_scenario, write_results
@@ -99,6 +102,10 @@ def run(
     except OSError as exc:
         err.print(f"error: cannot write results to {target}: {exc.strerror or exc}")
         raise typer.Exit(1) from None
+    if video:
+        from sim.run.video import write_run_videos
+
+        write_run_videos(validated, seed, folder)
     if quiet:
         print(folder)
         return

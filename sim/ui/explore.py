@@ -9,6 +9,7 @@ from typing import Any
 import solara
 import solara.lab
 
+from sim.run import video
 from sim.ui import charts, compare, export, params
 from sim.ui.compare import HEADLINES, fmt
 from sim.ui.session import (
@@ -556,6 +557,13 @@ def ExportPanel():
             filename=f"{stem}.yaml",
             label="Scenario YAML (re-run with clickfarm run)",
         )
+        for kind in video.FORMATS:
+            # the whole run, from hour 0 to the end (drawn in a thread: takes a few seconds)
+            solara.FileDownload(
+                lambda k=kind: video.video_bytes(run.scenario, k),
+                filename=f"{stem}.{kind}",
+                label=f"Video of the whole run ({kind.upper()})",
+            )
         if not started:
             solara.Text("Step the model to export data and figures.", classes=["cf-hint"])
             return
