@@ -141,14 +141,19 @@ def plot_money_flows(result: RunResult) -> plt.Figure:
 def plot_wage_distribution(result: RunResult) -> plt.Figure:
     agents = result.agents
     cur = result.summary["currency"]
-    workers = agents[(agents["kind"] == "micro_worker") & (agents["hours_online"] > 0)]
+    humans = agents[agents["kind"] == "micro_worker"]
+    workers = humans[humans["hours_online"] > 0]
+    never = len(humans) - len(workers)
+    counted = f"{len(workers):,} workers who were online" + (
+        f" ({never:,} of {len(humans):,} never were and are left out)" if never else ""
+    )
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
     pay = workers["effective_hourly_pay"].to_numpy()
     if pay.size == 0 or not np.any(pay > 0):
         hours = workers["hours_unpaid"].to_numpy()
         ax.hist(hours, bins=40, color="tab:red")
         ax.set_xlabel("unpaid hours per worker")
-        ax.set_title(f"No money paid: unpaid hours of {len(workers):,} workers")
+        ax.set_title(f"No money paid: unpaid hours of {counted}", fontsize=10)
     else:
         positive = pay[pay > 0]
         spread = np.percentile(positive, 99) / max(np.percentile(positive, 1), 1e-12)
@@ -164,12 +169,13 @@ def plot_wage_distribution(result: RunResult) -> plt.Figure:
         else:
             bins = 40
         ax.hist(pay, bins=bins, color="tab:blue")
-        med = float(np.median(pay))
+        # the summary's median (every worker online, those who earned nothing included)
+        med = float(result.summary["headline"]["hourly_pay_median"])
         ax.axvline(med, color="black", ls="--", label=f"median {med:.4g} {cur}/h")
         ref = result.manifest["scenario"]["market_reference"]["wage_per_hour"]
         ax.axvline(ref, color="tab:green", ls=":", label=f"reference wage {ref} {cur}/h")
         ax.set_xlabel(f"effective hourly pay including unpaid search time ({cur}/h)")
-        ax.set_title(f"Effective hourly pay of {len(workers):,} workers", loc="left")
+        ax.set_title(f"Effective hourly pay of {counted}", loc="left", fontsize=10)
         ax.legend(frameon=False)
     ax.set_ylabel("workers")
     ax.grid(alpha=0.3)

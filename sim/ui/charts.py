@@ -445,9 +445,15 @@ def unpaid_value_option(row: dict[str, float], currency: str) -> dict[str, Any]:
             {
                 "type": "bar",
                 "barWidth": 22,
-                "label": {"show": True, "position": "right", "formatter": "{c}"},
+                "label": {"show": True, "position": "right"},
                 "data": [
-                    {"value": round(float(v), 2), "itemStyle": {"color": c}} for _n, v, c in bars
+                    {
+                        "value": round(float(v), 2),
+                        "itemStyle": {"color": c},
+                        # thousands separators, the same rounding as every money figure
+                        "label": {"formatter": _money(float(v), currency)},
+                    }
+                    for _n, v, c in bars
                 ],
             }
         ],
