@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.ui.test_browser import choose, open_fold
@@ -19,9 +20,18 @@ def set_days(page, days: str) -> None:
 
 
 def set_seeds(page, n: int) -> None:
-    page.get_by_label("Seeds", exact=True).fill(str(n))
-    page.get_by_label("Seeds", exact=True).press("Enter")
-    page.get_by_role("button", name=f"Run {n} seeds").wait_for()
+    """Type the number of seeds; typed again if the box was redrawn while typing."""
+    box = page.get_by_label("Seeds", exact=True)
+    button = page.get_by_role("button", name=f"Run {n} seeds")
+    for _ in range(5):
+        box.fill(str(n))
+        box.press("Enter")
+        try:
+            button.wait_for(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    button.wait_for()
 
 
 def test_explore_runs_seeds_shows_bands_and_can_cancel(page):
@@ -61,6 +71,7 @@ def test_compare_says_whether_a_difference_beats_seed_spread(page):
     page.get_by_label("Days for both").press("Enter")
     page.get_by_role("button", name="Run both").click()
     page.get_by_test_id("compare-table").wait_for(timeout=60_000)
+    page.get_by_test_id("chart-compare-overlay").locator("canvas").first.wait_for()
     set_seeds(page, 3)
     page.get_by_role("button", name="Run 3 seeds").click()
     table = page.get_by_test_id("ensemble-compare-table")
