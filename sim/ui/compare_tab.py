@@ -31,7 +31,7 @@ from sim.ui.state import (
     setup_label,
     start_comparison,
 )
-from sim.ui.widgets import EnsembleControls, band_chart, chart, error_box, esc, html_table
+from sim.ui.widgets import EnsembleControls, band_chart, chart, error_box, esc, table
 
 
 @solara.component
@@ -198,11 +198,7 @@ def CompareResults(height: int = 300, compact: bool = False):
                 "cost per 1,000 surviving actions",
             }
             rows = [r for r in rows if r["metric"] in keep]
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=html_table(rows, ["metric", "A", "B", "B − A", "change"]),
-            attributes={"data-testid": "compare-table"},
-        )
+        table(rows, ["metric", "A", "B", "B − A", "change"], "compare-table")
     graphs = []
     for run in (comp.a, comp.b):
         with run.lock:
@@ -275,11 +271,7 @@ def EnsembleComparison(comp):
             classes=["cf-hint"],
         )
         rows = compare.ensemble_comparison_rows(a, b)
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=html_table(rows, list(rows[0])),
-            attributes={"data-testid": "ensemble-compare-table"},
-        )
+        table(rows, list(rows[0]), "ensemble-compare-table")
         band_chart(
             found, (comp.label_a, comp.label_b), "chart-ensemble-compare", 320, compare_metric.value
         )

@@ -65,6 +65,7 @@ from sim.ui.widgets import (
     error_box,
     esc,
     html_table,
+    table,
     too_large_message,
 )
 
@@ -337,11 +338,7 @@ def EnsembleView():
         solara.Text("Seeds: " + ", ".join(str(s) for s in ens.seeds), classes=["cf-hint"])
         band_chart(found, ("",), "chart-ensemble", 560)
         rows = compare.ensemble_rows(ens)
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=html_table(rows, list(rows[0])),
-            attributes={"data-testid": "ensemble-table"},
-        )
+        table(rows, list(rows[0]), "ensemble-table")
 
 
 @solara.component

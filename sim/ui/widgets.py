@@ -115,6 +115,18 @@ def html_table(rows: list[dict[str, Any]], columns: list[str], cls: str = "cf-ta
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def table(rows: list[dict[str, Any]], columns: list[str], testid: str) -> None:
+    """A table whose test id travels inside its HTML.
+
+    A ``solara.HTML`` element reused for new content can keep the attributes it was
+    first drawn with; the content itself is always replaced, so the id goes there.
+    """
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f'<div data-testid="{esc(testid)}">{html_table(rows, columns)}</div>',
+    )
+
+
 @solara.component_vue("echart.vue")
 def EChart(
     option_json: str = "{}",

@@ -191,6 +191,7 @@ def test_compare_shows_two_runs_and_their_difference(page):
     page.get_by_role("button", name="Compare").click()
     choose(page, "B is", "Change one parameter")
     choose(page, "Parameter", "Moderators")
+    page.get_by_test_id("compare-param-hint").wait_for()  # the box for B's value is ready
     value = page.get_by_label("New value for B")
     value.fill("40")
     value.press("Enter")
