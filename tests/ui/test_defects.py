@@ -7,12 +7,13 @@ import re
 from playwright.sync_api import expect
 
 from sim.ui.compare import MINUS
+from sim.ui.flows import MODERATORS_NODE
 from tests.ui.test_browser import choose, wait_for_hour
 
 OPTION = """
-async ([testid, path]) => {
+([testid, path]) => {
   const box = document.querySelector(`[data-testid=${testid}]`);
-  const chart = box && (await window.cfEcharts).getInstanceByDom(box);
+  const chart = box && window.cfEchartsLoaded && window.cfEchartsLoaded.getInstanceByDom(box);
   if (!chart) return null;
   let value = chart.getOption();
   for (const part of path) value = value && value[part];
@@ -33,12 +34,13 @@ def test_money_diagram_starts_without_the_platform_side(page):
     box = page.get_by_label(re.compile("include the platform's side"))
     expect(box).not_to_be_checked()
     names = [n["name"] for n in option(page, "chart-sankey", "series", 0, "data")]
-    assert "moderators" not in names
+    assert MODERATORS_NODE not in names
     page.get_by_text(re.compile("include the platform's side")).click()
     page.wait_for_function(
-        "async () => { const box = document.querySelector('[data-testid=chart-sankey]');"
-        " const c = (await window.cfEcharts).getInstanceByDom(box);"
-        " return c.getOption().series[0].data.some((n) => n.name === 'moderators'); }"
+        "(name) => { const box = document.querySelector('[data-testid=chart-sankey]');"
+        " const c = box && window.cfEchartsLoaded.getInstanceByDom(box);"
+        " return c && c.getOption().series[0].data.some((n) => n.name === name); }",
+        arg=MODERATORS_NODE,
     )
 
 
@@ -79,8 +81,8 @@ def test_compare_says_what_a_has_and_ends_at_the_run_length(page):
     table.wait_for(timeout=60_000)
     # the last points of both curves, read once both runs' 24 hours are drawn
     ends = page.wait_for_function(
-        "async () => { const box = document.querySelector('[data-testid=chart-compare-overlay]');"
-        " const c = box && (await window.cfEcharts).getInstanceByDom(box);"
+        "() => { const box = document.querySelector('[data-testid=chart-compare-overlay]');"
+        " const c = box && window.cfEchartsLoaded && window.cfEchartsLoaded.getInstanceByDom(box);"
         " const s = c && c.getOption().series;"
         " return s && s.length === 2 && s.every((x) => x.data.length === 24)"
         " && { ends: s.map((x) => x.data[23][1]), max: c.getOption().xAxis[0].max }; }"
