@@ -77,6 +77,9 @@ def run(
             "default: the memory free now."
         ),
     ] = None,
+    video: Annotated[
+        bool, typer.Option("--video", help="Also write the run as run.gif and run.mp4.")
+    ] = False,
 ) -> None:
     """Run a scenario end to end and write its results and figures."""
     from sim.scenario.budget import check_memory, parse_bytes
@@ -131,6 +134,10 @@ def run(
     except OSError as exc:
         err.print(f"error: cannot write results to {target}: {exc.strerror or exc}")
         raise typer.Exit(1) from None
+    if video:
+        from sim.run.video import write_run_videos
+
+        write_run_videos(validated, seed, folder)
     if quiet:
         print(folder)
         return

@@ -61,6 +61,50 @@ def sig(value: float, digits: int = 5) -> float:
     return round(value, digits - 1 - int(math.floor(math.log10(abs(value)))))
 
 
+PRESENTER_MIN_HEIGHT = 220
+"""No chart in presenter mode is shorter than this (px)."""
+PRESENTER_MIN_FONT = 14
+"""No text in presenter mode is smaller than this (px)."""
+_TEXT_PARTS = {
+    "xAxis": ("axisLabel", "nameTextStyle"),
+    "yAxis": ("axisLabel", "nameTextStyle"),
+    "legend": ("textStyle", "selectorLabel"),
+    "title": ("textStyle", "subtextStyle"),
+    "tooltip": ("textStyle",),
+    "dataZoom": ("textStyle",),
+    "series": ("label", "edgeLabel"),
+}
+
+
+def large_type(option: dict[str, Any], smallest: int = PRESENTER_MIN_FONT) -> dict[str, Any]:
+    """A copy of ``option`` in which no text is smaller than ``smallest`` px.
+
+    Every ``fontSize`` below it is raised, and axis labels, axis names, legends, titles
+    and series labels that rely on ECharts' defaults (12 px) get it explicitly.
+    """
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v) for k, v in node.items()}
+            size = out.get("fontSize")
+            if isinstance(size, int | float) and size < smallest:
+                out["fontSize"] = smallest
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out = walk(option)
+    out["textStyle"] = {**out.get("textStyle", {}), "fontSize": smallest}
+    for component, parts in _TEXT_PARTS.items():
+        items = out.get(component)
+        for item in items if isinstance(items, list) else [items] if items else []:
+            for part in parts:
+                style = item.setdefault(part, {})
+                style["fontSize"] = max(style.get("fontSize", 0), smallest)
+    return out
+
+
 def _base(**extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "animation": False,
@@ -107,6 +151,39 @@ def _downsample(n: int, limit: int = 1500) -> slice:
     return slice(None, None, max(1, math.ceil(n / limit)))
 
 
+def _band_series(
+    band: tuple[Sequence[float], Sequence[float]],
+    days: list[float],
+    pick: slice,
+    axis: int,
+    label: str,
+    colour: int,
+) -> list[dict[str, Any]]:
+    """A shaded band as two stacked lines: the low edge (invisible) and the width above it."""
+    low = [sig(v) for v in band[0]][pick]
+    width = [sig(h - lo) for lo, h in zip(band[0], band[1], strict=True)][pick]
+    common = {
+        "type": "line",
+        "name": label,  # the legend toggles the band with its line
+        "xAxisIndex": axis,
+        "yAxisIndex": axis,
+        "showSymbol": False,
+        "stack": f"band-{axis}-{colour}",
+        "color": LINE_COLOURS[colour % len(LINE_COLOURS)],
+        "lineStyle": {"opacity": 0},
+        "tooltip": {"show": False},
+        "silent": True,
+    }
+    return [
+        {**common, "data": [[d, v] for d, v in zip(days, low, strict=True)]},
+        {
+            **common,
+            "areaStyle": {"opacity": 0.22, "color": LINE_COLOURS[colour % len(LINE_COLOURS)]},
+            "data": [[d, v] for d, v in zip(days, width, strict=True)],
+        },
+    ]
+
+
 def timeseries_option(
     rows: Sequence[dict[str, float]],
     currency: str,
@@ -114,8 +191,14 @@ def timeseries_option(
     columns: int = 2,
     max_days: float | None = None,
     height: int = 560,
+    bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None,
 ) -> dict[str, Any]:
-    """Small multiples of the headline metrics against simulated days (``height`` in px)."""
+    """Small multiples of the headline metrics against simulated days (``height`` in px).
+
+    With ``bands`` (metric -> hourly low and high values, e.g. the 10th and 90th
+    percentile across seeds), each line gets a shaded band in its own colour; ``rows``
+    then hold the mean.
+    """
     panels = panels or TIMESERIES_PANELS
     n = len(rows)
     pick = _downsample(n)
@@ -171,6 +254,8 @@ def timeseries_option(
         yaxes.append({"type": "value", "gridIndex": k, "splitNumber": 3})
         for j, (metric, label) in enumerate(lines):
             values = [sig(row.get(metric, 0.0)) for row in rows][pick]
+            if bands and metric in bands:
+                series.extend(_band_series(bands[metric], days, pick, k, label, j))
             series.append(
                 {
                     "type": "line",
@@ -241,7 +326,7 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
             {
                 "type": "sankey",
                 "left": 10,
-                "right": 190,
+                "right": 150,
                 "top": 30,
                 "bottom": 10,
                 "nodeGap": 14,
@@ -252,7 +337,8 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
                 "label": {
                     "fontSize": 11,
                     "lineHeight": 14,
-                    "width": 130,
+                    # narrow enough to fit between columns: longer names wrap
+                    "width": 96,
                     "overflow": "break",
                     "backgroundColor": "rgba(255,255,255,0.75)",
                     "padding": [1, 3],
@@ -359,9 +445,15 @@ def unpaid_value_option(row: dict[str, float], currency: str) -> dict[str, Any]:
             {
                 "type": "bar",
                 "barWidth": 22,
-                "label": {"show": True, "position": "right", "formatter": "{c}"},
+                "label": {"show": True, "position": "right"},
                 "data": [
-                    {"value": round(float(v), 2), "itemStyle": {"color": c}} for _n, v, c in bars
+                    {
+                        "value": round(float(v), 2),
+                        "itemStyle": {"color": c},
+                        # thousands separators, the same rounding as every money figure
+                        "label": {"formatter": _money(float(v), currency)},
+                    }
+                    for _n, v, c in bars
                 ],
             }
         ],
@@ -637,8 +729,9 @@ def pay_values(model: ClickFarmModel) -> tuple[np.ndarray, str]:
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
     online = (~w.is_bot) & (w.hours_online > 0)
     pay = earned[online] / w.hours_online[online]
-    if pay.size and np.any(pay > 0):
-        return pay, "pay"
+    pays_money = any(any(r.pays.values()) for r in model.scenario.recruiters)
+    if (pay.size and np.any(pay > 0)) or (pays_money and not w.hours_unpaid.any()):
+        return pay, "pay"  # (before anyone is online, a paid market is still a paid market)
     return w.hours_unpaid[online], "unpaid"
 
 
@@ -682,6 +775,8 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     marks = [m for m in marks if m["xAxis"] is not None]
     if what == "pay":
         title = f"Effective hourly pay of {values.size:,} workers, unpaid search time included"
+        if not values.size:
+            title = "Effective hourly pay: no worker has been online yet"
         axis = f"{cur} per hour" + (" (log scale)" if log else "")
         if zero:
             title += f"; {zero:,} earned nothing"
@@ -699,7 +794,8 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
             "nameGap": 26,
             "scale": True,
         },
-        yAxis={"type": "value", "name": "workers"},
+        # the name starts at the axis and runs right (centred on it, it was cut at the edge)
+        yAxis={"type": "value", "name": "workers", "nameTextStyle": {"align": "left"}},
         series=[
             {
                 "type": "line",
@@ -718,6 +814,29 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
             }
         ],
     )
+
+
+# ------------------------------------------------------------------ worker groups
+def group_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
+    """Per worker group: workers, accounts and how many of them the platform banned."""
+    w, acc = model.workers, model.accounts
+    account_group = w.group[acc.owner]
+    rows = []
+    for g, spec in enumerate(model.scenario.workers):
+        mine = account_group == g
+        accounts = int(mine.sum())
+        banned = int(acc.banned[mine].sum())
+        rows.append(
+            {
+                "group": spec.id,
+                "kind": "bots" if spec.kind == "bot" else "people",
+                "workers": f"{int((w.group == g).sum()):,}",
+                "accounts": f"{accounts:,}",
+                "banned": f"{banned:,}",
+                "share banned": f"{banned / accounts:.1%}" if accounts else "—",
+            }
+        )
+    return rows
 
 
 # ------------------------------------------------------------------ gamification
@@ -805,9 +924,16 @@ def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ compare
 def overlay_option(
-    runs: list[tuple[str, Sequence[float]]], metric_label: str, difference: bool = False
+    runs: list[tuple[str, Sequence[float]]],
+    metric_label: str,
+    difference: bool = False,
+    max_days: float | None = None,
 ) -> dict[str, Any]:
-    """Two runs' curves of one metric, or (``difference``) the second minus the first."""
+    """Two runs' curves of one metric, or (``difference``) the second minus the first.
+
+    ``max_days`` ends the day axis at the runs' length (ECharts would round it up to the
+    next tick: day 15 for a 14-day run).
+    """
     series = []
     if difference and len(runs) == 2:
         (la, a), (lb, b) = runs
@@ -841,7 +967,14 @@ def overlay_option(
         tooltip={"trigger": "axis"},
         legend={"bottom": 0},
         grid={"left": 10, "right": 20, "top": 40, "bottom": 40, "containLabel": True},
-        xAxis={"type": "value", "name": "day", "nameLocation": "middle", "nameGap": 24},
+        xAxis={
+            "type": "value",
+            "name": "day",
+            "nameLocation": "middle",
+            "nameGap": 24,
+            "min": 0,
+            **({"max": sig(max_days, 6)} if max_days else {}),
+        },
         yAxis={"type": "value"},
         series=series,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import subprocess
@@ -11,16 +10,9 @@ from typing import Annotated
 
 import typer
 
+from sim.ui.server import allowed_hosts, is_loopback, server_command, server_env
+
 LOOPBACK = "127.0.0.1"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -34,58 +26,36 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def server_command(host: str, port: int, production: bool = True) -> list[str]:
-    """The ``solara run`` command line for the app (also used by the tests)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        "sim.ui.app",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--no-open",
-    ]
-    if production:
-        cmd.append("--production")
-    return cmd
-
-
-def server_env(max_workers: int | None = None) -> dict[str, str]:
-    """Environment for the server: offline assets, no usage reporting."""
-    env = dict(os.environ)
-    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
-    env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve the bundled copies of JS assets
-    # Solara warns on every start that cookies cannot be SameSite=None over plain http;
-    # that only matters when the app is embedded in another site's iframe.
-    env.setdefault("PYTHONWARNINGS", "ignore:Cookies with samesite=none require https")
-    # A closed tab's model is freed after 15 minutes (Solara keeps it a day by default, so a
-    # classroom reloading pages would pile up models in memory).
-    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "15m")
-    if max_workers is not None:
-        env["CLICKFARM_UI_MAX_WORKERS"] = str(max_workers)
-    return env
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def ui(
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+        port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8765,
         host: Annotated[
             str,
             typer.Option(
+                metavar="ADDRESS",
                 help="Address to listen on. The default serves this computer only; use "
-                "0.0.0.0 to share the app with a classroom network on purpose."
+                "0.0.0.0 to share the app with a classroom network on purpose.",
             ),
         ] = LOOPBACK,
+        allow_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                metavar="NAME",
+                help="A further name or address that browsers may use to reach the app (the "
+                "one students type, with --host 0.0.0.0); repeat for several. Requests "
+                "naming any other host are refused, so other web sites cannot reach the app.",
+            ),
+        ] = None,
         max_workers: Annotated[
             int,
-            typer.Option(help="Largest number of workers a set-up may have in the app."),
+            typer.Option(
+                metavar="N", help="Largest number of workers a set-up may have in the app."
+            ),
         ] = 100_000,
         dev: Annotated[
-            bool, typer.Option("--dev", help="Reload when the code changes (development).")
+            bool,
+            typer.Option("--dev", metavar="", help="Reload when the code changes (development)."),
         ] = False,
     ) -> None:
         """Start the browser app: explore, compare and present scenarios (works offline)."""
@@ -104,16 +74,17 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
         shown = "127.0.0.1" if host in ("localhost", "0.0.0.0", "::") else host
         typer.echo(f"clickfarm UI: open http://{shown}:{port}/ in a browser (Ctrl+C stops it)")
-        if not _is_loopback(host):
+        if not is_loopback(host):
             typer.echo(
                 f"note: listening on {host}: anyone who can reach this computer on port "
                 f"{port} can use the app",
                 err=True,
             )
-        cmd = server_command(host, port, production=not dev)
-        if dev:
-            cmd += ["--auto-restart"]
-        env = server_env(max_workers)
+        hosts = allowed_hosts(host, allow_host or [])
+        if not is_loopback(host):
+            typer.echo(f"note: answering requests addressed to {', '.join(hosts)}", err=True)
+        cmd = server_command(host, port, dev=dev)
+        env = server_env(hosts, max_workers, production=not dev)
         sys.stdout.flush()
         sys.stderr.flush()
         if os.name == "posix":

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.ui.ensemble import Ensemble, beyond_spread
 from sim.ui.session import LiveRun
 
 # (summary headline key, label, format: "int", "money", "share", "hours", "rate", "ratio")
@@ -41,11 +42,22 @@ SHORT = {
 """Shorter labels for the tiles in presenter mode."""
 
 
+MINUS = "\u2212"
+"""The typographic minus sign, used for every negative number the page shows."""
+
+
+def signed(text: str) -> str:
+    """``text`` with a leading hyphen-minus written as a true minus sign."""
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
 def fmt(value: float | None, kind: str, currency: str = "") -> str:
     """A headline number as the page shows it."""
     if value is None:
         return "—"
     v = float(value)
+    if v < 0:
+        return MINUS + fmt(-v, kind, currency)
     if kind == "int":
         return f"{v:,.0f}"
     if kind == "share":
@@ -79,9 +91,37 @@ def fmt_change(a: float, b: float, kind: str, currency: str = "") -> tuple[str, 
     elif kind == "hours":
         text = f"{diff:+,.1f} h"
     else:
-        text = ("+" if diff >= 0 else "−") + fmt(abs(diff), kind, currency)
-    rel = "" if a == 0 else f"{diff / abs(float(a)):+.0%}"
-    return text, rel
+        text = ("+" if diff >= 0 else MINUS) + fmt(abs(diff), kind, currency)
+    if a == 0:
+        rel = ""
+    else:
+        ratio = diff / abs(float(a))
+        rel = "0%" if round(ratio * 100) == 0 else f"{ratio:+.0%}"
+    return signed(text).replace("+-", MINUS), signed(rel)
+
+
+OVERLAY_PREFERENCE = (
+    "total_surviving",
+    "total_removed",
+    "total_worker_income",
+    "total_unpaid_hours",
+    "total_banned",
+    "total_delivered",
+)
+"""Metrics the comparison chart starts on, in order; the first that differs is shown."""
+
+
+def default_overlay_metric(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
+    """The first preferred headline on which the two runs' end values differ.
+
+    A what-if that moves nothing on the first choice (paying in points leaves no income
+    to compare) would otherwise open on two flat, equal lines.
+    """
+    if a and b:
+        for key in OVERLAY_PREFERENCE:
+            if a["headline"].get(key) != b["headline"].get(key):
+                return key
+    return OVERLAY_PREFERENCE[0]
 
 
 @dataclass
@@ -140,3 +180,47 @@ class Comparison:
                 }
             )
         return rows
+
+
+def band_text(low: float, high: float, kind: str, currency: str = "") -> str:
+    """A 10th–90th percentile range in the metric's own format."""
+    return f"{fmt(low, kind, currency)} – {fmt(high, kind, currency)}"
+
+
+def ensemble_rows(ens: Ensemble) -> list[dict[str, Any]]:
+    """Each headline figure of an ensemble: its mean and 10th–90th percentile band."""
+    cur = ens.setup.scenario().currency.code
+    rows = []
+    for key, label, kind in HEADLINES:
+        mean, low, high = ens.band(key).end
+        rows.append(
+            {
+                "metric": label,
+                "mean": fmt(mean, kind, cur),
+                "10th–90th percentile": band_text(low, high, kind, cur),
+            }
+        )
+    return rows
+
+
+def ensemble_comparison_rows(a: Ensemble, b: Ensemble) -> list[dict[str, Any]]:
+    """A against B across seeds, and whether each difference exceeds seed-to-seed spread."""
+    cur_a, cur_b = (e.setup.scenario().currency.code for e in (a, b))
+    cur = cur_a if cur_a == cur_b else ""
+    rows = []
+    for key, label, kind in HEADLINES:
+        ma, la, ha = a.band(key).end
+        mb, lb, hb = b.band(key).end
+        change, rel = fmt_change(ma, mb, kind, cur)
+        rows.append(
+            {
+                "metric": label,
+                "A (mean)": fmt(ma, kind, cur_a),
+                "A band": band_text(la, ha, kind, cur_a),
+                "B (mean)": fmt(mb, kind, cur_b),
+                "B band": band_text(lb, hb, kind, cur_b),
+                "B − A": change,
+                "beyond seed spread?": "yes" if beyond_spread(a, b, key) else "no",
+            }
+        )
+    return rows

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import stat
+import time
 import zipfile
 
 import pandas as pd
@@ -97,13 +99,21 @@ def bundle(run: LiveRun) -> bytes:
     """Everything in one zip: tables (CSV and Parquet), summary, figures and YAML."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+
+        def put(name: str, data: bytes | str) -> None:
+            # an explicit entry: writestr(name) would give mode 0600 (owner-only) on unzip
+            info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            z.writestr(info, data)
+
         for name in TABLES:
-            z.writestr(f"{name}.csv", csv_bytes(run, name))
-            z.writestr(f"{name}.parquet", parquet_bytes(run, name))
-        z.writestr("summary.json", summary_json(run))
+            put(f"{name}.csv", csv_bytes(run, name))
+            put(f"{name}.parquet", parquet_bytes(run, name))
+        put("summary.json", summary_json(run))
         for name in ("timeseries", "money_flows", "wage_distribution"):
-            z.writestr(f"{name}.png", figure_png(run, name))
-        z.writestr("scenario.yaml", scenario_yaml(run))
+            put(f"{name}.png", figure_png(run, name))
+        put("scenario.yaml", scenario_yaml(run))
     return buffer.getvalue()
 
 

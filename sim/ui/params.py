@@ -19,7 +19,7 @@ import annotated_types
 import pydantic
 
 from sim.scenario.schema import ACTION_TYPES, Scenario
-from sim.ui.session import Setup, max_workers
+from sim.ui.session import MAX_OTHER_AGENTS, Setup, max_workers
 
 ACTION_PLURAL = {
     "like": "likes",
@@ -62,6 +62,20 @@ class Control:
     origin: str = ""
     digits: int = 9
     """Decimal places a money value keeps (the ledger's precision)."""
+    targets: tuple[str, ...] = ()
+    """Every field the control sets, when it sets several at once (else just ``key``)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.targets or (self.key,)
+
+    def applied(self, setup: Setup, value: Any) -> Setup:
+        """``setup`` with this control at ``value`` (a default drops the change)."""
+        if self.targets:
+            return setup.with_changes([(k, value) for k in self.targets])
+        if value == self.default:
+            return setup.without(self.key)
+        return setup.change(self.key, value)
 
     @property
     def changed(self) -> bool:
@@ -81,14 +95,22 @@ class Control:
         number = float(raw)
         if not math.isfinite(number):
             raise ValueError("expected a finite number")
+        if self.kind == "int" and number != int(number):
+            raise ValueError(f"expected a whole number, got {fmt_number(number)}")
+        self.check_range(number)
         if self.kind == "int":
-            if number != int(number):
-                raise ValueError(f"expected a whole number, got {fmt_number(number)}")
             return int(number)
         if self.kind == "money":
             # money must be a whole number of ledger units: round to the ledger's precision
             return round(number, self.digits)
         return number
+
+    def check_range(self, number: float) -> None:
+        """Refuse ``number`` outside the valid range, saying what the range is."""
+        too_low = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)
+        too_high = self.hi is not None and (number >= self.hi if self.hi_open else number > self.hi)
+        if too_low or too_high:
+            raise ValueError(f"expected a value {self.range_text()}, got {fmt_number(number)}")
 
 
 def fmt_number(value: float) -> str:
@@ -385,6 +407,16 @@ def controls(setup: Setup) -> list[Control]:
             "accounts",
             "Average number of platform accounts one worker controls.",
         )
+    humans = [g for g in base.workers if g.kind == "human"]
+    if len(humans) > 1:
+        add(
+            ALL_GROUPS_SEARCH,
+            "All groups: search time per task",
+            "Workers",
+            "float",
+            "minutes (unpaid)",
+            "Sets the search time of every human group at once.",
+        )
     for region in base.regions:
         add(
             f"regions.{region}.reservation_wage_per_hour",
@@ -484,11 +516,16 @@ def controls(setup: Setup) -> list[Control]:
 
     out = []
     for key, label, section, kind, unit, help_text in specs:
-        lo, hi, lo_open, hi_open = field_bounds(key)
+        targets: tuple[str, ...] = ()
+        if key == ALL_GROUPS_SEARCH:
+            targets = tuple(f"workers.{g.id}.search_minutes_per_task" for g in humans)
+        # a control over several fields reads its bounds, default and value from the first
+        first = targets[0] if targets else key
+        lo, hi, lo_open, hi_open = app_bounds(first, *field_bounds(first))
         if kind == "fraction":
             lo, hi = (0.0 if lo is None else lo), (1.0 if hi is None else hi)
-        default = get_value(base, key)
-        value = get_value(current, key)
+        default = get_value(base, first)
+        value = get_value(current, first)
         slider_lo, slider_hi, step = _slider(key, kind, default, lo, hi, money_step)
         if lo_open and lo is not None and slider_lo <= lo:
             slider_lo = lo + step
@@ -509,11 +546,38 @@ def controls(setup: Setup) -> list[Control]:
                 slider_lo=slider_lo,
                 slider_hi=slider_hi,
                 step=step,
-                origin=setup.value_origin(doc_path(base, key)),
+                origin=setup.value_origin(doc_path(base, first)),
                 digits=digits,
+                targets=targets,
             )
         )
     return out
+
+
+ONE_HOUR_IN_DAYS = 1 / 24
+ALL_GROUPS_SEARCH = "workers.*.search_minutes_per_task"
+"""The key of the control that sets every human group's search time at once."""
+
+
+def app_bounds(
+    key: str, lo: float | None, hi: float | None, lo_open: bool, hi_open: bool
+) -> tuple[float | None, float | None, bool, bool]:
+    """The schema's bounds narrowed to what the browser app runs.
+
+    The app refuses more workers, moderators or influencers than it can step interactively
+    (see :func:`sim.ui.session.check_size`), so the control says so up front; and a run
+    shorter than one hour (the model's step) is refused rather than rounded up.
+    """
+    cap = None
+    if key.startswith("workers.") and key.endswith(".count"):
+        cap = float(max_workers())
+    elif key == "platform.moderation.moderators" or key.endswith(".influencers.count"):
+        cap = float(MAX_OTHER_AGENTS)
+    if cap is not None and (hi is None or cap < hi):
+        hi, hi_open = cap, False
+    if key == "days" and (lo is None or lo < ONE_HOUR_IN_DAYS):
+        lo, lo_open = ONE_HOUR_IN_DAYS, False
+    return lo, hi, lo_open, hi_open
 
 
 def _slider(

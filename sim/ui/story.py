@@ -128,7 +128,7 @@ SLIDES: tuple[Slide, ...] = (
         ),
         ask="If both cost the same, why does a buyer switch from bots to people?",
         whatifs=("double_moderators",),
-        views=("headline", "campaigns", "money"),
+        views=("headline", "campaigns", "groups", "money"),
     ),
     Slide(
         title="The platform's side of the ledger",

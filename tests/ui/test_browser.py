@@ -141,34 +141,62 @@ def test_a_good_upload_loads(page, tmp_path):
     page.get_by_text("· finished").wait_for()
 
 
-def test_extreme_values_are_refused_inline(page):
-    open_fold(page, "Platform and moderation")
+def moderators_box(page):
     row = page.locator(".cf-control").filter(has_text="Moderators (people)")
-    number = row.locator("input[type=text], input:not([type])").last
-    number.fill("1000000")
-    number.press("Enter")
-    page.get_by_test_id("param-error").filter(has_text="at most 50,000").wait_for()
-    number.fill("-5")
-    number.press("Enter")
-    page.get_by_test_id("param-error").filter(has_text=">= 0").wait_for()
+    return row.locator("input[type=text], input:not([type])").last
+
+
+def test_refused_values_say_why_and_the_box_shows_the_value_in_use(page):
+    open_fold(page, "Platform and moderation")
+    hint = page.locator(".cf-control").filter(has_text="Moderators (people)").locator(".cf-hint")
+    expect(hint).to_contain_text("≤ 50,000")  # the limit the app applies, not the schema's
+    before = moderators_box(page).input_value()
+    for typed, says in (("60000", "≤ 50,000, got 60,000"), ("-3", "≥ 0 and ≤ 50,000, got -3")):
+        moderators_box(page).fill(typed)
+        moderators_box(page).press("Enter")
+        page.get_by_test_id("param-error").filter(has_text=says).wait_for()
+        expect(moderators_box(page)).to_have_value(before)
+    moderators_box(page).fill("6")
+    moderators_box(page).press("Enter")
+    page.get_by_text("1 changed from the scenario: Moderators").wait_for()
+    expect(page.get_by_test_id("param-error")).to_have_count(0)
+    expect(moderators_box(page)).to_have_value("6")
     open_fold(page, "Run")
     days = page.locator(".cf-control").filter(has_text="Simulated days").locator("input").last
-    days.fill("3650")
-    days.press("Enter")
-    page.get_by_test_id("param-error").filter(has_text="orders").wait_for()
+    for typed, says in (("1e-320", "≥ 0.0416667 and ≤ 3,650"), ("3650", "orders")):
+        days.fill(typed)
+        days.press("Enter")
+        page.get_by_test_id("param-error").filter(has_text=says).wait_for()
     page.get_by_role("button", name="Step").click()
     wait_for_hour(page, 1)
+
+
+def test_an_oversized_paste_is_refused_with_its_size(page):
+    page.get_by_text("Paste or edit YAML").click()
+    box = page.get_by_label("Scenario YAML")
+    # what a paste does: the whole text arrives in one input event (fill() types it)
+    paste = "(el, text) => { el.value = text; el.dispatchEvent(new Event('input')); }"
+    box.evaluate(paste, "title: big\n" + "# padding\n" * 250_000)  # 2.5 MB
+    error = page.get_by_test_id("load-error").filter(has_text="2.5 MB is larger than")
+    error.wait_for()
+    page.get_by_role("button", name="Load pasted YAML").click()
+    error.wait_for()
+    assert "expected a mapping" not in page.get_by_test_id("load-error").inner_text()
+    box.evaluate(paste, "title: [unclosed\n")
+    page.get_by_role("button", name="Load pasted YAML").click()
+    page.get_by_test_id("load-error").filter(has_text="pasted scenario:").wait_for()
 
 
 def test_compare_shows_two_runs_and_their_difference(page):
     page.get_by_role("button", name="Compare").click()
     choose(page, "B is", "Change one parameter")
     choose(page, "Parameter", "Moderators")
+    page.get_by_test_id("compare-param-hint").wait_for()  # the box for B's value is ready
     value = page.get_by_label("New value for B")
     value.fill("40")
     value.press("Enter")
-    page.get_by_label("Days for both (blank: each scenario's own)").fill("1")
-    page.get_by_label("Days for both (blank: each scenario's own)").press("Enter")
+    page.get_by_label("Days for both").fill("1")
+    page.get_by_label("Days for both").press("Enter")
     page.get_by_role("button", name="Run both").click()
     table = page.get_by_test_id("compare-table")
     table.wait_for(timeout=60_000)
@@ -187,8 +215,8 @@ def test_exported_yaml_reproduces_the_ui_summary_with_the_cli(page, tmp_path):
     days.fill("1")
     days.press("Enter")
     page.get_by_text("of 24 (day").wait_for()
-    page.get_by_label("Seed").fill("99")
-    page.get_by_label("Seed").press("Enter")
+    page.get_by_label("Seed", exact=True).fill("99")
+    page.get_by_label("Seed", exact=True).press("Enter")
     page.get_by_text("seed 99").wait_for()
     page.get_by_role("button", name="Run to end").click()
     page.get_by_text("· finished").wait_for()
@@ -218,11 +246,46 @@ def test_exported_yaml_reproduces_the_ui_summary_with_the_cli(page, tmp_path):
         expect(row.locator("td").last).to_have_text(value)
 
 
+FIND_LONE_WORKER = """
+async (testid) => {
+  const box = document.querySelector(`[data-testid=${testid}]`);
+  const chart = (await window.cfEcharts).getInstanceByDom(box);
+  const nodes = [];
+  chart.getOption().series.forEach((series) => {
+    if (series.type !== "scatter" || series.silent) return;
+    for (const item of series.data) {
+      const [x, y] = chart.convertToPixel({ gridIndex: 0 }, item.value);
+      nodes.push({ id: item.id, x, y, size: item.symbolSize });
+    }
+  });
+  const rect = box.getBoundingClientRect();
+  // a worker with no other node within 12 px, so that the click can only hit it
+  const lone = nodes.find((n) => n.id.startsWith("w") && n.x > 20 && n.y > 30 &&
+    nodes.every((m) => m === n || Math.hypot(m.x - n.x, m.y - n.y) > 12 + m.size / 2));
+  return lone && { id: lone.id, x: rect.left + lone.x, y: rect.top + lone.y };
+}
+"""
+
+
 def test_inspector_follows_a_click_on_the_network(page):
-    page.get_by_role("button", name="Step").click()
-    wait_for_hour(page, 1)
+    for n in range(1, 11):
+        page.get_by_role("button", name="Step").click()
+        wait_for_hour(page, n)
+    network = page.get_by_test_id("chart-network")
+    network.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=chart-network]').dataset.hour === '10'"
+    )
+    node = page.evaluate(FIND_LONE_WORKER, "chart-network")
+    assert node, "the network shows no worker node to click"
+    number = int(node["id"][1:])
+    title = page.get_by_test_id("inspector-title")
+    expect(title).not_to_contain_text(f"worker {number} (")
+    page.mouse.click(node["x"], node["y"])
+    expect(title).to_contain_text(f"worker {number} (")
+    expect(page.get_by_label(re.compile(r"^Number"))).to_have_value(str(number))
     page.get_by_role("button", name="Top earner").click()
-    page.get_by_test_id("inspector-title").filter(has_text="worker").wait_for()
+    expect(title).not_to_contain_text(f"worker {number} (")
     choose(page, "Kind", "recruiter")
     page.get_by_test_id("inspector-title").filter(has_text="recruiter").wait_for()
     assert "balance" in page.get_by_test_id("inspector-state").inner_text()

@@ -41,7 +41,7 @@ def test_every_control_has_a_valid_range_and_default(name):
                 assert c.slider_hi <= c.hi
         assert c.origin
         # the default itself is accepted when set explicitly
-        Setup(name).change(c.key, c.coerce(c.default)).scenario()
+        c.applied(Setup(name), c.coerce(c.default)).scenario()
 
 
 def test_control_origin_names_the_file_line_or_the_package():
@@ -261,3 +261,49 @@ def test_headline_formats():
     assert fmt(1234.5, "money", "USD") == "1,234 USD"
     assert fmt(0.00006, "money", "USD") == "6e-05 USD"
     assert fmt(None, "int") == "—"
+
+
+def test_one_control_sets_the_search_time_of_every_human_group():
+    setup = Setup("baseline_microtask_market")
+    control = next(c for c in params.controls(setup) if c.key == params.ALL_GROUPS_SEARCH)
+    humans = [g.id for g in setup.scenario().workers if g.kind == "human"]
+    assert len(control.targets) == len(humans) > 1
+    changed = control.applied(setup, 2.5).scenario()
+    assert {g.search_minutes_per_task for g in changed.workers if g.kind == "human"} == {2.5}
+
+
+def test_app_limits_are_the_controls_bounds_and_days_start_at_one_hour():
+    items = {c.key: c for c in params.controls(Setup("baseline_microtask_market"))}
+    moderators = items["platform.moderation.moderators"]
+    assert moderators.hi == 50_000
+    with pytest.raises(ValueError, match="≤ 50,000, got 60,000"):
+        moderators.coerce(60_000)
+    with pytest.raises(ValueError, match="≥ 0.0416667 and ≤ 3,650"):
+        items["days"].coerce(1e-320)
+    assert items["days"].coerce(1 / 24) == pytest.approx(1 / 24)
+
+
+def test_negative_numbers_use_one_minus_sign():
+    from sim.ui.compare import MINUS, fmt, fmt_change
+
+    assert fmt(-2789, "money", "USD") == f"{MINUS}2,789 USD"
+    assert fmt_change(100, 0, "int") == (f"{MINUS}100", f"{MINUS}100%")
+    assert fmt_change(1000, 999, "int") == (f"{MINUS}1", "0%")  # never "-0%"
+    assert fmt_change(1, 3, "money", "USD") == ("+2.00 USD", "+200%")
+
+
+def test_exported_zip_members_are_readable_by_everyone(tmp_path):
+    import stat
+    import zipfile
+
+    from sim.ui.export import bundle
+    from sim.ui.session import LiveRun
+
+    setup = Setup("baseline_microtask_market").change("days", 1)
+    run = LiveRun(setup, setup.scenario())
+    run.step(2)
+    path = tmp_path / "run.zip"
+    path.write_bytes(bundle(run))
+    with zipfile.ZipFile(path) as z:
+        modes = {i.filename: stat.S_IMODE(i.external_attr >> 16) for i in z.infolist()}
+    assert modes and set(modes.values()) == {0o644}, modes
