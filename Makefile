@@ -28,7 +28,7 @@ install-test: $(BIN)/python
 
 demo: install
 	$(BIN)/clickfarm run $(SCENARIO) --out runs/demo/$(SCENARIO)
-	@echo "Open the figures in runs/demo/$(SCENARIO)/ (timeseries.png, money_flows.png, wage_distribution.png)"
+	@echo "Open the figures in runs/demo/$(SCENARIO)/ (timeseries.png, money_flows.png, wage_distribution.png, campaigns.png)"
 
 test: install-test
 	$(BIN)/python -m ruff check sim tests benchmarks

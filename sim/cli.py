@@ -145,7 +145,7 @@ def run(
     out.print(f"\nResults: [bold]{folder}[/bold]")
     out.print(
         f"Figures: {folder / 'timeseries.png'}, {folder / 'money_flows.png'}, "
-        f"{folder / 'wage_distribution.png'}"
+        f"{folder / 'wage_distribution.png'}, {folder / 'campaigns.png'}"
     )
 
 

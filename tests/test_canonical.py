@@ -32,7 +32,7 @@ def test_committed_summary_matches_the_code(name):
     assert committed.exists(), f"no committed results for {name}; run `make results`"
     fresh = run_scenario(ROOT / "scenarios" / f"{name}.yaml").summary
     _close(json.loads(json.dumps(fresh)), json.loads(committed.read_text()))
-    for figure in ("timeseries.png", "money_flows.png", "wage_distribution.png"):
+    for figure in ("timeseries.png", "money_flows.png", "wage_distribution.png", "campaigns.png"):
         assert (committed.parent / figure).stat().st_size > 10_000
 
 

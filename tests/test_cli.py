@@ -36,6 +36,7 @@ def test_run_writes_every_output(tmp_path):
         "timeseries.png",
         "money_flows.png",
         "wage_distribution.png",
+        "campaigns.png",
     ):
         assert (out / name).stat().st_size > 0, name
     ts = pd.read_parquet(out / "timeseries.parquet")

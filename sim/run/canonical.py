@@ -31,6 +31,7 @@ KEEP = (  # the bulky tables are left out of the repository
     "timeseries.png",
     "money_flows.png",
     "wage_distribution.png",
+    "campaigns.png",
 )
 
 

@@ -24,16 +24,16 @@ TIER_COLOURS = {
     "outside suppliers (software, accounts)": "tab:gray",
 }
 
-FIGURES = ("timeseries.png", "money_flows.png", "wage_distribution.png")
+FIGURES = ("timeseries.png", "money_flows.png", "wage_distribution.png", "campaigns.png")
 
 
 def save_figures(result: RunResult, folder: Path) -> list[Path]:
-    """Draw the three standard figures of a run into ``folder``.
+    """Draw the four standard figures of a run into ``folder``.
 
     Args:
         result: A finished run, as returned by :func:`sim.run.outputs.run_scenario`.
-        folder: An existing folder; ``timeseries.png``, ``money_flows.png`` and
-            ``wage_distribution.png`` are written there.
+        folder: An existing folder; ``timeseries.png``, ``money_flows.png``,
+            ``wage_distribution.png`` and ``campaigns.png`` are written there.
 
     Returns:
         The paths written, in that order.
@@ -43,6 +43,7 @@ def save_figures(result: RunResult, folder: Path) -> list[Path]:
         ("timeseries.png", plot_timeseries),
         ("money_flows.png", plot_money_flows),
         ("wage_distribution.png", plot_wage_distribution),
+        ("campaigns.png", plot_campaigns),
     ):
         fig = draw(result)
         path = Path(folder) / name
@@ -226,4 +227,75 @@ def plot_wage_distribution(result: RunResult) -> Figure:
         ax.legend(frameon=False)
     ax.set_ylabel("workers")
     ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_campaigns(result: RunResult) -> Figure:
+    """Per campaign: ordered, delivered and surviving actions, and their cost.
+
+    The cost per 1,000 surviving actions sets buyers and sellers apart (bots and people).
+
+    Args:
+        result: A finished run.
+
+    Returns:
+        A new matplotlib figure (the caller closes it).
+    """
+    campaigns = result.summary["campaigns"]
+    cur = result.summary["currency"]
+    names = list(campaigns)
+    rows = [campaigns[n] for n in names]
+    fig = Figure(figsize=(10, 1.6 + 0.7 * len(names)), constrained_layout=True)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    y = np.arange(len(names))
+    ordered = np.array([r["ordered"] for r in rows], dtype=float)
+    delivered = np.array([r["delivered"] + r["refilled"] for r in rows], dtype=float)
+    surviving = np.array([max(r["surviving"], 0) for r in rows], dtype=float)
+    left.barh(y - 0.27, ordered, 0.26, label="ordered", color="0.75")
+    left.barh(y, delivered, 0.26, label="delivered (with refills)", color="tab:blue")
+    left.barh(y + 0.27, surviving, 0.26, label="surviving moderation", color="tab:green")
+    left.margins(x=0.15)
+    for i, r in enumerate(rows):
+        if r["delivered"]:
+            share = surviving[i] / delivered[i] if delivered[i] else 0.0
+            left.annotate(
+                f"{share:.0%} survive",
+                (surviving[i], i + 0.27),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+    left.set_yticks(y, names)
+    left.invert_yaxis()
+    left.set_xlabel("actions")
+    left.set_title("Ordered, delivered and surviving, per campaign", loc="left")
+    fig.legend(
+        *left.get_legend_handles_labels(),
+        frameon=False,
+        fontsize=8,
+        loc="outside lower left",
+        ncol=3,
+    )
+    cost = [r["cost_per_1000_surviving"] or 0.0 for r in rows]
+    right.barh(y, cost, color="tab:red")
+    for i, c in enumerate(cost):
+        right.annotate(
+            f"{c:,.2f}" if c else "n/a",
+            (c, i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    right.set_yticks(y, [""] * len(names))
+    right.invert_yaxis()
+    right.set_xlabel(f"{cur} per 1,000 surviving actions")
+    right.set_title("Client's cost per 1,000 surviving", loc="left")
+    if any(cost) and max(cost) / max(min(c for c in cost if c > 0), 1e-12) > 100:
+        right.set_xscale("log")
+    right.margins(x=0.3)  # room for the labels
+    for ax in (left, right):
+        ax.grid(alpha=0.3, axis="x")
+    fig.suptitle(result.summary["scenario"], fontsize=11)
     return fig

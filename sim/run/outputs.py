@@ -468,6 +468,7 @@ OUTPUT_FILES = frozenset(
         "timeseries.png",
         "money_flows.png",
         "wage_distribution.png",
+        "campaigns.png",
     }
 )
 
