@@ -130,7 +130,7 @@ TIMESERIES_PANELS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("total_client_spend", "client spend"),
             ("total_worker_income", "workers' income"),
-            ("points_cost_saved", "points work at market prices"),
+            ("points_cost_saved", "points work priced by the paid twin"),
         ],
     ),
     ("Workers active each hour", [("active_workers", "active workers")]),

@@ -26,7 +26,7 @@ HEADLINES: tuple[tuple[str, str, str], ...] = (
     ("hourly_pay_median", "workers' effective hourly pay (median)", "rate"),
     ("top10_share_of_tasks", "top 10% of workers' share of tasks", "share"),
     ("total_unpaid_hours", "unpaid hours", "hours"),
-    ("points_cost_saved", "points work at market prices", "money"),
+    ("points_cost_saved", "points work priced by the paid twin", "money"),
     ("total_reach", "reach bought (impressions)", "int"),
     ("objectives_reached", "objectives reached", "int"),
 )

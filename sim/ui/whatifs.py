@@ -130,7 +130,15 @@ def to_pyramid(s: Scenario) -> WhatIf:
         workers = sum(g.count for g in s.workers if g.recruiter == r.id)
         new_id = (r.id[:32] + "_network") if f"{r.id[:32]}_network" not in taken else "network_x"
         taken.add(new_id)
-        recruiters[i] = {**recruiters[i], "pays": {}, "points": {}}
+        # the leaf's own practices (tactics, held pay) move down with its workers
+        moved = {k: recruiters[i][k] for k in ("tactics", "pay_hold_hours") if k in recruiters[i]}
+        recruiters[i] = {
+            **recruiters[i],
+            "pays": {},
+            "points": {},
+            "tactics": {"repertoire": []},
+            "pay_hold_hours": 0,
+        }
         recruiters.append(
             {
                 "id": new_id,
@@ -140,6 +148,7 @@ def to_pyramid(s: Scenario) -> WhatIf:
                 "charges": charges,
                 "pays": {a: _plain(p) for a, p in r.pays.items()},
                 "points": dict(r.points),
+                **moved,
                 "influencers": {
                     "count": max(5, min(1000, workers // 100)),
                     "pay_per_action": {a: v for a, v in influencer_pay.items() if v > 0},
