@@ -756,9 +756,9 @@ def histogram(values: np.ndarray, bins: int = 30) -> tuple[list[float], list[int
 
 
 def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
-    """The chart of workers' effective hourly pay, with the median and reference wage.
+    """The histogram of human workers' effective hourly pay, with median and reference wage.
 
-    When no money has been paid, it shows the workers' unpaid hours instead.
+    When the work is not paid in money, it shows the workers' unpaid hours instead.
     """
     cur = model.scenario.currency.code
     values, what = pay_values(model)

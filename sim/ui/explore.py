@@ -94,7 +94,8 @@ def Explore():
 def ScenarioChooser():
     """The scenario panel: pick a shipped scenario, upload a file, or paste and edit YAML.
 
-    Loading errors are shown under the panel, with the offending YAML line when known.
+    Loading errors are shown at the foot of the panel, with the offending YAML line when
+    known.
     """
     titles = solara.use_memo(shipped_titles, [])
     by_title = {t: n for n, t in titles.items()}
@@ -215,7 +216,7 @@ def RunControls():
 
 @solara.component
 def Parameters():
-    """The parameter panel: one control per tunable field, folded by section.
+    """The parameter panel: one control per parameter, folded by section.
 
     Lists what differs from the scenario, with a button to undo all changes.
     """

@@ -48,7 +48,7 @@ def locked(run: LiveRun, build: Callable[[], Any]) -> Any:
 
 @solara.component
 def PayView(run: LiveRun, height: int = 330):
-    """A histogram of the workers' effective hourly pay in ``run``.
+    """A histogram of the workers' effective hourly pay in ``run`` (unpaid hours if unpaid).
 
     Args:
         run: The live run whose model is drawn.
@@ -174,8 +174,8 @@ def EChart(
 
     Args:
         option_json: The chart's option as a JSON string.
-        option_key: While this stays the same the chart is updated in place rather
-            than rebuilt; empty means rebuild.
+        option_key: While this stays the same from one option to the next, the chart
+            is updated in place rather than rebuilt.
         attributes: HTML attributes of the chart's element (style, test id).
         event_select_node: Called with ``{id, name, kind}`` of a clicked item.
     """
