@@ -254,8 +254,8 @@ compare_metric = solara.reactive("total_surviving")
 def compare_job(comp: Comparison) -> Comparison:
     """Run both sides of ``comp`` to the end in a thread, reporting progress.
 
-    Stops early when a newer comparison replaces this one; once done, picks the metric
-    the overlay chart starts on.
+    Stops early when a newer comparison replaces this one; then picks the metric the
+    overlay chart starts on.
     """
 
     def progress(fraction: float) -> None:
@@ -353,7 +353,7 @@ def start_comparison(a: Setup, b: Setup, label_a: str, label_b: str, explains: s
 
 
 def go_to_slide(index: int) -> None:
-    """Show slide ``index`` (clamped to the deck) and load its scenario if it has one.
+    """Show slide ``index`` (clamped to the deck) and load its scenario unless it is on.
 
     Any comparison on screen is cleared; a slide without a scenario stops playing.
     """
