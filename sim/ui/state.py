@@ -353,7 +353,7 @@ def start_comparison(a: Setup, b: Setup, label_a: str, label_b: str, explains: s
 
 
 def go_to_slide(index: int) -> None:
-    """Show slide ``index`` (clamped to the deck) and load its scenario unless it is on.
+    """Show slide ``index`` (clamped to the deck) and load its scenario if not loaded yet.
 
     Any comparison on screen is cleared; a slide without a scenario stops playing.
     """
