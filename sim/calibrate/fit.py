@@ -49,7 +49,7 @@ EVALUATIONS = "evaluations"
 
 
 def parameter_name(p: FreeParameter) -> str:
-    """pyabc's name for a parameter (dots are not allowed there)."""
+    """The name a parameter goes by in pyabc, where dots are not allowed."""
     return p.key.replace(".", "__")
 
 
@@ -69,7 +69,7 @@ def point_seeds(master: int, values: dict[str, float], count: int) -> list[int]:
 
 
 def natural_values(calibration: Calibration, proposal: dict[str, float]) -> dict[str, float]:
-    """pyabc's proposal (log10 for log-scale parameters) as field values, by scenario key."""
+    """A pyabc proposal (log10 for log-scale parameters) as field values, by scenario key."""
     out = {}
     for p in calibration.parameters:
         x = float(proposal[parameter_name(p)])
@@ -108,6 +108,15 @@ class Evaluator:
     log_dir: Path | None = None
 
     def __call__(self, proposal: dict[str, float]) -> dict[str, float]:
+        """Target means at one proposal, from the evaluation log when the point was run before.
+
+        Args:
+            proposal: Parameter values as pyabc proposes them (log10 for log-scale ones).
+
+        Returns:
+            The mean of each target over the method's replicates, by target name. New
+            points are appended to the log in ``log_dir`` when there is one.
+        """
         values = natural_values(self.calibration, proposal)
         key = point_key(values)
         log = _read_log(self.log_dir) if self.log_dir is not None else {}
@@ -139,8 +148,11 @@ class Evaluator:
         return [self.run_once(scenario, s) for s in seeds]
 
     def run_once(self, scenario: Scenario, seed: int) -> dict[str, float]:
-        """One run's target values: the tables ``run_scenario`` returns, minus its manifest
-        (which asks git and the package metadata, a fifth of a short run's time)."""
+        """One run's target values, from the same tables ``run_scenario`` builds.
+
+        The manifest is skipped: it asks git and the package metadata, a fifth of a
+        short run's time.
+        """
         from sim.run.outputs import agents_frame, build_model, summarise, timeseries_frame
 
         model = build_model(scenario, seed=seed)
@@ -166,6 +178,10 @@ class FittedDistance:
     calibration: Calibration
 
     def __call__(self, x: dict, x_0: dict) -> float:  # noqa: ARG002 - targets carry x_0
+        """Distance of simulated targets ``x`` from the fitted ones; ``x_0`` is unused.
+
+        Returns ``UNMEASURABLE`` when the distance is not finite.
+        """
         d = distance({k: float(v) for k, v in x.items()}, self.calibration.fitted)
         return d if np.isfinite(d) else UNMEASURABLE
 
@@ -291,7 +307,7 @@ def prior(calibration: Calibration) -> pyabc.Distribution:
 
 
 def quiet_pyabc() -> None:
-    """pyabc logs every generation at INFO; the progress bar says it more briefly."""
+    """Raise pyabc's loggers to WARNING: the progress bar reports generations more briefly."""
     for name in ("ABC", "ABC.History", "ABC.Sampler", "ABC.Distance", "ABC.Epsilon"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -356,7 +372,7 @@ def run_abc(
 
 
 def history_of(folder: Path) -> pyabc.History:
-    """pyabc's history of the calibration in ``folder``."""
+    """The pyabc history of the calibration in ``folder``."""
     return pyabc.History(f"sqlite:///{(folder / HISTORY).resolve()}", _id=1)
 
 

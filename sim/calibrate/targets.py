@@ -45,8 +45,11 @@ def income_per_year(money: np.ndarray, days: float) -> float:
 
 
 def campaign_figure(campaign: dict, name: str) -> float:
-    """One figure of a campaign's summary; ``delivered_share`` is delivered / ordered and
-    ``workers_share`` the part of its spend that reached the workers."""
+    """One figure of a campaign's summary, by name.
+
+    ``delivered_share`` is delivered / ordered and ``workers_share`` the part of its
+    spend that reached the workers; both are NaN when the denominator is zero.
+    """
     if name == "delivered_share":
         ordered = campaign["ordered"]
         return campaign["delivered"] / ordered if ordered else math.nan

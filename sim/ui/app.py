@@ -40,6 +40,11 @@ STYLESHEET = Path(__file__).with_name("style.css")
 
 @solara.component
 def Page():
+    """The app's page: header, page errors, and the Explore, Compare or Present view.
+
+    On first render it opens the run a link in the address describes, else the default
+    set-up; it also listens for presenter keys and runs the play loop.
+    """
     solara.Title("clickfarm: click-farm economies")
     solara.Style(STYLESHEET)
 
@@ -75,6 +80,7 @@ def Page():
 
 @solara.component
 def Header():
+    """The app's title, a one-line description and the mode switch."""
     with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
         with solara.Column(gap="0px"):
             solara.HTML(tag="h1", unsafe_innerHTML="clickfarm", classes=["cf-title"])

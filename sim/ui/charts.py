@@ -480,8 +480,11 @@ def worker_states(model: ClickFarmModel, idx: np.ndarray) -> list[str]:
 
 
 def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: int = 60):
-    """Fixed positions: recruiters in the middle, influencers around them, workers
-    outside, each worker next to whoever recruited it. Deterministic (no randomness)."""
+    """Fixed node positions for the recruitment network, the same on every call.
+
+    Recruiters sit in the middle, influencers around them and workers outside, each
+    worker next to whoever recruited it. No random numbers are drawn.
+    """
     s, w = model.scenario, model.workers
     depth = {}
     for i, r in enumerate(s.recruiters):
@@ -753,6 +756,10 @@ def histogram(values: np.ndarray, bins: int = 30) -> tuple[list[float], list[int
 
 
 def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
+    """The histogram of human workers' effective hourly pay, with median and reference wage.
+
+    When the work is not paid in money, it shows the workers' unpaid hours instead.
+    """
     cur = model.scenario.currency.code
     values, what = pay_values(model)
     centres, counts, log = histogram(values)
@@ -841,6 +848,10 @@ def group_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ gamification
 def leaderboard_rows(model: ClickFarmModel, n: int = 10) -> list[dict[str, Any]]:
+    """The ``n`` workers with most points (those with some), with their badge and work.
+
+    Empty when nobody has any points.
+    """
     w = model.workers
     if not w.points.any():
         return []
@@ -870,6 +881,7 @@ def leaderboard_rows(model: ClickFarmModel, n: int = 10) -> list[dict[str, Any]]
 
 
 def objective_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
+    """Each collective objective that has opened: target, delivered, progress and state."""
     rows = []
     for o in model.orders:
         if not o.objective or o.status == "pending":
@@ -896,6 +908,7 @@ def objective_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ inspector
 def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
+    """A chart of one agent's ``fields`` by hour, the first on the left axis, others right."""
     hours = frame["hour"].to_numpy() + 1
     series = []
     for k, name in enumerate(fields):

@@ -27,6 +27,8 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``ui`` command, which serves the browser app, to the CLI ``app``."""
+
     @app.command()
     def ui(
         port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8765,

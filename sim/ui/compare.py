@@ -136,13 +136,16 @@ class Comparison:
 
     @property
     def finished(self) -> bool:
+        """Whether both runs have stopped."""
         return self.a.finished and self.b.finished
 
     @property
     def steps(self) -> tuple[int, int]:
+        """Hours run by A and by B."""
         return self.a.steps, self.b.steps
 
     def step(self, n: int = 1) -> None:
+        """Advance A, then B, by up to ``n`` hours each."""
         self.a.step(n)
         self.b.step(n)
 
@@ -152,6 +155,13 @@ class Comparison:
         on_progress: Callable[[float], None] | None = None,
         chunk: int = 24,
     ) -> None:
+        """Step both runs to their end in chunks, checking ``should_stop`` between them.
+
+        Args:
+            should_stop: Called before each chunk; returning True stops early.
+            on_progress: Called after each chunk with the fraction of both runs' hours done.
+            chunk: Hours per chunk.
+        """
         total = max(self.a.max_steps + self.b.max_steps, 1)
         while not self.finished:
             if should_stop is not None and should_stop():
@@ -161,6 +171,11 @@ class Comparison:
                 on_progress((self.a.steps + self.b.steps) / total)
 
     def table(self) -> list[dict[str, Any]]:
+        """One row per headline figure: A, B, B − A and the relative change.
+
+        The difference keeps a currency only when both runs use the same one; a side
+        with no summary yet shows a dash and no difference.
+        """
         sa, sb = self.a.summary(), self.b.summary()
         cur_a, cur_b = self.a.currency, self.b.currency
         rows = []

@@ -36,6 +36,11 @@ from sim.ui.widgets import EnsembleControls, band_chart, chart, error_box, esc, 
 
 @solara.component
 def CompareView():
+    """The Compare tab: set-up A from Explore against a set-up B, on the same seed.
+
+    B is a what-if, A with one parameter changed, or another scenario, optionally
+    with both run for the same number of days; the results are shown beside it.
+    """
     current = setup.value
     titles = solara.use_memo(shipped_titles, [])
     by_title = {t: n for n, t in titles.items()}
@@ -159,6 +164,14 @@ def CompareView():
 
 @solara.component
 def CompareResults(height: int = 300, compact: bool = False):
+    """The finished comparison: headline table, spend shares, overlays and Sankeys.
+
+    Shows progress while both set-ups run and any errors.
+
+    Args:
+        height: The height of the overlay and difference charts, in pixels.
+        compact: Presenter layout: eight headline rows and the spend shares only.
+    """
     comp = comparison.value
     if compare_job.pending:
         solara.Text("Running both set-ups…")

@@ -86,6 +86,7 @@ class Ensemble:
 
     @property
     def seeds(self) -> list[int]:
+        """Each run's seed, in run order."""
         return [r.seed for r in self.runs]
 
     def band(self, metric: str) -> Band:
@@ -116,8 +117,11 @@ _pool_lock = threading.Lock()
 
 
 def pool() -> ProcessPoolExecutor:
-    """The server's one pool of worker processes (started on first use, ``spawn``ed so
-    that no thread or lock of the web server is copied into a worker)."""
+    """The server's one pool of worker processes, started on first use.
+
+    Workers are ``spawn``ed so that no thread or lock of the web server is copied into
+    them; the pool is shut down when the server exits.
+    """
     global _pool
     with _pool_lock:
         if _pool is None:

@@ -74,6 +74,11 @@ log = logging.getLogger("sim.ui")
 
 @solara.component
 def Explore():
+    """The Explore tab: one run of one set-up, with its controls and views.
+
+    The left column holds the scenario, run controls, parameters and export; the right
+    one the run's status and dashboard.
+    """
     with solara.Columns([3, 9], gutters_dense=True, classes=["cf-cols"]):
         with solara.Column(classes=["cf-sidebar"], gap="0px"):
             ScenarioChooser()
@@ -87,6 +92,11 @@ def Explore():
 
 @solara.component
 def ScenarioChooser():
+    """The scenario panel: pick a shipped scenario, upload a file, or paste and edit YAML.
+
+    Loading errors are shown at the foot of the panel, with the offending YAML line when
+    known.
+    """
     titles = solara.use_memo(shipped_titles, [])
     by_title = {t: n for n, t in titles.items()}
     current = setup.value
@@ -163,6 +173,7 @@ def ScenarioChooser():
 
 @solara.component
 def RunControls():
+    """The run panel: seed, Step, Play/Pause, Reset, Run to end, speed, link and ensembles."""
     run = live.value
     done = run_finished.value
     current = setup.value
@@ -205,6 +216,10 @@ def RunControls():
 
 @solara.component
 def Parameters():
+    """The parameter panel: one control per parameter, folded by section.
+
+    Lists what differs from the scenario, with a button to undo all changes.
+    """
     current = setup.value
     try:
         items = params.controls(current)
@@ -241,6 +256,13 @@ def Parameters():
 
 @solara.component
 def ControlRow(c: params.Control):
+    """One parameter's slider and number box (a checkbox for yes/no), with help text.
+
+    A refused value puts the number box back to the value in use and says why.
+
+    Args:
+        c: The control to show.
+    """
     # What the number box shows; put back to the value in use when a value is refused.
     shown = solara.use_reactive(c.value)
 
@@ -299,6 +321,7 @@ def ChangeSlider(c: params.Control, apply: Callable[[Any], None]):
 
 @solara.component
 def Status():
+    """The current run's title, hour, day, seed and state, any run error, and the tiles."""
     watch_model()
     run = live.value
     if run is None:
@@ -343,6 +366,11 @@ def EnsembleView():
 
 @solara.component
 def Dashboard():
+    """Every view of the current run, one panel each.
+
+    Time series, ensemble bands, money, network, campaigns, pay, inspector,
+    gamification, summary and the scenario's description.
+    """
     run = live.value
     if run is None:
         return
@@ -370,6 +398,11 @@ def Dashboard():
 
 @solara.component
 def Inspector(run: LiveRun):
+    """Choose one agent by kind and number, or as the busiest, top earner or a banned worker.
+
+    Args:
+        run: The live run whose agents can be chosen.
+    """
     solara.Text("Inspector", classes=["cf-section"])
     chosen = selected.value
     kind, index = chosen if chosen else ("worker", None)
@@ -434,6 +467,13 @@ def Inspector(run: LiveRun):
 
 @solara.component
 def InspectorDetails(run: LiveRun, kind: str, index: int | None):
+    """One agent's current state, its accounts (workers), and a chart of its history.
+
+    Args:
+        run: The live run the agent belongs to.
+        kind: The agent's kind (``worker``, ``recruiter``, ``influencer``, ``moderator``).
+        index: The agent's number within its kind; None follows the busiest worker.
+    """
     watch_model()
     if index is None:  # nothing chosen yet: follow the busiest worker
         with run.lock:
@@ -508,6 +548,7 @@ def _show(value: Any) -> str:
 
 @solara.component
 def SummaryTable(run: LiveRun):
+    """The headline figures of the run so far, formatted as ``clickfarm run`` reports them."""
     watch_model()
     solara.Text("Summary so far (as clickfarm run reports it)", classes=["cf-section"])
     row = run.summary_row()  # the summary's headline is the last row of metrics
@@ -525,6 +566,7 @@ def SummaryTable(run: LiveRun):
 
 @solara.component
 def AboutScenario(run: LiveRun):
+    """The scenario's description, sources and assumptions."""
     s = run.scenario
     solara.Text("About this scenario", classes=["cf-section"])
     parts = [f"<p>{esc(s.description)}</p>"]
@@ -543,6 +585,11 @@ def AboutScenario(run: LiveRun):
 
 @solara.component
 def ExportPanel():
+    """Downloads of the current run, in a fold.
+
+    The scenario YAML and videos of the whole run are always offered; tables (CSV and
+    Parquet), the summary JSON, figures and a zip of everything once the run has started.
+    """
     run = live.value
     started = run_started.value
     if run is None:

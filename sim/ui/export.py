@@ -21,6 +21,10 @@ TABLES = ("timeseries", "agents", "flows")
 
 
 def scenario_yaml(run: LiveRun) -> str:
+    """The run's resolved scenario as YAML, under a comment naming its source and changes.
+
+    The header also says how to reproduce the run, with its seed and length.
+    """
     s = run.scenario
     header = (
         f"# {s.title}\n"
@@ -51,6 +55,11 @@ def result(run: LiveRun):
 
 
 def table(run: LiveRun, name: str) -> pd.DataFrame:
+    """One of the run's tables so far (one of ``TABLES``), as the CLI writes it.
+
+    Raises:
+        KeyError: ``name`` is not one of ``TABLES``.
+    """
     from sim.run.outputs import agents_frame
 
     with run.lock:
@@ -64,16 +73,19 @@ def table(run: LiveRun, name: str) -> pd.DataFrame:
 
 
 def csv_bytes(run: LiveRun, name: str) -> bytes:
+    """The table ``name`` as CSV bytes."""
     return table(run, name).to_csv(index=False).encode()
 
 
 def parquet_bytes(run: LiveRun, name: str) -> bytes:
+    """The table ``name`` as Parquet bytes."""
     buffer = io.BytesIO()
     table(run, name).to_parquet(buffer, index=False)
     return buffer.getvalue()
 
 
 def summary_json(run: LiveRun) -> bytes:
+    """The run's summary so far as indented JSON bytes."""
     return (json.dumps(run.summary(), indent=2) + "\n").encode()
 
 
@@ -118,5 +130,9 @@ def bundle(run: LiveRun) -> bytes:
 
 
 def file_stem(run: LiveRun) -> str:
+    """The start of every download's name, such as ``base-seed42``.
+
+    It is the set-up's label without its extension, spaces as underscores, then the seed.
+    """
     base = run.setup.label.rsplit(".", 1)[0].replace(" ", "_") or "scenario"
     return f"{base}-seed{run.seed}"

@@ -60,6 +60,10 @@ class MoneyGraph:
     """Recruiters that paid out more than they received (would not show in a Sankey)."""
 
     def add(self, source: str, source_kind: str, target: str, target_kind: str, units: int):
+        """Add ``units`` to the link from ``source`` to ``target``; nothing if not positive.
+
+        Each node keeps the kind it was first added with.
+        """
         if units <= 0:
             return
         self.nodes.setdefault(source, source_kind)
@@ -67,12 +71,15 @@ class MoneyGraph:
         self.links[(source, target)] += int(units)
 
     def into(self, name: str) -> int:
+        """Ledger units on all links into ``name``."""
         return sum(v for (_s, t), v in self.links.items() if t == name)
 
     def out_of(self, name: str) -> int:
+        """Ledger units on all links out of ``name``."""
         return sum(v for (s, _t), v in self.links.items() if s == name)
 
     def money(self, units: int) -> float:
+        """Ledger units as an amount of currency."""
         return units / self.scale
 
     def destinations(self) -> dict[str, float]:

@@ -44,6 +44,27 @@ SECTIONS = (
 
 @dataclass(frozen=True)
 class Control:
+    """One parameter control of the Explore tab: what it sets, its value and its limits.
+
+    Attributes:
+        key: The dotted scenario key the control sets.
+        label: The control's name on the page.
+        section: Which fold of the parameter panel it sits in (one of ``SECTIONS``).
+        kind: ``"int"``, ``"float"``, ``"money"``, ``"fraction"`` or ``"bool"``.
+        value: The value in use in the current set-up.
+        default: The value in the scenario before any change.
+        unit: The unit shown after the label (empty for none).
+        help: A sentence on what the parameter does.
+        lo: The lowest valid value, or None for no lower bound.
+        hi: The highest valid value, or None for no upper bound.
+        lo_open: Whether ``lo`` itself is excluded.
+        hi_open: Whether ``hi`` itself is excluded.
+        slider_lo: The slider's left end.
+        slider_hi: The slider's right end.
+        step: The slider's step.
+        origin: Where the default comes from: a file and line, or the package.
+    """
+
     key: str
     label: str
     section: str
@@ -67,6 +88,7 @@ class Control:
 
     @property
     def keys(self) -> tuple[str, ...]:
+        """Every scenario key the control sets."""
         return self.targets or (self.key,)
 
     def applied(self, setup: Setup, value: Any) -> Setup:
@@ -79,9 +101,11 @@ class Control:
 
     @property
     def changed(self) -> bool:
+        """Whether the value in use differs from the scenario's."""
         return self.value != self.default
 
     def range_text(self) -> str:
+        """The valid range in words, such as ``≥ 0 and ≤ 1`` or ``any number``."""
         if self.kind == "bool":
             return "yes or no"
         lo = "" if self.lo is None else f"{'>' if self.lo_open else '≥'} {fmt_number(self.lo)}"
@@ -114,6 +138,7 @@ class Control:
 
 
 def fmt_number(value: float) -> str:
+    """A number with thousands separators if whole, else to six significant digits."""
     value = float(value)
     if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
@@ -177,6 +202,10 @@ def field_bounds(key: str) -> tuple[float | None, float | None, bool, bool]:
 
 
 def get_value(scenario: Scenario, key: str) -> Any:
+    """The value at a dotted ``key`` of ``scenario``; list items are named by their id.
+
+    A key missing from a mapping reads as 0; decimals come back as floats.
+    """
     node: Any = scenario
     for part in key.split("."):
         if isinstance(node, list):
@@ -621,6 +650,7 @@ def _round_up(value: float, step: float) -> float:
 
 
 def by_section(items: list[Control]) -> dict[str, list[Control]]:
+    """The controls grouped by section, in ``SECTIONS`` order, leaving out empty sections."""
     out: dict[str, list[Control]] = {s: [] for s in SECTIONS}
     for c in items:
         out[c.section].append(c)

@@ -40,6 +40,11 @@ from sim.ui.widgets import (
 
 @solara.component
 def Presenter():
+    """Presenter mode: the current slide with previous/next buttons and the key help.
+
+    A slide with a scenario also shows its points, what to look at, a question for the
+    room, a link and QR code to the run, and the live run beside them.
+    """
     index = slide.value
     sl = story.SLIDES[index]
     with solara.Row(
@@ -112,6 +117,14 @@ def Presenter():
 
 @solara.component
 def PresenterLive(sl: story.Slide):
+    """The live side of a slide: run buttons, six headline tiles and the what-if buttons.
+
+    While a what-if comparison runs or is on screen it shows its compact results;
+    otherwise the first two of the slide's views.
+
+    Args:
+        sl: The slide on screen.
+    """
     watch_model()
     run = live.value
     if run is None:

@@ -99,7 +99,8 @@ def create_app():
     """Solara's app behind the Host check, with the bundled assets served read-only.
 
     Returns:
-        An ASGI application. Solara's settings must already be in the environment.
+        app (starlette.middleware.trustedhost.TrustedHostMiddleware): An ASGI
+            application. Solara's settings must already be in the environment.
     """
     import solara.server.settings as solara_settings
     import solara.server.starlette as solara_server

@@ -45,6 +45,10 @@ orders would stall the page for half a minute (use ``clickfarm run`` for those).
 
 
 def max_workers() -> int:
+    """Most workers a browser set-up may have: ``CLICKFARM_UI_MAX_WORKERS``, at least 1.
+
+    Falls back to ``DEFAULT_MAX_WORKERS`` when the variable is unset or not an integer.
+    """
     try:
         return max(1, int(os.environ.get("CLICKFARM_UI_MAX_WORKERS", DEFAULT_MAX_WORKERS)))
     except ValueError:
@@ -73,10 +77,12 @@ class Setup:
     # -- describing ---------------------------------------------------------------
     @property
     def is_shipped(self) -> bool:
+        """Whether the source is a shipped scenario (no pasted or uploaded text)."""
         return self.text is None
 
     @property
     def label(self) -> str:
+        """The name shown for this set-up: its source."""
         return self.source
 
     def change(self, key: str, value: Any) -> Setup:
@@ -85,15 +91,18 @@ class Setup:
         return replace(self, changes=kept + ((key, value),))
 
     def without(self, key: str) -> Setup:
+        """The same set-up with any change to ``key`` dropped."""
         return replace(self, changes=tuple((k, v) for k, v in self.changes if k != key))
 
     def with_changes(self, changes: list[tuple[str, Any]]) -> Setup:
+        """The same set-up with each ``(key, value)`` of ``changes`` applied in order."""
         out = self
         for key, value in changes:
             out = out.change(key, value)
         return out
 
     def with_seed(self, seed: int | None) -> Setup:
+        """The same set-up with ``seed`` (None: the scenario's own seed)."""
         return replace(self, seed=seed)
 
     def assignments(self) -> list[str]:
@@ -236,6 +245,7 @@ OTHER_FIELDS = {
 
 
 def agent_fields(kind: str) -> tuple[str, ...]:
+    """The names of the fields recorded for agents of ``kind``."""
     return WORKER_FIELDS if kind == "worker" else OTHER_FIELDS[kind]
 
 
@@ -278,6 +288,7 @@ def read_fields(model: ClickFarmModel, kind: str, idx: np.ndarray) -> np.ndarray
 
 
 def agent_count(model: ClickFarmModel, kind: str) -> int:
+    """How many agents of ``kind`` the model has."""
     return {
         "worker": model.workers.size,
         "recruiter": len(model.recruiter_agents),
@@ -287,6 +298,7 @@ def agent_count(model: ClickFarmModel, kind: str) -> int:
 
 
 def agent_object(model: ClickFarmModel, kind: str, index: int):
+    """The model's agent object of ``kind`` at position ``index``."""
     return {
         "worker": model.worker_agents,
         "recruiter": model.recruiter_agents,
@@ -296,6 +308,7 @@ def agent_object(model: ClickFarmModel, kind: str, index: int):
 
 
 def agent_title(model: ClickFarmModel, kind: str, index: int) -> str:
+    """A short heading for one agent: its kind, number or name, and group or type."""
     s = model.scenario
     if kind == "worker":
         w = model.workers
@@ -370,18 +383,22 @@ class LiveRun:
     # -- state --------------------------------------------------------------------
     @property
     def steps(self) -> int:
+        """Hours the model has run."""
         return int(self.model.steps)
 
     @property
     def max_steps(self) -> int:
+        """Hours the run lasts."""
         return int(self.model.max_steps)
 
     @property
     def finished(self) -> bool:
+        """Whether the model has stopped, at its end or because a step failed."""
         return not self.model.running or self.error is not None
 
     @property
     def currency(self) -> str:
+        """The scenario's currency code."""
         return self.scenario.currency.code
 
     # -- stepping -----------------------------------------------------------------
@@ -437,14 +454,17 @@ class LiveRun:
             return self._cache[key]
 
     def metric(self, name: str) -> np.ndarray:
+        """One model metric's recorded value at every step so far."""
         with self.lock:
             return np.array([r[name] for r in self.rows], dtype=np.float64)
 
     def last(self, name: str, default: float = 0.0) -> float:
+        """One metric's latest recorded value, or ``default`` before the first step."""
         with self.lock:
             return float(self.rows[-1][name]) if self.rows else default
 
     def timeseries(self) -> pd.DataFrame:
+        """The run's time series table, as ``clickfarm run`` writes it."""
         from sim.run.outputs import timeseries_frame
 
         with self.lock:
@@ -462,12 +482,16 @@ class LiveRun:
         return self.cached("summary", compute)
 
     def agent_state(self, kind: str, index: int) -> dict[str, Any]:
+        """The current state of one agent, as its ``state()`` method reports it."""
         with self.lock:
             return agent_object(self.model, kind, index).state()
 
     def agent_history(self, kind: str, index: int) -> pd.DataFrame:
-        """Every recorded step of one agent's fields; replays the run for agents that
-        were not being watched (the run is deterministic, so the replay is exact)."""
+        """Every recorded step of one agent's fields, one row per hour.
+
+        Agents that were not being watched are replayed from the start in a twin model;
+        the run is deterministic, so the replay is exact.
+        """
         fields = agent_fields(kind)
         with self.lock:
             track = self.tracks[kind]
@@ -493,5 +517,6 @@ class LiveRun:
         return out
 
     def summary_row(self) -> dict[str, float]:
+        """A copy of the latest step's metrics (empty before the first step)."""
         with self.lock:
             return dict(self.rows[-1]) if self.rows else {}

@@ -28,6 +28,7 @@ log = logging.getLogger("sim.ui")
 
 
 def setup_label(s: Setup) -> str:
+    """A set-up's label plus how many changes it has, such as ``base with 2 changes``."""
     changes = len(s.changes)
     return s.label + (f" with {changes} change{'s' if changes > 1 else ''}" if changes else "")
 
@@ -135,6 +136,7 @@ def bump() -> None:
 
 
 def build_run(new: Setup) -> LiveRun:
+    """A new live run of ``new``, after checking the scenario fits the browser's limits."""
     scenario = new.scenario()
     check_size(scenario)
     return LiveRun(new, scenario)
@@ -184,6 +186,7 @@ def change_parameter(new: Setup) -> None:
 
 @guarded
 def do_step(hours: int = 1) -> None:
+    """Step the current run by up to ``hours`` and redraw."""
     run = live.value
     if run is not None:
         run.step(hours)
@@ -192,12 +195,14 @@ def do_step(hours: int = 1) -> None:
 
 @guarded
 def do_reset() -> None:
+    """Stop playing and rebuild the current set-up from hour 0."""
     playing.set(False)
     load_setup(setup.value)
 
 
 @guarded
 def toggle_play() -> None:
+    """Start or pause playing at the chosen speed; a finished run stays paused."""
     run = live.value
     to_end.set(False)
     if run is None:
@@ -247,6 +252,12 @@ compare_metric = solara.reactive("total_surviving")
 
 @solara.lab.task(prefer_threaded=True)
 def compare_job(comp: Comparison) -> Comparison:
+    """Run both sides of ``comp`` to the end in a thread, reporting progress.
+
+    Stops early when a newer comparison replaces this one; then picks the metric the
+    overlay chart starts on.
+    """
+
     def progress(fraction: float) -> None:
         compare_job.progress = 100 * fraction
 
@@ -311,6 +322,17 @@ def ensemble_for(setups: tuple[Setup, ...]) -> tuple[ensemble.Ensemble, ...] | N
 
 
 def start_comparison(a: Setup, b: Setup, label_a: str, label_b: str, explains: str = "") -> None:
+    """Build runs of ``a`` and ``b`` and start :func:`compare_job` on them.
+
+    A set-up that cannot be built puts its error in ``compare_error`` instead.
+
+    Args:
+        a: The first set-up.
+        b: The second set-up.
+        label_a: How ``a`` is named on the page.
+        label_b: How ``b`` is named on the page.
+        explains: A sentence on what the difference between them shows.
+    """
     compare_error.set(None)
     try:
         sa, sb = a.scenario(), b.scenario()
@@ -331,6 +353,10 @@ def start_comparison(a: Setup, b: Setup, label_a: str, label_b: str, explains: s
 
 
 def go_to_slide(index: int) -> None:
+    """Show slide ``index`` (clamped to the deck) and load its scenario if not loaded yet.
+
+    Any comparison on screen is cleared; a slide without a scenario stops playing.
+    """
     index = min(max(index, 0), len(story.SLIDES) - 1)
     slide.set(index)
     sl = story.SLIDES[index]
@@ -348,6 +374,10 @@ def go_to_slide(index: int) -> None:
 
 @guarded
 def run_whatif(number: int) -> None:
+    """Compare the current set-up with the slide's what-if ``number`` (1-based).
+
+    Numbers outside the slide's what-ifs are ignored.
+    """
     sl = story.SLIDES[slide.value]
     if number < 1 or number > len(sl.whatifs):
         return
@@ -365,6 +395,12 @@ def run_whatif(number: int) -> None:
 
 @guarded
 def on_key(event: dict) -> None:
+    """Handle a presenter shortcut from :func:`sim.ui.widgets.KeyListener`.
+
+    Only in Present mode: arrows and Page Up/Down change slide, Home and End jump to
+    the first and last, space plays or pauses, S steps an hour, R resets, 1-4 run a
+    what-if and Escape returns to Explore.
+    """
     key = event.get("key")
     if mode.value != "Present":
         return

@@ -12,6 +12,19 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Slide:
+    """One slide of presenter mode.
+
+    Attributes:
+        title: The slide's heading.
+        scenario: The shipped scenario it runs live, or None for a text-only slide.
+        points: Paragraphs of the slide's text.
+        look_at: What to look at in the live views.
+        ask: A question to put to the room.
+        whatifs: Names of the what-ifs offered on keys 1-4 (see ``sim.ui.whatifs``).
+        views: Which live views to show (``headline`` is always shown as tiles; the
+            first two others are drawn).
+    """
+
     title: str
     scenario: str | None
     points: tuple[str, ...]

@@ -22,6 +22,15 @@ class NotApplicable(Exception):
 
 @dataclass(frozen=True)
 class WhatIf:
+    """A ready-made change to a scenario, for comparing against the scenario as it is.
+
+    Attributes:
+        id: The what-if's name in ``WHATIFS``.
+        title: Its name in the label of set-up B.
+        explains: A sentence saying what changes, with this scenario's numbers.
+        changes: ``(dotted.key, value)`` pairs to apply to the set-up.
+    """
+
     id: str
     title: str
     explains: str
@@ -44,6 +53,7 @@ def _leaves_with_humans(s: Scenario) -> list[int]:
 
 
 def double_moderators(s: Scenario) -> WhatIf:
+    """Twice the platform's moderators (10 when it has none)."""
     now = s.platform.moderation.moderators
     new = 2 * now if now else 10
     return WhatIf(
@@ -227,6 +237,12 @@ TITLES = {
 
 
 def build(name: str, scenario: Scenario) -> WhatIf:
+    """The what-if ``name`` for ``scenario``.
+
+    Raises:
+        KeyError: ``name`` is not a known what-if.
+        NotApplicable: The what-if makes no sense for this scenario.
+    """
     if name not in WHATIFS:
         raise KeyError(f"unknown what-if {name!r}; expected one of {', '.join(WHATIFS)}")
     return WHATIFS[name](scenario)

@@ -41,12 +41,19 @@ log = logging.getLogger("sim.ui")
 
 
 def locked(run: LiveRun, build: Callable[[], Any]) -> Any:
+    """Call ``build`` while holding the run's lock and return what it returns."""
     with run.lock:
         return build()
 
 
 @solara.component
 def PayView(run: LiveRun, height: int = 330):
+    """A histogram of the workers' effective hourly pay in ``run`` (unpaid hours if unpaid).
+
+    Args:
+        run: The live run whose model is drawn.
+        height: The chart's height in pixels.
+    """
     watch_model()
     solara.Text("Workers' effective hourly pay", classes=["cf-section"])
     option = safe_option(
@@ -58,6 +65,16 @@ def PayView(run: LiveRun, height: int = 330):
 
 @solara.component_vue("keys.vue")
 def KeyListener(active: bool = False, event_key: Callable[[dict], None] | None = None):
+    """An invisible listener for the presenter's keyboard shortcuts (keys.vue).
+
+    Arrows, Page Up/Down, Home, End, space, S, R, 1-4 and Escape are passed on; F
+    toggles full screen in the browser. Keys typed into form fields or with Ctrl, Alt
+    or Meta held are ignored.
+
+    Args:
+        active: Whether key presses are handled at all.
+        event_key: Called with ``{"key": ...}`` for each handled key.
+    """
     pass
 
 
@@ -67,6 +84,15 @@ def UploadButton(
     max_bytes: int = MAX_UPLOAD_BYTES,
     event_upload: Callable[[dict], None] | None = None,
 ):
+    """A button that opens a file picker and also accepts a dropped file (upload.vue).
+
+    Args:
+        label: The button's text.
+        max_bytes: Files larger than this are not read; the event carries
+            ``error="too large"`` and no text.
+        event_upload: Called with ``{name, size, text}`` once the file is read, or
+            with ``text=None`` and an ``error`` when it is too large or unreadable.
+    """
     pass
 
 
@@ -76,6 +102,14 @@ def PasteBox(
     max_bytes: int = MAX_UPLOAD_BYTES,
     event_edit: Callable[[dict], None] | None = None,
 ):
+    """A text area for pasted scenario YAML that checks its size before sending (paste.vue).
+
+    Args:
+        value: The text shown; a change from the server replaces what is in the box.
+        max_bytes: Text larger than this is not sent; the event carries only its size.
+        event_edit: Called on each edit with ``{text, size}``; ``text`` is None when
+            the text is over ``max_bytes``.
+    """
     pass
 
 
@@ -104,10 +138,12 @@ def Fold(title: str, children: list | None = None, open_by_default: bool = False
 
 
 def esc(value: Any) -> str:
+    """``value`` as text, HTML-escaped."""
     return html.escape(str(value))
 
 
 def html_table(rows: list[dict[str, Any]], columns: list[str], cls: str = "cf-table") -> str:
+    """An escaped HTML table of ``rows`` in ``columns`` order; missing cells are blank."""
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{esc(r.get(c, ''))}</td>" for c in columns) + "</tr>" for r in rows
@@ -134,6 +170,15 @@ def EChart(
     attributes: dict | None = None,
     event_select_node: Callable[[dict], None] | None = None,
 ):
+    """An ECharts chart drawn in the browser (echart.vue).
+
+    Args:
+        option_json: The chart's option as a JSON string.
+        option_key: While this stays the same from one option to the next, the chart
+            is updated in place rather than rebuilt.
+        attributes: HTML attributes of the chart's element (style, test id).
+        event_select_node: Called with ``{id, name, kind}`` of a clicked item.
+    """
     pass
 
 
@@ -200,6 +245,8 @@ def _line_of(message: str) -> int | None:
 
 @solara.component
 def ModeSwitch():
+    """Toggle buttons for the app's modes; entering Present returns to the current slide."""
+
     def switch(value: str) -> None:
         if value == "Present" and mode.value != "Present":
             go_to_slide(slide.value)
@@ -210,6 +257,14 @@ def ModeSwitch():
 
 @solara.component
 def Tiles(run: LiveRun, keys: tuple[str, ...] | None = None, short: bool = False):
+    """A row of tiles, one headline figure of the run so far in each.
+
+    Args:
+        run: The live run whose summary is shown.
+        keys: Which headline figures, in order; default eight of them, from actions
+            delivered to cost per 1,000 surviving.
+        short: Use the short labels, with the currency moved into the label.
+    """
     watch_model()
     cur = run.currency
     row = run.summary_row()
@@ -247,6 +302,11 @@ def Tiles(run: LiveRun, keys: tuple[str, ...] | None = None, short: bool = False
 
 
 def safe_option(run: LiveRun, key: Any, build: Callable[[], dict]) -> dict | None:
+    """The run's cached result of ``build`` under ``key``.
+
+    If building fails, the error is logged and an error box is shown instead, and
+    None is returned.
+    """
     try:
         return run.cached(key, build)
     except Exception as exc:
@@ -274,6 +334,16 @@ def TimeSeriesView(run: LiveRun, height: int = 560, compact: bool = False):
 
 @solara.component
 def MoneyView(run: LiveRun, height: int = 360, shares: bool = True):
+    """A Sankey diagram of where the clients' money has gone so far.
+
+    Before any money is spent it shows a hint, or, when the work is unpaid (points or
+    a cause), the unpaid hours instead. A checkbox adds the platform's side.
+
+    Args:
+        run: The live run whose money flows are drawn.
+        height: The Sankey chart's height in pixels.
+        shares: Also show a bar of each destination's share of the spend.
+    """
     watch_model()
     solara.Text("Where the money goes", classes=["cf-section"])
     side = platform_side.value
@@ -322,6 +392,7 @@ def MoneyView(run: LiveRun, height: int = 360, shares: bool = True):
 
 
 def campaign_rows(run: LiveRun) -> list[dict[str, Any]]:
+    """One formatted row per campaign: delivered, removed, surviving, spend, unit cost."""
     from sim.run.outputs import campaign_table
 
     with run.lock:
@@ -343,6 +414,7 @@ def campaign_rows(run: LiveRun) -> list[dict[str, Any]]:
 
 @solara.component
 def CampaignsView(run: LiveRun):
+    """A table of the run's campaigns so far (see ``campaign_rows``), or an error box."""
     watch_model()
     solara.Text("Per campaign", classes=["cf-section"])
     try:
@@ -375,6 +447,12 @@ def GroupsView(run: LiveRun):
 
 @solara.component
 def NetworkView(run: LiveRun, height: int = 470):
+    """The recruitment network of a sample of workers; clicking a node selects that agent.
+
+    Args:
+        run: The live run whose network is drawn.
+        height: The chart's height in pixels.
+    """
     watch_model()
     solara.Text("The recruitment network", classes=["cf-section"])
     layout = solara.use_memo(lambda: charts.network_layout(run.model, run.sample), [id(run)])
@@ -408,6 +486,10 @@ def NetworkView(run: LiveRun, height: int = 470):
 
 @solara.component
 def GamificationView(run: LiveRun):
+    """The points leaderboard and collective objectives, when the scenario has any.
+
+    Shows nothing for a scenario without badges, a leaderboard or objectives.
+    """
     watch_model()
     with run.lock:
         board = charts.leaderboard_rows(run.model)
@@ -460,7 +542,7 @@ def GamificationView(run: LiveRun):
 # ------------------------------------------------------------------ ensembles
 @solara.component
 def EnsembleControls(setups: tuple[Setup, ...], what: str):
-    """ "Run N seeds" for ``setups``, with progress and Cancel while it runs."""
+    """A "Run N seeds" button for ``setups``, with progress and Cancel while it runs."""
     n = ensemble_size.value
     with solara.Column(gap="4px", classes=["cf-ensemble"]):
         with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -501,8 +583,11 @@ def band_chart(
     height: int,
     metric: str | None = None,
 ) -> None:
-    """Mean lines with 10th–90th bands: every headline series (one ensemble), or one
-    ``metric`` for several ensembles on one panel."""
+    """Draw mean lines with 10th–90th percentile bands.
+
+    With no ``metric``, every headline series of the first ensemble; with one, that
+    metric for each ensemble on one panel, labelled by ``labels``.
+    """
     first = ensembles[0]
     cur = first.setup.scenario().currency.code
     if metric is None:
@@ -530,6 +615,13 @@ def band_chart(
 # ------------------------------------------------------------------ links
 @solara.component_vue("copylink.vue")
 def CopyLinkButton(query: str = "", event_origin: Callable[[dict], None] | None = None):
+    """A field with this page's link and a button that copies it (copylink.vue).
+
+    Args:
+        query: The query string appended to the page's address.
+        event_origin: Called once mounted with ``{"base": ...}``, the page's origin
+            and path as the browser sees them.
+    """
     pass
 
 
