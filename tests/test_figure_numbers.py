@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from sim.run.figures import plot_wage_distribution
 from sim.run.outputs import run_scenario
 from sim.ui import charts
