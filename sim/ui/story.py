@@ -132,7 +132,7 @@ SLIDES: tuple[Slide, ...] = (
             "The seed document's choice: 100 dollars of software that sends 10,000 posts, "
             "or 10,000 click workers at a cent a post.",
             "Both orders run at once on the same platform, against the same detector and "
-            "moderators.",
+            "moderators; each buyer re-orders what moderators remove, up to 150 dollars.",
         ),
         look_at=(
             "How many posts of each kind survive moderation: the buyer gets far more from "

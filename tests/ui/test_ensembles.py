@@ -42,7 +42,9 @@ def test_explore_runs_seeds_shows_bands_and_can_cancel(page):
     table.wait_for(timeout=90_000)
     expect(page.get_by_text("Across 4 seeds")).to_be_visible()
     # every order is delivered in full, so spend is the same; removals differ by seed
-    row = table.locator("tr").filter(has=page.locator("td", has_text=re.compile("^removed$")))
+    row = table.locator("tr").filter(
+        has=page.locator("td", has_text=re.compile("^actions removed$"))
+    )
     low, high = (
         float(x.replace(",", ""))
         for x in re.findall(r"[\d,.]+", row.locator("td").last.inner_text())
