@@ -167,9 +167,19 @@ def _print_summary(summary: dict) -> None:
             "actions delivered / surviving / removed",
             f"{h['total_delivered']:,} / {h['total_surviving']:,} / {h['total_removed']:,}",
         ),
+        (
+            "share of orders delivered / expired unfilled",
+            f"{h['share_delivered']:.1%} / {h['total_expired']:,} actions",
+        ),
         ("accounts banned", f"{h['total_banned']:,}"),
         ("client spend", f"{spend:,.2f} {cur}"),
         ("workers' share of spend", f"{h['worker_share_of_spend']:.1%}" if paid else "n/a"),
+        ("recruiters' margin", f"{h['recruiter_margin']:.1%}" if paid else "n/a"),
+        (
+            "cost of removals: clients / recruiters / workers",
+            f"{h['removal_cost_clients']:,.2f} / {h['removal_cost_recruiters']:,.2f} / "
+            f"{h['removal_cost_workers']:,.2f} {cur}",
+        ),
     ]
     if dest.get("influencers"):
         rows.append(("influencers' share of spend", f"{dest['influencers'] / spend:.1%}"))
@@ -180,8 +190,15 @@ def _print_summary(summary: dict) -> None:
         ),
         ("workers' effective hourly pay (median)", f"{h['hourly_pay_median']:.4g} {cur}/h"),
         ("top 10% of workers' share of tasks", f"{h['top10_share_of_tasks']:.1%}"),
-        ("unpaid labour hours", f"{h['total_unpaid_hours']:,.1f}"),
-        ("points-paid actions at market prices", f"{h['points_cost_saved']:,.2f} {cur}"),
+        (
+            "unpaid hours (searching / waiting)",
+            f"{h['total_unpaid_hours']:,.1f} ({h['total_hours_searching']:,.1f} / "
+            f"{h['total_hours_waiting']:,.1f})",
+        ),
+    ]
+    if h["paid_twin_spend"]:
+        rows.append(("points work priced by the paid twin", f"{h['points_cost_saved']:,.2f} {cur}"))
+    rows += [
         ("objectives reached", f"{h['objectives_reached']} of {h['objectives_due']}"),
         ("reach (impressions)", f"{h['total_reach']:,.0f}"),
     ]
