@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.scenario.kinds import Checked, FileKind, register
+from sim.scenario.kinds import Checked, FileKind, model_schema, register
 
 
 def _check(path: Path) -> Checked:
@@ -25,10 +25,7 @@ def _check(path: Path) -> Checked:
 def _schema() -> dict[str, Any]:
     from sim.calibrate.spec import CalibrationSpec
 
-    schema = CalibrationSpec.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "clickfarm calibration"
-    return schema
+    return model_schema(CalibrationSpec, "clickfarm calibration")
 
 
 register(

@@ -159,13 +159,18 @@ def _scenario_schema() -> dict[str, Any]:
     return json_schema()
 
 
+def model_schema(model: Any, title: str) -> dict[str, Any]:
+    """A pydantic model's JSON Schema, labelled as a kind of clickfarm file."""
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = title
+    return schema
+
+
 def _sweep_schema() -> dict[str, Any]:
     from sim.sweeps.spec import SweepSpec
 
-    schema = SweepSpec.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "clickfarm sweep"
-    return schema
+    return model_schema(SweepSpec, "clickfarm sweep")
 
 
 register(
