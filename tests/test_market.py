@@ -1,15 +1,11 @@
 """The market: hand-checked rules, and one directional test per mechanism."""
 
-import mesa
 import numpy as np
 import pytest
 
 from sim import ClickFarmModel
 from sim.core import rules
 from sim.run.outputs import run_scenario
-
-# Mesa 3.5 gives every model a ``scenario`` of its own, which its SolaraViz Reset rebuilds
-MESA_RESERVES_SCENARIO = tuple(int(x) for x in mesa.__version__.split(".")[:2]) >= (3, 5)
 
 
 # -- rules against hand computations ---------------------------------------------------
@@ -153,8 +149,8 @@ def test_a_client_moves_its_orders_away_from_the_farm_whose_work_is_removed():
     ]
     result = run_scenario("us2016_content_farms", seed=5, days=6, overrides=bad_panel)
     model = result.model
-    panel = model.scenario.recruiters.index(
-        next(r for r in model.scenario.recruiters if r.id == "refill_panel")
+    panel = model.spec.recruiters.index(
+        next(r for r in model.spec.recruiters if r.id == "refill_panel")
     )
     likes = [o for o in model.orders if o.tag == "likes_on_posts"]
     first = [o for o in likes if o.placement == likes[0].placement]
@@ -272,14 +268,31 @@ def test_mesa_solara_viz_drives_the_model():
     from mesa.visualization.solara_viz import ModelController, ModelCreator
 
     model = solara.reactive(ClickFarmModel("bots_vs_click_workers", rng=1, days=1))
-    params = solara.reactive(
-        {
-            "scenario": "bots_vs_click_workers",
-            "days": 0.5,
-            "rng": 3,
-            "platform__moderation__moderators": 7,  # a keyword override (``**kwargs``)
-        }
+    params = solara.reactive({})
+    # the parameter panel accepts the constructor and fills the parameters Reset uses
+    _, panel = solara.render(
+        ModelCreator(
+            model,
+            {
+                "spec": "bots_vs_click_workers",
+                "days": 0.5,
+                "rng": 3,
+                "platform__moderation__moderators": {  # a keyword override (``**kwargs``)
+                    "type": "SliderInt",
+                    "value": 7,
+                    "min": 0,
+                    "max": 50,
+                    "step": 1,
+                    "label": "Moderators",
+                },
+            },
+            model_parameters=params,
+        ),
+        handle_error=False,
     )
+    assert params.value["platform__moderation__moderators"] == 7
+    panel.find(v.Slider).widget.v_model = 9  # the user drags the slider
+    assert params.value["platform__moderation__moderators"] == 9
     _, rc = solara.render(
         ModelController(
             model,
@@ -292,35 +305,12 @@ def test_mesa_solara_viz_drives_the_model():
     )
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert model.value.steps == 1
-    if MESA_RESERVES_SCENARIO:
-        # Mesa 3.5's Reset rebuilds ``model.scenario`` as its own Scenario class, a name
-        # ours already uses (docs/ODD.md, known simplifications); Step and the panel work
-        pass
-    else:
-        rc.find(v.Btn, children=["Reset"]).widget.click()
-        assert model.value.steps == 0 and model.value.max_steps == 12
-        assert model.value.scenario.platform.moderation.moderators == 7
-    if MESA_RESERVES_SCENARIO:
-        return  # the parameter panel checks model.scenario the same way on Mesa 3.5
-    # the parameter panel accepts the constructor (it refuses a catch-all not named kwargs)
-    solara.render(
-        ModelCreator(
-            model,
-            {
-                "scenario": "bots_vs_click_workers",
-                "days": 1,
-                "platform__moderation__moderators": {
-                    "type": "SliderInt",
-                    "value": 7,
-                    "min": 0,
-                    "max": 50,
-                    "step": 1,
-                    "label": "Moderators",
-                },
-            },
-        ),
-        handle_error=False,
-    )
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert model.value.steps == 0 and model.value.max_steps == 12
+    assert model.value.spec.platform.moderation.moderators == 9
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert model.value.steps == 1
+    model.value.ledger.check_balanced()
 
 
 def test_the_model_records_its_state_at_step_zero():

@@ -50,7 +50,7 @@ def test_run_scenario_returns_dataframes():
 def test_mesa_batch_run_works_on_the_model_class():
     import inspect
 
-    params = {"scenario": "bots_vs_click_workers", "platform__moderation__moderators": [5, 20]}
+    params = {"spec": "bots_vs_click_workers", "platform__moderation__moderators": [5, 20]}
     if "rng" in inspect.signature(mesa.batch_run).parameters:  # Mesa >= 3.4 seeds via rng=
         extra = {"rng": [11]}
     else:
@@ -67,3 +67,9 @@ def test_mesa_batch_run_works_on_the_model_class():
     finals = {row["platform__moderation__moderators"]: row["total_removed"] for row in rows}
     assert set(finals) == {5, 20}
     assert finals[20] > finals[5]
+
+
+def test_the_scenario_keyword_names_the_same_spec_as_spec():
+    old = ClickFarmModel(scenario="bots_vs_click_workers", rng=2, days=1)
+    new = ClickFarmModel(spec="bots_vs_click_workers", rng=2, days=1)
+    assert old.spec == new.spec and old.spec.title != ClickFarmModel(days=1).spec.title

@@ -50,9 +50,9 @@ def test_every_kind_of_source_gives_the_same_scenario():
 
 def test_the_model_and_text_round_trip_use_the_same_road():
     model = ClickFarmModel(NAME, overrides=["workers.click_workers.count=7"], days=2)
-    assert model.scenario == load_scenario(NAME, CHANGE)
-    again = load_scenario(scenario_to_yaml(model.scenario))
-    assert again == model.scenario
+    assert model.spec == load_scenario(NAME, CHANGE)
+    again = load_scenario(scenario_to_yaml(model.spec))
+    assert again == model.spec
 
 
 def test_errors_name_the_source_they_came_from():

@@ -21,7 +21,7 @@ class Recruiter(mesa.Agent):
     def __init__(self, model: ClickFarmModel, index: int) -> None:
         super().__init__(model)
         self.index = index
-        spec = model.scenario.recruiters[index]
+        spec = model.spec.recruiters[index]
         self.recruiter_id = spec.id
         self.name = spec.name or spec.id
         self.kind = spec.kind
@@ -111,7 +111,7 @@ class MicroWorker(mesa.Agent):
     @property
     def group(self) -> str:
         """The id of the worker group this worker was drawn from."""
-        return self.model.scenario.workers[int(self._get("group"))].id
+        return self.model.spec.workers[int(self._get("group"))].id
 
     @property
     def region(self) -> str:

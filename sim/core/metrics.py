@@ -126,10 +126,10 @@ def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
         paid += d * o.prices
         got += d
     # nothing of a type delivered: the price the paid alternative asks for it
-    alt = model.scenario.recruiters[-1]  # the twin appends its paid recruiter last
-    moved = [c for c in model.scenario.campaigns if c.recruiter == alt.id]
+    alt = model.spec.recruiters[-1]  # the twin appends its paid recruiter last
+    moved = [c for c in model.spec.campaigns if c.recruiter == alt.id]
     ceiling = rate_card(moved[0].price_per_action if moved else {}, model.scale)
-    asked = model.market.price_for(len(model.scenario.recruiters) - 1, ceiling).astype(float)
+    asked = model.market.price_for(len(model.spec.recruiters) - 1, ceiling).astype(float)
     return np.where(got > 0, paid / np.maximum(got, 1), asked)
 
 
@@ -179,7 +179,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     paid_cells = typed > 0
     pay_index = float((posted[paid_cells] / typed[paid_cells]).mean()) if paid_cells.any() else 1.0
     quoting = np.array(
-        [r.parent is None and r.pricing.rule != "fixed" for r in model.scenario.recruiters]
+        [r.parent is None and r.pricing.rule != "fixed" for r in model.spec.recruiters]
     )
     both = quoting[:, None] & (m.quote > 0) & (m.initial_quote > 0)
     price_index = float((m.quote[both] / m.initial_quote[both]).mean()) if both.any() else 1.0
@@ -189,7 +189,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     if twin is not None:
         points_saved = money(int(round(float(st.points_only @ delivered_unit_cost(twin)))))
         twin_spend = money(twin.metric_state.spend)
-    ref_wage = float(model.scenario.market_reference.wage_per_hour)
+    ref_wage = float(model.spec.market_reference.wage_per_hour)
     c = rec
     return {
         "hour": model.steps,  # hours simulated so far: 0 is the state before the first hour

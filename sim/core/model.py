@@ -36,8 +36,13 @@ class ClickFarmModel(mesa.Model):
     """An hourly agent-based model of a click-farm economy.
 
     Args:
-        scenario: a shipped scenario name, a YAML path, or a validated ``Scenario``.
+        spec: a shipped scenario name, a YAML path, or a validated ``Scenario``; the
+            validated scenario is kept as ``model.spec``.
         rng: seed or numpy Generator; ``None`` uses the scenario's own ``seed``.
+        scenario: the same as ``spec``, for callers that name it so (``mesa.batch_run``
+            parameter dicts written for clickfarm 1.x). A Mesa ``Scenario`` object here
+            is Mesa 3.5's own (SolaraViz's Reset passes one) and is ignored: clickfarm
+            reads its parameters from ``spec``.
         **kwargs: scenario overrides with ``__`` for dots
             (``platform__moderation__moderators=20``), which is what ``mesa.batch_run``
             and Mesa's SolaraViz pass; ``overrides=["a.b=1", ...]`` gives them as
@@ -46,27 +51,31 @@ class ClickFarmModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: str | Path | Scenario = "baseline_microtask_market",
+        spec: str | Path | Scenario = "baseline_microtask_market",
         *,
         rng: Any = None,
+        scenario: Any = None,
         **kwargs: Any,
     ) -> None:
+        if isinstance(scenario, str | Path | Scenario):
+            spec = scenario
         assignments = list(kwargs.pop("overrides", None) or [])
         assignments += [f"{k.replace('__', '.')}={json.dumps(v)}" for k, v in kwargs.items()]
-        scenario = load_scenario(scenario, assignments)  # the one road in
+        validated = load_scenario(spec, assignments)  # the one road in
         if rng is None:
-            rng = scenario.seed
+            rng = validated.seed
+        # Mesa 3.5 also sets a ``model.scenario`` of its own class here; ours is ``spec``
         super().__init__(rng=rng)
-        self.scenario: Scenario = scenario
+        self.spec: Scenario = validated
         self.seed = int(rng) if isinstance(rng, int | np.integer) else None
-        self.scale = scenario.currency.minor_units
-        self.max_steps = scenario.steps
-        self.region_ids = list(scenario.regions)
+        self.scale = validated.currency.minor_units
+        self.max_steps = validated.steps
+        self.region_ids = list(validated.regions)
         self.ledger = Ledger()
         self._build_components()
         self._build_agents()
         # the paid market a points scenario is priced against, run in step with it
-        twin = paid_twin(scenario)
+        twin = paid_twin(validated)
         self.twin = None
         if twin is not None:
             # the same seed gives the twin the same draws; a Generator gets its own child
@@ -81,23 +90,9 @@ class ClickFarmModel(mesa.Model):
         self.running = True
         self.datacollector.collect(self)  # the state at step 0, as Mesa's examples record it
 
-    # Mesa 3.5 gives every model a `scenario` of its own (mesa.experimental.scenarios) and
-    # sets it in Model.__init__; ours is the validated clickfarm Scenario, kept apart.
-    @property
-    def scenario(self) -> Scenario:
-        """The validated clickfarm scenario this model runs."""
-        return self._clickfarm_scenario
-
-    @scenario.setter
-    def scenario(self, value: Any) -> None:
-        if isinstance(value, Scenario):
-            self._clickfarm_scenario = value
-        else:
-            self.mesa_scenario = value
-
     # ------------------------------------------------------------------ set-up
     def _build_components(self) -> None:
-        s, led = self.scenario, self.ledger
+        s, led = self.spec, self.ledger
         index = {r.id: i for i, r in enumerate(s.recruiters)}
         children: dict[int, list[int]] = {i: [] for i in range(len(s.recruiters))}
         for i, r in enumerate(s.recruiters):
@@ -145,7 +140,7 @@ class ClickFarmModel(mesa.Model):
         )
 
     def _build_agents(self) -> None:
-        s = self.scenario
+        s = self.spec
         self.recruiter_agents = [Recruiter(self, i) for i in range(len(s.recruiters))]
         self.influencer_agents = []
         for r in s.recruiters:

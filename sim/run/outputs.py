@@ -139,7 +139,7 @@ def timeseries_frame(model: ClickFarmModel) -> pd.DataFrame:
 
 def rates_frame(model: ClickFarmModel) -> pd.DataFrame:
     """Rate cards over time: one row per change of a recruiter's pay or price."""
-    s, money = model.scenario, model.money
+    s, money = model.spec, model.money
     rows = [
         {
             "hour": c.hour,
@@ -159,7 +159,7 @@ def rates_frame(model: ClickFarmModel) -> pd.DataFrame:
 
 def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
     """Final per-agent state: one row per worker or bot, then the other agent kinds."""
-    w, acc, s = model.workers, model.accounts, model.scenario
+    w, acc, s = model.workers, model.accounts, model.spec
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
     banned = np.bincount(acc.owner[acc.banned], minlength=w.size) if w.size else np.zeros(0)
     owned = np.bincount(acc.owner, minlength=w.size) if w.size else np.zeros(0)
@@ -227,7 +227,7 @@ def campaign_table(model: ClickFarmModel) -> dict[str, dict[str, Any]]:
     """Outcomes per campaign (all its placements and re-orders together)."""
     out: dict[str, dict[str, Any]] = {}
     market = model.market
-    for ci, c in enumerate(model.scenario.campaigns):
+    for ci, c in enumerate(model.spec.campaigns):
         orders = [o for o in model.orders if o.campaign == ci]
         ordered = sum(int(o.quantities.sum()) for o in orders)
         delivered = sum(int(o.delivered.sum()) for o in orders)
@@ -242,7 +242,7 @@ def campaign_table(model: ClickFarmModel) -> dict[str, dict[str, Any]]:
         by_recruiter: dict[str, dict[str, int]] = {}
         for o in orders:
             row = by_recruiter.setdefault(
-                model.scenario.recruiters[o.recruiter].id,
+                model.spec.recruiters[o.recruiter].id,
                 {"orders": 0, "ordered": 0, "delivered": 0, "removed": 0},
             )
             row["orders"] += 1
@@ -335,11 +335,11 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
     headline = {k: _plain(timeseries[k].iloc[-1]) for k in HEADLINE}
     tiers = model.ledger.tier_net("money", model.ledger.total_flows)
     return {
-        "scenario": model.scenario.title,
+        "scenario": model.spec.title,
         "seed": model.seed,
         "steps": int(model.steps),
         "days": model.steps / 24,
-        "currency": model.scenario.currency.code,
+        "currency": model.spec.currency.code,
         "headline": headline,
         "campaigns": campaign_table(model),
         "money_destinations": money_destinations(model),
@@ -355,7 +355,7 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
         "tactics": [
             {
                 "hour": c.hour,
-                "recruiter": model.scenario.recruiters[c.recruiter].id,
+                "recruiter": model.spec.recruiters[c.recruiter].id,
                 "tactic": c.tactic,
                 "removal_rate": round(float(c.removal_rate), 9),
             }
@@ -399,7 +399,7 @@ def build_manifest(
         "overrides": overrides,
         "seed": model.seed,
         "steps": int(model.steps),
-        "scenario": resolved_dict(model.scenario),
+        "scenario": resolved_dict(model.spec),
         "versions": versions,
         "git": git_state(),
         "wall_seconds": round(wall_seconds, 3),

@@ -485,7 +485,7 @@ def network_layout(model: ClickFarmModel, sample: np.ndarray, max_influencers: i
     Recruiters sit in the middle, influencers around them and workers outside, each
     worker next to whoever recruited it. No random numbers are drawn.
     """
-    s, w = model.scenario, model.workers
+    s, w = model.spec, model.workers
     depth = {}
     for i, r in enumerate(s.recruiters):
         d, cur = 0, r.parent
@@ -593,7 +593,7 @@ def network_option(
     Drawn as points and straight links on fixed positions (cheaper for the browser to
     redraw every hour than a graph layout); scroll to zoom, drag to pan.
     """
-    s, w = model.scenario, model.workers
+    s, w = model.spec, model.workers
     pos, shown_inf, parent_of_worker = layout or network_layout(model, sample)
     groups: dict[str, list[dict[str, Any]]] = {
         name: [] for name in list(STATE_COLOURS) + list(KIND_COLOURS)
@@ -732,7 +732,7 @@ def pay_values(model: ClickFarmModel) -> tuple[np.ndarray, str]:
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
     online = (~w.is_bot) & (w.hours_online > 0)
     pay = earned[online] / w.hours_online[online]
-    pays_money = any(any(r.pays.values()) for r in model.scenario.recruiters)
+    pays_money = any(any(r.pays.values()) for r in model.spec.recruiters)
     if (pay.size and np.any(pay > 0)) or (pays_money and not w.hours_unpaid.any()):
         return pay, "pay"  # (before anyone is online, a paid market is still a paid market)
     return w.hours_unpaid[online], "unpaid"
@@ -760,7 +760,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
 
     When the work is not paid in money, it shows the workers' unpaid hours instead.
     """
-    cur = model.scenario.currency.code
+    cur = model.spec.currency.code
     values, what = pay_values(model)
     centres, counts, log = histogram(values)
     zero = int((values <= 0).sum()) if log else 0
@@ -770,7 +770,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
         marks.append(
             {"xAxis": sig(med) if med > 0 or not log else None, "name": f"median {med:.3g} {cur}/h"}
         )
-        ref = float(model.scenario.market_reference.wage_per_hour)
+        ref = float(model.spec.market_reference.wage_per_hour)
         marks.append(
             {
                 "xAxis": sig(ref),
@@ -829,7 +829,7 @@ def group_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
     w, acc = model.workers, model.accounts
     account_group = w.group[acc.owner]
     rows = []
-    for g, spec in enumerate(model.scenario.workers):
+    for g, spec in enumerate(model.spec.workers):
         mine = account_group == g
         accounts = int(mine.sum())
         banned = int(acc.banned[mine].sum())
@@ -855,7 +855,7 @@ def leaderboard_rows(model: ClickFarmModel, n: int = 10) -> list[dict[str, Any]]
     w = model.workers
     if not w.points.any():
         return []
-    badges = sorted(model.scenario.gamification.badges.items(), key=lambda kv: kv[1])
+    badges = sorted(model.spec.gamification.badges.items(), key=lambda kv: kv[1])
     top = np.argsort(-w.points, kind="stable")[:n]
     rows = []
     for rank, i in enumerate(top, start=1):
@@ -870,7 +870,7 @@ def leaderboard_rows(model: ClickFarmModel, n: int = 10) -> list[dict[str, Any]]
             {
                 "rank": rank,
                 "worker": int(i),
-                "group": model.scenario.workers[int(w.group[i])].id,
+                "group": model.spec.workers[int(w.group[i])].id,
                 "points": pts,
                 "badge": badge or "—",
                 "tasks": int(w.tasks_done[i]),

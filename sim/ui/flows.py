@@ -106,7 +106,7 @@ def _unique(name: str, taken: dict[str, str]) -> str:
 
 def money_graph(model: ClickFarmModel, platform_side: bool = True) -> MoneyGraph:
     """The money flows of the run so far, one node per client and per recruiter."""
-    s = model.scenario
+    s = model.spec
     graph = MoneyGraph(scale=model.scale)
     names: dict[str, str] = {}
     client_node = {}

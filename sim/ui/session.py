@@ -309,7 +309,7 @@ def agent_object(model: ClickFarmModel, kind: str, index: int):
 
 def agent_title(model: ClickFarmModel, kind: str, index: int) -> str:
     """A short heading for one agent: its kind, number or name, and group or type."""
-    s = model.scenario
+    s = model.spec
     if kind == "worker":
         w = model.workers
         what = "bot" if w.is_bot[index] else "worker"
