@@ -69,6 +69,8 @@ def plot_timeseries(result: RunResult) -> Figure:
     ax.plot(days, ts["total_delivered"], label="delivered")
     ax.plot(days, ts["total_surviving"], label="surviving moderation")
     ax.plot(days, ts["total_removed"], label="removed")
+    if ts["total_genuine_actions"].iloc[-1] > 0:  # a scenario with genuine users
+        ax.plot(days, ts["total_genuine_removed"], label="genuine removed (false positives)")
     ax.set_title("Actions (cumulative)")
     ax.legend(frameon=False)
     ax = axes[0, 1]
