@@ -165,7 +165,7 @@ def test_a_bad_genuine_or_retraining_field_names_its_field(override, field, expe
 def test_a_bad_field_in_a_file_gives_file_line_and_exit_code_2(tmp_path, capsys, monkeypatch):
     text = (ROOT / "scenarios" / f"{ARMS}.yaml").read_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("learning_rate: 2.0", "learning_rate: -1"))
+    bad.write_text(text.replace("learning_rate: 1.0", "learning_rate: -1"))
     line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if "learning_rate" in t)
     out = run_cli(capsys, monkeypatch, "validate", bad)
     assert out.code == 2

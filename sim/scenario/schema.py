@@ -360,9 +360,9 @@ class Retraining(Strict):
     window_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 72
     lag_hours: Annotated[int, Field(ge=0, le=24 * 365)] = 24
     """Reviews become training data this many hours after they were made."""
-    learning_rate: Annotated[float, Field(gt=0, le=100)] = 2.0
+    learning_rate: Annotated[float, Field(gt=0, le=100)] = 1.0
     """Step size of the gradient step on the mean log-likelihood of the verdicts."""
-    max_step: Annotated[float, Field(gt=0, le=20)] = 0.5
+    max_step: Annotated[float, Field(gt=0, le=20)] = 0.2
     """Most a weight may change at one retraining."""
 
 
