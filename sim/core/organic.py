@@ -59,8 +59,7 @@ class Audience:
             total = int(rng.poisson(o.organic_per_hour))
             if total == 0:
                 continue
-            draws = np.searchsorted(self._cdf, rng.random(total), side="right")
-            who, counts = np.unique(np.minimum(draws, self.size - 1), return_counts=True)
+            who, counts = self._draw_accounts(total, rng)
             shares = o.quantities / o.quantities.sum() if o.quantities.sum() else None
             by_type = rng.multinomial(total, shares) if shares is not None else zeros_k()
             out.orders.append(o)
@@ -69,6 +68,21 @@ class Audience:
             out.by_type = out.by_type + by_type
         self.standing += out.by_type
         return out
+
+    def _draw_accounts(self, total: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """Which live accounts make ``total`` actions, and how many each (memory O(accounts)).
+
+        Few actions: one draw per action from the activity distribution; more actions than
+        accounts: one multinomial over the accounts, so memory never grows with ``total``.
+        """
+        if total <= self.size:
+            draws = np.searchsorted(self._cdf, rng.random(total), side="right")
+            who, counts = np.unique(np.minimum(draws, self.size - 1), return_counts=True)
+            return who, counts
+        p = np.diff(self._cdf, prepend=0.0)
+        counts = rng.multinomial(total, np.clip(p, 0.0, None) / p.sum())
+        who = np.flatnonzero(counts)
+        return who, counts[who]
 
     def review(
         self,

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.core.metrics import FALSE_POSITIVES
 from sim.core.model import ClickFarmModel
 from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
@@ -386,16 +387,7 @@ def _learning_summary(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[s
     out: dict[str, Any] = {}
     if model.organic is not None:
         last = timeseries.iloc[-1]
-        keys = (
-            "total_genuine_actions",
-            "total_genuine_removed",
-            "total_genuine_banned",
-            "share_genuine_removed",
-            "share_genuine_accounts_banned",
-            "share_removals_genuine",
-            "genuine_revenue_lost",
-        )
-        out["false_positives"] = {k: _plain(last[k]) for k in keys}
+        out["false_positives"] = {k: _plain(last[k]) for k in FALSE_POSITIVES}
     if model.moderation.trainer is not None:
         out["detector"] = {
             "refits": model.moderation.trainer.refits,

@@ -469,8 +469,8 @@ class GenuineUsers(Strict):
     detector scores them with the same signals as fake actions. Defaults are assumptions.
     """
 
-    accounts: Annotated[int, Field(ge=1, le=10_000_000)] = 10_000
-    """Genuine accounts in the audience of the targets."""
+    accounts: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+    """Genuine accounts in the audience of the targets (about 50 bytes each)."""
     age_days: Spread = Spread(mean=1500.0, cv=1.0)
     trust: Fraction = 0.9
     """Mean trust of a genuine account."""
