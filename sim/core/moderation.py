@@ -281,6 +281,7 @@ class Moderation:
         is_genuine = self.queue.taken_genuine
         if is_genuine.any():
             record.genuine_reviewed = int(reviewed[is_genuine].sum())
+            record.reviewed -= record.genuine_reviewed  # ``reviewed`` counts fakes, as ``flagged``
             record.genuine_removed = int(removed[is_genuine].sum())
             strikes = self.scenario.platform.detection.strikes_to_ban
             record.genuine_removed_by_type, record.genuine_banned = self.audience.review(
