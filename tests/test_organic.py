@@ -171,3 +171,14 @@ def test_a_bad_field_in_a_file_gives_file_line_and_exit_code_2(tmp_path, capsys,
     assert out.code == 2
     assert f"bad.yaml:{line}" in out.stderr and "retraining.learning_rate" in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_detector_csv_is_written_only_when_the_detector_retrains(tmp_path):
+    from sim.run.outputs import write_results
+
+    learnt = write_results(run_scenario(ARMS, days=2), tmp_path / "on", figures=False)
+    rows = pd.read_csv(learnt / "detector.csv")
+    assert len(rows) == 48 and rows["hour"].tolist() == list(range(1, 49))
+    assert rows["burstiness"].iloc[-1] > rows["burstiness"].iloc[0]  # the day-2 refit
+    fixed = run_scenario(ARMS, days=2, overrides=NO_RETRAINING)
+    assert not (write_results(fixed, tmp_path / "off", figures=False) / "detector.csv").exists()
