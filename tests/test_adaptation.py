@@ -11,7 +11,8 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
 
 ARMS = "purge_arms_race"
-LATE_UPGRADE = ["events.detector_upgrade.hour=287"]  # keep the upgrade out of the way
+# keep the upgrade and the detector's retraining (tests/test_organic.py) out of the way
+LATE_UPGRADE = ["events.detector_upgrade.hour=287", "platform.detection.retraining=null"]
 NO_TACTICS = [
     "recruiters.like_farm.tactics.repertoire=[]",
     "recruiters.click_network.tactics.repertoire=[]",

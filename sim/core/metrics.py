@@ -17,6 +17,17 @@ from sim.core.records import zeros_k
 if TYPE_CHECKING:
     from sim.core.model import ClickFarmModel
 
+FALSE_POSITIVES = (
+    "total_genuine_actions",
+    "total_genuine_removed",
+    "total_genuine_banned",
+    "share_genuine_removed",
+    "share_genuine_accounts_banned",
+    "share_removals_genuine",
+    "genuine_revenue_lost",
+)
+"""The running false-positive metrics (genuine users, docs/ODD.md 7.26), also in the summary."""
+
 METRICS = (
     "hour",
     "day",
@@ -83,6 +94,13 @@ METRICS = (
     "paid_twin_spend",
     "ad_revenue",
     "ad_revenue_from_engagement",
+    "genuine_actions",
+    "genuine_flagged",
+    "genuine_reviewed",
+    "genuine_removed",
+    "genuine_accounts_banned",
+    "genuine_accounts_purged",
+    *FALSE_POSITIVES,
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -100,6 +118,10 @@ class MetricState:
     reach: float = 0.0
     unpaid_hours: float = 0.0
     points_only: np.ndarray = field(default_factory=zeros_k)
+    genuine_actions: int = 0
+    genuine_removed: int = 0
+    genuine_banned: int = 0
+    genuine_revenue_lost: float = 0.0  # ledger units
 
 
 def _spend(flows: dict) -> int:
@@ -149,6 +171,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         st.reach += rec.platform.reach_organic + rec.platform.reach_promoted
         st.unpaid_hours += rec.work.unpaid_hours
         st.points_only = st.points_only + rec.work.points_only_actions
+        _accumulate_genuine(st, rec)
     m, wf = model.market, model.workforce
     surviving_total = st.delivered - st.removed
     human = wf.human
@@ -259,4 +282,43 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "paid_twin_spend": twin_spend,
         "ad_revenue": money(ad_step),
         "ad_revenue_from_engagement": money(c.platform.ad_revenue_engagement) if c else 0.0,
+        **_genuine_metrics(model),
+    }
+
+
+def _accumulate_genuine(st: MetricState, rec) -> None:
+    """Add this hour's genuine actions, wrong removals and bans to the running totals."""
+    st.genuine_actions += rec.genuine.total if rec.genuine is not None else 0
+    st.genuine_removed += rec.moderation.genuine_removed
+    st.genuine_banned += rec.moderation.genuine_banned + _genuine_purged(rec)
+    st.genuine_revenue_lost += rec.platform.genuine_revenue_lost
+
+
+def _genuine_purged(rec) -> int:
+    """Genuine accounts this hour's purges banned (recorded with the hour's genuine actions)."""
+    return rec.genuine.purged if rec.genuine is not None else 0
+
+
+def _genuine_metrics(model: ClickFarmModel) -> dict[str, float]:
+    """False positives: genuine users' actions removed and accounts banned (0 without them)."""
+    st, c = model.metric_state, model.record
+    mod = c.moderation if c is not None else None
+    audience = model.organic.size if model.organic is not None else 0
+    removals = st.removed + st.genuine_removed
+    return {
+        "genuine_actions": c.genuine.total if c is not None and c.genuine is not None else 0,
+        "genuine_flagged": mod.genuine_flagged if mod else 0,
+        "genuine_reviewed": mod.genuine_reviewed if mod else 0,
+        "genuine_removed": mod.genuine_removed if mod else 0,
+        "genuine_accounts_banned": mod.genuine_banned if mod else 0,
+        "genuine_accounts_purged": _genuine_purged(c) if c is not None else 0,
+        "total_genuine_actions": st.genuine_actions,
+        "total_genuine_removed": st.genuine_removed,
+        "total_genuine_banned": st.genuine_banned,
+        "share_genuine_removed": (
+            st.genuine_removed / st.genuine_actions if st.genuine_actions else 0.0
+        ),
+        "share_genuine_accounts_banned": st.genuine_banned / audience if audience else 0.0,
+        "share_removals_genuine": st.genuine_removed / removals if removals else 0.0,
+        "genuine_revenue_lost": st.genuine_revenue_lost / model.scale,
     }

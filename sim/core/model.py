@@ -21,9 +21,11 @@ from sim.core.ledger import Ledger
 from sim.core.market import Market, Order, Pool, Structure
 from sim.core.metrics import METRICS, MetricState, collect_step_metrics
 from sim.core.moderation import Moderation
+from sim.core.organic import build_audience
 from sim.core.platform import Platform
 from sim.core.population import build_population
 from sim.core.records import HourRecord
+from sim.core.retraining import LabelledQueue, Trainer
 from sim.core.twin import paid_twin
 from sim.core.workforce import Influencers, Workforce
 from sim.scenario.load import load_scenario, to_minor
@@ -128,6 +130,11 @@ class ClickFarmModel(mesa.Model):
         )
         self.market = Market(s, led, structure)
         self.moderation = Moderation(s, workers, accounts)
+        self.organic = build_audience(s, self.rng)  # genuine users, or None
+        retraining = s.platform.detection.retraining
+        if self.organic is not None or retraining is not None:
+            trainer = None if retraining is None else Trainer(retraining)
+            self.moderation.attach_learning(LabelledQueue(), self.organic, trainer)
         self.timeline = Timeline(s)
         for rid in self.timeline.entering():
             self.market.active[index[rid]] = False  # trades only from its enter event
@@ -251,24 +258,34 @@ class ClickFarmModel(mesa.Model):
         hour = self.steps - 1  # Mesa has already counted this step
         self.ledger.start_step()
         events = self.timeline.apply_due(self, hour)
+        if self.organic is not None:
+            self.organic.apply_purges(events, self.spec)
         market = self.market.open_and_close(hour)
         busy = {p.chain[-1] for _, p in self.market.open_pools()}
         self.influencers.relay(hour, busy, self.market.influencer_pay_ratio(), self.rng)
         work = self.workforce.work(hour, self.market)
-        moderation = self.moderation.step(hour, work.deliveries, self.market, self.rng)
+        genuine = None if self.organic is None else self.organic.act(hour, self.market, self.rng)
+        moderation = self.moderation.step(hour, work.deliveries, self.market, self.rng, genuine)
         self.market.apply_removals(moderation.removed_by_pool, hour)
         platform = self.platform.step(
-            hour, work, moderation.removed_by_type, self.market, self.moderation.moderators
+            hour,
+            work,
+            moderation.removed_by_type,
+            self.market,
+            self.moderation.moderators,
+            genuine=genuine,
+            genuine_removed=moderation.genuine_removed_by_type,
         )
         self.moderation.update_capacity(
             hour, self.platform.revenue_per_action(work), self.platform.wage
         )
+        self.moderation.retrain(hour)
         self.market.reprice(hour)
         self.market.adapt_tactics(hour, self.rng)
         update = self.workforce.update(hour)
         self.workforce.choose_accounts(self.market)
         self.ledger.check_balanced()
-        self.record = HourRecord(hour, events, market, work, moderation, platform, update)
+        self.record = HourRecord(hour, events, market, work, moderation, platform, update, genuine)
         if self.twin is not None:
             self.twin.step()
         self.metrics = collect_step_metrics(self)

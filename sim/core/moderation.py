@@ -6,6 +6,8 @@ oldest first, remove what they recognise and ban accounts after repeated strikes
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.core import rules
@@ -13,6 +15,11 @@ from sim.core.market import Market
 from sim.core.population import Accounts, Workers
 from sim.core.records import Delivery, ModerationHour
 from sim.scenario.schema import Scenario, moderator_capacity
+
+if TYPE_CHECKING:
+    from sim.core.organic import Audience
+    from sim.core.records import GenuineActions
+    from sim.core.retraining import LabelledQueue, Trainer
 
 
 class ReviewQueue:
@@ -76,6 +83,10 @@ class Moderation:
         self.delivered_since_policy = 0
         self.revenue_since_policy = 0.0  # engagement revenue those deliveries could bring
         self._delivered_this_hour = 0
+        self.audience: Audience | None = None  # genuine users (attach_learning)
+        self.trainer: Trainer | None = None  # detector retraining (attach_learning)
+        self.labelled = False  # whether the queue knows each entry's signals and kind
+        self.history: list[tuple[int, float, dict[str, float]]] = []  # (hour, bias, weights)
 
     def set_capacity(self, moderators: int) -> None:
         """Employ this many moderators (within the scenario's limit)."""
@@ -112,7 +123,12 @@ class Moderation:
         self.revenue_since_policy = 0.0
 
     def step(
-        self, hour: int, deliveries: list[Delivery], market: Market, rng: np.random.Generator
+        self,
+        hour: int,
+        deliveries: list[Delivery],
+        market: Market,
+        rng: np.random.Generator,
+        genuine: GenuineActions | None = None,
     ) -> ModerationHour:
         """Flag this hour's deliveries, review the queue, remove and ban."""
         s, w, acc = self.scenario, self.workers, self.accounts
@@ -137,6 +153,8 @@ class Moderation:
             }
             flagged = rng.binomial(d.done, rules.flag_probability(self.bias, weights, signals))
             keep = flagged > 0
+            if self.labelled:
+                self.queue.stage(signals, keep, genuine=False)
             record.flagged += int(flagged.sum())
             entries.append(
                 (
@@ -146,6 +164,8 @@ class Moderation:
                     flagged[keep],
                 )
             )
+        if genuine is not None:
+            entries += self._flag_genuine(genuine, signals_by_order, rng, record)
         self.queue.push(hour, entries)
         self.flagged_since_policy += record.flagged
         self._delivered_this_hour = sum(int(d.done.sum()) for d in deliveries)
@@ -154,13 +174,17 @@ class Moderation:
         q_worker, q_account, q_pool, reviewed = self.queue.take(
             capacity, hour, mod.review_window_hours
         )
-        removed = rng.binomial(reviewed, mod.accuracy)
+        removed = rng.binomial(reviewed, self._removal_chance(mod.accuracy))
         record.reviewed = int(reviewed.sum())
         if self.moderators:
             n = self.moderators
             share = np.full(n, record.reviewed // n, dtype=np.int64)
             share[: record.reviewed % n] += 1
             self.moderator_reviews[:n] += share
+        if self.labelled:
+            q_worker, q_account, q_pool, reviewed, removed = self._sort_verdicts(
+                hour, (q_worker, q_account, q_pool, reviewed, removed), record, rng
+            )
         hit = removed > 0
         for pool_id in np.unique(q_pool[hit]):
             pool = market.pools[int(pool_id)]
@@ -187,6 +211,90 @@ class Moderation:
         record.banned_accounts = newly
         record.queue = self.queue.size
         return record
+
+    # -- genuine users and retraining (sim/core/organic.py, sim/core/retraining.py) ---------
+    def attach_learning(
+        self, queue: LabelledQueue, audience: Audience | None, trainer: Trainer | None
+    ) -> None:
+        """Use a labelled review queue, genuine users and/or detector retraining."""
+        self.queue, self.audience, self.trainer, self.labelled = queue, audience, trainer, True
+
+    def _removal_chance(self, accuracy: float) -> float | np.ndarray:
+        """Chance that each reviewed entry is removed.
+
+        ``accuracy`` for fakes, the false-positive rate for genuine actions (a plain
+        ``accuracy`` when the queue holds only fakes).
+        """
+        if not self.labelled:
+            return accuracy
+        fpr = self.scenario.platform.moderation.false_positive_rate
+        return np.where(self.queue.taken_genuine, fpr, accuracy)
+
+    def _flag_genuine(
+        self,
+        genuine: GenuineActions,
+        signals_by_order: dict[int, tuple[float, float]],
+        rng: np.random.Generator,
+        record: ModerationHour,
+    ) -> list[tuple[np.ndarray, ...]]:
+        """Score the genuine users' actions with the detector; queue the flagged ones.
+
+        A genuine account has one account per person, lives in the audience's region and is
+        not automated; it shares its target's burstiness and centralisation this hour.
+        """
+        det, aud = self.scenario.platform.detection, self.audience
+        entries = []
+        for o, who, counts in zip(genuine.orders, genuine.accounts, genuine.counts, strict=True):
+            burst, central = signals_by_order.get(
+                id(o), (rules.burstiness(0, o.organic_per_hour), 0.0)
+            )
+            signals = {
+                "burstiness": burst,
+                "centralisation": central,
+                "account_age": rules.young_account_signal(
+                    aud.age_hours[who] / 24, det.young_account_days
+                ),
+                "low_trust": 1.0 - aud.trust[who],
+                "multiple_accounts": 0.0,
+                "geography": 0.0,
+                "automation": 0.0,
+            }
+            flagged = rng.binomial(counts, rules.flag_probability(self.bias, self.weights, signals))
+            keep = flagged > 0
+            record.genuine_flagged += int(flagged.sum())
+            self.queue.stage(signals, keep, genuine=True)
+            n = int(keep.sum())
+            entries.append((np.full(n, -1), who[keep], np.full(n, -1), flagged[keep]))
+        return entries
+
+    def _sort_verdicts(
+        self,
+        hour: int,
+        taken: tuple[np.ndarray, ...],
+        record: ModerationHour,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, ...]:
+        """Keep the verdicts for training, apply the genuine ones; return the fake entries."""
+        q_worker, q_account, q_pool, reviewed, removed = taken
+        if self.trainer is not None:
+            self.trainer.note(hour, self.queue.taken_features, reviewed, removed)
+        is_genuine = self.queue.taken_genuine
+        if is_genuine.any():
+            record.genuine_reviewed = int(reviewed[is_genuine].sum())
+            record.reviewed -= record.genuine_reviewed  # ``reviewed`` counts fakes, as ``flagged``
+            record.genuine_removed = int(removed[is_genuine].sum())
+            strikes = self.scenario.platform.detection.strikes_to_ban
+            record.genuine_removed_by_type, record.genuine_banned = self.audience.review(
+                q_account[is_genuine], removed[is_genuine], strikes, rng
+            )
+        fake = ~is_genuine
+        return q_worker[fake], q_account[fake], q_pool[fake], reviewed[fake], removed[fake]
+
+    def retrain(self, hour: int) -> None:
+        """End of the hour: re-fit the detector when due, and record its weights."""
+        if self.trainer is not None and self.trainer.due(hour):
+            self.weights = self.trainer.refit(hour, self.bias, self.weights)
+        self.history.append((hour, self.bias, dict(self.weights)))
 
 
 def _order_signals(deliveries: list[Delivery], w: Workers) -> dict[int, tuple[float, float]]:

@@ -17,7 +17,7 @@ import numpy as np
 from sim.core import rules
 from sim.core.ledger import WORLD, Ledger
 from sim.core.market import Market
-from sim.core.records import PlatformHour, WorkHour
+from sim.core.records import GenuineActions, PlatformHour, WorkHour
 from sim.scenario.load import to_minor
 from sim.scenario.schema import ACTION_TYPES, Scenario, moderator_capacity
 
@@ -53,8 +53,14 @@ class Platform:
         removed_by_type: np.ndarray,
         market: Market,
         moderators: int,
+        genuine: GenuineActions | None = None,
+        genuine_removed: np.ndarray | None = None,
     ) -> PlatformHour:
-        """Wages, base profit, promotion and engagement revenue for one hour."""
+        """Wages, base profit, promotion and engagement revenue for one hour.
+
+        Genuine users' actions (when the scenario has them) earn engagement revenue like
+        surviving fake ones; those moderators remove take it back and count as lost.
+        """
         led, p, record = self.ledger, self.scenario.platform, PlatformHour()
         if moderators:
             led.pay_many(
@@ -85,6 +91,8 @@ class Platform:
                     promoted += per_hour * 1000 / self.cpm
         record.reach_promoted = promoted
         # revenue follows net reach: removals in a later hour take their share back
+        if genuine is not None:
+            net = net + self._genuine_net(genuine, genuine_removed, record)
         self.net_reach += sum(
             (int(n) * r for n, r in zip(net, self.reach, strict=True)), Fraction(0)
         )
@@ -97,6 +105,13 @@ class Platform:
         self.engagement_paid = owed_engagement
         record.ad_revenue_engagement = change
         return record
+
+    def _genuine_net(
+        self, genuine: GenuineActions, removed: np.ndarray, record: PlatformHour
+    ) -> np.ndarray:
+        """Genuine actions that stand this hour, per type; notes the revenue removals cost."""
+        record.genuine_revenue_lost = float(removed @ self.reach_float) * self.cpm / 1000
+        return genuine.by_type - removed
 
 
 def _floor(x: Fraction) -> int:

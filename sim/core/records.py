@@ -76,6 +76,27 @@ class ModerationHour:
     removed_by_type: np.ndarray = field(default_factory=zeros_k)
     removed_by_pool: dict[int, np.ndarray] = field(default_factory=dict)
     banned_accounts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    genuine_flagged: int = 0  # of the genuine users' actions (``sim/core/organic.py``)
+    genuine_reviewed: int = 0
+    genuine_removed: int = 0
+    genuine_banned: int = 0
+    genuine_removed_by_type: np.ndarray = field(default_factory=zeros_k)
+
+
+@dataclass
+class GenuineActions:
+    """What the genuine users did this hour: per open order, who acted and how often."""
+
+    orders: list[Order] = field(default_factory=list)
+    accounts: list[np.ndarray] = field(default_factory=list)  # genuine account rows, per order
+    counts: list[np.ndarray] = field(default_factory=list)  # actions per account, per order
+    by_type: np.ndarray = field(default_factory=zeros_k)  # all orders, per action type
+    purged: int = 0  # genuine accounts this hour's purges banned
+
+    @property
+    def total(self) -> int:
+        """Genuine actions this hour."""
+        return int(self.by_type.sum())
 
 
 @dataclass
@@ -85,6 +106,7 @@ class PlatformHour:
     reach_organic: float = 0.0
     reach_promoted: float = 0.0
     ad_revenue_engagement: int = 0
+    genuine_revenue_lost: float = 0.0  # ad revenue of genuine actions removed (ledger units)
 
 
 @dataclass
@@ -107,3 +129,4 @@ class HourRecord:
     moderation: ModerationHour
     platform: PlatformHour
     update: WorkforceUpdate
+    genuine: GenuineActions | None = None

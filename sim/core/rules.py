@@ -428,3 +428,36 @@ def revenue_policy(
     value_of_review = accuracy * (cost_per_fake - revenue_per_action)
     cost_of_review = wage / reviews_per_hour if reviews_per_hour > 0 else np.inf
     return needed if value_of_review > cost_of_review else 0
+
+
+# -- detector retraining -------------------------------------------------------------
+def logistic_step(
+    bias: float,
+    weights: np.ndarray,
+    features: np.ndarray,
+    reviewed: np.ndarray,
+    removed: np.ndarray,
+    learning_rate: float,
+    max_step: float,
+    bound: float = 20.0,
+) -> np.ndarray:
+    """One bounded gradient step of logistic regression on moderators' verdicts.
+
+    Each row of ``features`` is a group of ``reviewed`` reviewed actions with the same
+    signals, ``removed`` of which the moderators removed. With p = sigmoid(bias + x·w),
+    the gradient of the mean log-likelihood is Σ (removed − reviewed·p)·x / Σ reviewed;
+    each weight moves by ``learning_rate`` times it, at most ``max_step``, and stays within
+    ±``bound``. The bias is left alone (it is the platform's flagging threshold).
+
+    Returns:
+        The new weights (the old ones if nothing was reviewed).
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    n = float(np.sum(reviewed))
+    if n <= 0:
+        return weights.copy()
+    x = np.asarray(features, dtype=np.float64)
+    p = sigmoid(bias + x @ weights)
+    residual = np.asarray(removed, dtype=np.float64) - np.asarray(reviewed) * p
+    step = np.clip(learning_rate * (x.T @ residual) / n, -max_step, max_step)
+    return np.clip(weights + step, -bound, bound)

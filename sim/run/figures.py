@@ -70,7 +70,12 @@ def plot_timeseries(result: RunResult) -> Figure:
     ax.plot(days, ts["total_surviving"], label="surviving moderation")
     ax.plot(days, ts["total_removed"], label="removed")
     ax.set_title("Actions (cumulative)")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="upper left")
+    if ts["total_genuine_actions"].iloc[-1] > 0:  # genuine users: false positives, own scale
+        right = ax.twinx()
+        right.plot(days, ts["total_genuine_removed"], color="tab:red", ls="--")
+        right.set_ylabel("genuine actions removed (false positives)", color="tab:red")
+        right.tick_params(axis="y", colors="tab:red")
     ax = axes[0, 1]
     ax.plot(days, ts["active_workers"], lw=0.8, color="tab:purple")
     ax.set_title("Workers active each hour")

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.core.metrics import FALSE_POSITIVES
 from sim.core.model import ClickFarmModel
 from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
@@ -57,6 +58,11 @@ class RunResult:
     def rates(self) -> pd.DataFrame:
         """Every recruiter's posted pay and price per action over the run."""
         return rates_frame(self.model)
+
+    @property
+    def detector(self) -> pd.DataFrame:
+        """The detector's bias and weights at the end of every hour."""
+        return detector_frame(self.model)
 
 
 def build_model(
@@ -135,6 +141,16 @@ def timeseries_frame(model: ClickFarmModel) -> pd.DataFrame:
     for col in ("hour", "day"):
         df[col] = df[col].astype(np.int64)
     return df
+
+
+def detector_frame(model: ClickFarmModel) -> pd.DataFrame:
+    """The detector hour by hour: ``hour`` (hours simulated), ``bias`` and each weight.
+
+    Retraining and ``detector`` events move it; written as ``detector.csv`` when the
+    scenario retrains its detector.
+    """
+    rows = [{"hour": h + 1, "bias": b, **w} for h, b, w in model.moderation.history]
+    return pd.DataFrame(rows, columns=["hour", "bias", *model.moderation.weights])
 
 
 def rates_frame(model: ClickFarmModel) -> pd.DataFrame:
@@ -362,7 +378,22 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
             for c in model.market.tactic_history
         ],
         "actions": list(ACTION_TYPES),
+        **_learning_summary(model, timeseries),
     }
+
+
+def _learning_summary(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]:
+    """False positives (with genuine users) and the detector's refits (with retraining)."""
+    out: dict[str, Any] = {}
+    if model.organic is not None:
+        last = timeseries.iloc[-1]
+        out["false_positives"] = {k: _plain(last[k]) for k in FALSE_POSITIVES}
+    if model.moderation.trainer is not None:
+        out["detector"] = {
+            "refits": model.moderation.trainer.refits,
+            "final_weights": {k: round(v, 9) for k, v in model.moderation.weights.items()},
+        }
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -463,6 +494,7 @@ OUTPUT_FILES = frozenset(
         "agents.parquet",
         "flows.csv",
         "rates.csv",
+        "detector.csv",
         "summary.json",
         "manifest.json",
         "timeseries.png",
@@ -517,6 +549,8 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
         result.agents.to_parquet(tmp / "agents.parquet", index=False)
         result.flows.to_csv(tmp / "flows.csv", index=False)
         result.rates.to_csv(tmp / "rates.csv", index=False)
+        if result.model.moderation.trainer is not None:
+            result.detector.to_csv(tmp / "detector.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (tmp / "manifest.json").write_text(
             json.dumps(result.manifest, indent=2, default=str) + "\n"

@@ -347,6 +347,25 @@ class DetectionWeights(Strict):
     automation: Annotated[float, Field(ge=-20, le=20)] = 4.0
 
 
+class Retraining(Strict):
+    """Detector retraining: the detector re-fits its weights to recent reviews.
+
+    Every ``every_hours`` it fits the verdicts of the reviews of the last ``window_hours``,
+    which it sees ``lag_hours`` late: one bounded gradient step of logistic regression per
+    retraining (docs/ODD.md 7.25); the bias (the platform's flagging threshold) stays as
+    it is. Defaults are assumptions.
+    """
+
+    every_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 24
+    window_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 72
+    lag_hours: Annotated[int, Field(ge=0, le=24 * 365)] = 24
+    """Reviews become training data this many hours after they were made."""
+    learning_rate: Annotated[float, Field(gt=0, le=100)] = 1.0
+    """Step size of the gradient step on the mean log-likelihood of the verdicts."""
+    max_step: Annotated[float, Field(gt=0, le=20)] = 0.2
+    """Most a weight may change at one retraining."""
+
+
 class Detection(Strict):
     """The platform's detector, and how many removals get an account banned.
 
@@ -360,6 +379,8 @@ class Detection(Strict):
     young_account_days: Annotated[float, Field(ge=1 / 24, le=3650)] = 30.0
     strikes_to_ban: Annotated[int, Field(ge=1, le=10_000)] = 10
     """Removed actions after which an account is banned."""
+    retraining: Retraining | None = None
+    """Re-fit the detector's weights to recent reviews (off when omitted)."""
 
 
 class Moderation(Strict):
@@ -382,6 +403,9 @@ class Moderation(Strict):
     reviews_per_hour: Annotated[float, Field(ge=0, le=10_000)] = 60.0
     accuracy: Fraction = 0.9
     """Probability that a reviewed fake action is recognised and removed."""
+    false_positive_rate: Fraction = 0.05
+    """Probability that a reviewed genuine action is wrongly removed (only matters with
+    ``platform.genuine_users``; ``accuracy`` is the true-positive side)."""
     wage_per_hour: Money = Decimal(2)
     review_window_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 72
     """Flagged actions not reviewed within this many hours are never reviewed."""
@@ -436,6 +460,26 @@ EVENT_FIELDS = {
 """The fields each kind of event uses (a detector event needs at least one of its two)."""
 
 
+class GenuineUsers(Strict):
+    """The organic audience: genuine accounts that act on the campaigns' targets.
+
+    While an order is open, its target receives Poisson(``organic_actions_per_hour``)
+    genuine actions an hour (the campaign's own figure), of the order's action types in
+    the order's proportions, from accounts drawn in proportion to their activity. The
+    detector scores them with the same signals as fake actions. Defaults are assumptions.
+    """
+
+    accounts: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+    """Genuine accounts in the audience of the targets (about 50 bytes each)."""
+    age_days: Spread = Spread(mean=1500.0, cv=1.0)
+    trust: Fraction = 0.9
+    """Mean trust of a genuine account."""
+    trust_sd: Annotated[float, Field(ge=0, le=0.5)] = 0.05
+    """Spread of trust between genuine accounts (normal, clipped to [0, 1])."""
+    activity: Spread = Spread(mean=1.0, cv=1.5)
+    """Relative share of the genuine actions each account makes (heavy users do most)."""
+
+
 class Platform(Strict):
     """The platform where engagement is bought: its users, advertising, detection, moderation."""
 
@@ -445,6 +489,8 @@ class Platform(Strict):
     revenue_per_1000_impressions: Money = Decimal("2")
     detection: Detection = Detection()
     moderation: Moderation = Moderation()
+    genuine_users: GenuineUsers | None = None
+    """An organic audience acting on the same targets (off when omitted)."""
 
 
 class Gamification(Strict):
