@@ -83,6 +83,17 @@ METRICS = (
     "paid_twin_spend",
     "ad_revenue",
     "ad_revenue_from_engagement",
+    "workers_enrolled",
+    "workers_joined",
+    "workers_left",
+    "total_joined",
+    "total_left",
+    "share_very_active",
+    "share_regular",
+    "share_occasional",
+    "mean_speed",
+    "remembered_hourly_earnings",
+    "share_qualified_tasks",
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -259,4 +270,28 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "paid_twin_spend": twin_spend,
         "ad_revenue": money(ad_step),
         "ad_revenue_from_engagement": money(c.platform.ad_revenue_engagement) if c else 0.0,
+        **_turnover_metrics(model),
+    }
+
+
+def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
+    """Entries, exits, activity tiers, speed and qualified work (docs/ODD.md 7.25)."""
+    tv, w, rec = model.turnover, model.workers, model.record
+    human = model.workforce.human
+    enrolled = w.enrolled[human]
+    tiers = tv.tier_counts
+    in_tiers = int(tiers.sum())
+    shares = tiers / in_tiers if in_tiers else np.zeros(tiers.size)
+    return {
+        "workers_enrolled": int(enrolled.sum()),
+        "workers_joined": rec.turnover.joined if rec else 0,
+        "workers_left": rec.turnover.left if rec else 0,
+        "total_joined": tv.joined_total,
+        "total_left": tv.left_total,
+        "share_very_active": float(shares[0]),
+        "share_regular": float(shares[1]),
+        "share_occasional": float(shares[2]),
+        "mean_speed": float(w.speed[human][enrolled].mean()) if enrolled.any() else 0.0,
+        "remembered_hourly_earnings": model.money(round(tv.remembered_hourly())),
+        "share_qualified_tasks": tv.qualified_share,
     }

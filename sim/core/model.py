@@ -24,6 +24,7 @@ from sim.core.moderation import Moderation
 from sim.core.platform import Platform
 from sim.core.population import build_population
 from sim.core.records import HourRecord
+from sim.core.turnover import Turnover
 from sim.core.twin import paid_twin
 from sim.core.workforce import Influencers, Workforce
 from sim.scenario.load import load_scenario, to_minor
@@ -138,6 +139,7 @@ class ClickFarmModel(mesa.Model):
         self.community_sizes = np.bincount(
             workers.community[workers.community >= 0], minlength=self.influencers.size
         )
+        self.turnover = Turnover(s, workers, self.workforce.worker_accounts, led, self.rng)
 
     def _build_agents(self) -> None:
         s = self.spec
@@ -267,8 +269,11 @@ class ClickFarmModel(mesa.Model):
         self.market.adapt_tactics(hour, self.rng)
         update = self.workforce.update(hour)
         self.workforce.choose_accounts(self.market)
+        turnover = self.turnover.step(
+            hour, work, self.workforce.hours_this_step, self.workforce.online_rows
+        )
         self.ledger.check_balanced()
-        self.record = HourRecord(hour, events, market, work, moderation, platform, update)
+        self.record = HourRecord(hour, events, market, work, moderation, platform, update, turnover)
         if self.twin is not None:
             self.twin.step()
         self.metrics = collect_step_metrics(self)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
+from sim.core.rules import TIERS
 from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
 from sim.scenario.schema import ACTION_TYPES
@@ -362,6 +363,46 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
             for c in model.market.tactic_history
         ],
         "actions": list(ACTION_TYPES),
+        **workforce_summary(model, timeseries),
+    }
+
+
+def uses_turnover(model: ClickFarmModel) -> bool:
+    """Whether the scenario has turnover, learning or qualifications (docs/ODD.md 7.25)."""
+    s = model.spec
+    return any(g.turnover is not None or g.learning is not None for g in s.workers) or any(
+        c.min_experience_tasks > 0 for c in s.campaigns
+    )
+
+
+def workforce_summary(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]:
+    """The ``workforce`` block of a summary: churn, tiers, speed and qualified work.
+
+    Empty (no block) for a scenario without turnover, learning or qualifications, so their
+    summaries are as before.
+    """
+    if not uses_turnover(model):
+        return {}
+    days = model.steps / 24
+    last = timeseries.iloc[-1]
+    tiers = {
+        name: {"workers": int(n), "share": _plain(last[f"share_{name}"])}
+        for name, n in zip(TIERS, model.turnover.tier_counts, strict=True)
+    }
+    return {
+        "workforce": {
+            "enrolled_start": int(timeseries["workers_enrolled"].iloc[0]),
+            "enrolled_end": int(last["workers_enrolled"]),
+            "joined": int(last["total_joined"]),
+            "left": int(last["total_left"]),
+            "joined_per_day": float(last["total_joined"]) / days,
+            "left_per_day": float(last["total_left"]) / days,
+            "tiers_last_7_days": tiers,
+            "mean_speed_start": float(timeseries["mean_speed"].iloc[0]),
+            "mean_speed_end": float(last["mean_speed"]),
+            "share_qualified_tasks": float(last["share_qualified_tasks"]),
+            "remembered_hourly_earnings": float(last["remembered_hourly_earnings"]),
+        }
     }
 
 
