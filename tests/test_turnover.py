@@ -58,7 +58,7 @@ def test_learning_curve_is_bounded():
 
 
 def test_tiers_by_hours_in_the_last_week():
-    tiers = rules.activity_tier(np.array([12.0, 10.0, 5.0, 1.0, 0.5, 0.0]))
+    tiers = rules.activity_tier(np.array([12.0, 5.0, 4.9, 1.0, 0.5, 0.0]))
     assert tiers.tolist() == [0, 0, 1, 1, 2, 2]
 
 

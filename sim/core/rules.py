@@ -498,7 +498,7 @@ def learned_speed(
     return base_speed * (1.0 + max_speedup * gain)
 
 
-TIER_VERY_ACTIVE_HOURS = 10.0  # hours online in the last 7 days (assumption, docs/ODD.md)
+TIER_VERY_ACTIVE_HOURS = 5.0  # hours online in the last 7 days (assumption: docs/calibration.md)
 TIER_REGULAR_HOURS = 1.0
 TIERS = ("very_active", "regular", "occasional")
 
