@@ -135,3 +135,9 @@ def test_a_bad_turnover_field_is_a_located_error():
     with pytest.raises(ScenarioError) as info:
         load_scenario(SCENARIO, [f"{GROUP}.turnover.patience_days=0"])
     assert "patience_days" in str(info.value)
+
+
+def test_bots_with_turnover_are_refused():
+    with pytest.raises(ScenarioError, match="bots neither join, leave nor learn") as info:
+        load_scenario("bots_vs_click_workers", ["workers.bots.turnover.reserve=10"])
+    assert info.value.field == "workers.bots.turnover"

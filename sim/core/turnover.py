@@ -76,11 +76,8 @@ class Turnover:
         self.qualified_campaign = np.array(
             [c.min_experience_tasks > 0 for c in scenario.campaigns], dtype=bool
         )
-        self.groups = [
-            g
-            for g, spec in enumerate(scenario.workers)
-            if spec.turnover is not None and spec.kind == "human"
-        ]
+        # groups with turnover (people only: validation refuses it for bots)
+        self.groups = [g for g, spec in enumerate(scenario.workers) if spec.turnover is not None]
         self.pool = self._build_pool(scenario, rng) if self.groups else None
         self.expected = np.zeros(len(self.groups))  # remembered rate per group, last known
         if self.pool is not None:

@@ -185,6 +185,7 @@ def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
             "hours_unpaid": w.hours_unpaid,
             "effective_hourly_pay": np.divide(earned, hours, out=np.zeros(w.size), where=hours > 0),
             "fatigue": w.fatigue,
+            "enrolled": w.enrolled,  # in the workforce at the end (turnover, ODD 7.25)
         }
     )
     others = []
