@@ -277,13 +277,13 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
 def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
     """Entries, exits, activity tiers, speed and qualified work (docs/ODD.md 7.25)."""
     tv, w, rec = model.turnover, model.workers, model.record
-    human = model.workforce.human
-    enrolled = w.enrolled[human]
+    enrolled = w.enrolled & ~w.is_bot  # a mask over all rows: no gathered copies
+    n_enrolled = int(np.count_nonzero(enrolled))
     tiers = tv.tier_counts
     in_tiers = int(tiers.sum())
     shares = tiers / in_tiers if in_tiers else np.zeros(tiers.size)
     return {
-        "workers_enrolled": int(enrolled.sum()),
+        "workers_enrolled": n_enrolled,
         "workers_joined": rec.turnover.joined if rec else 0,
         "workers_left": rec.turnover.left if rec else 0,
         "total_joined": tv.joined_total,
@@ -291,7 +291,7 @@ def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
         "share_very_active": float(shares[0]),
         "share_regular": float(shares[1]),
         "share_occasional": float(shares[2]),
-        "mean_speed": float(w.speed[human][enrolled].mean()) if enrolled.any() else 0.0,
+        "mean_speed": float(w.speed.mean(where=enrolled)) if n_enrolled else 0.0,
         "remembered_hourly_earnings": model.money(round(tv.remembered_hourly())),
         "share_qualified_tasks": tv.qualified_share,
     }

@@ -396,13 +396,13 @@ def workforce_summary(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[s
             "enrolled_end": int(last["workers_enrolled"]),
             "joined": int(last["total_joined"]),
             "left": int(last["total_left"]),
-            "joined_per_day": float(last["total_joined"]) / days,
-            "left_per_day": float(last["total_left"]) / days,
+            "joined_per_day": round(float(last["total_joined"]) / days, 9),
+            "left_per_day": round(float(last["total_left"]) / days, 9),
             "tiers_last_7_days": tiers,
-            "mean_speed_start": float(timeseries["mean_speed"].iloc[0]),
-            "mean_speed_end": float(last["mean_speed"]),
-            "share_qualified_tasks": float(last["share_qualified_tasks"]),
-            "remembered_hourly_earnings": float(last["remembered_hourly_earnings"]),
+            "mean_speed_start": _plain(timeseries["mean_speed"].iloc[0]),
+            "mean_speed_end": _plain(last["mean_speed"]),
+            "share_qualified_tasks": _plain(last["share_qualified_tasks"]),
+            "remembered_hourly_earnings": _plain(last["remembered_hourly_earnings"]),
         }
     }
 
