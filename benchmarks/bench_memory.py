@@ -12,6 +12,8 @@ Each part runs in a fresh process; peak memory is that process's ``ru_maxrss``
 
     python benchmarks/bench_memory.py                   # about 1 minute here
     python benchmarks/bench_memory.py --big 2000000 --big-steps 3 --skip-long
+    python benchmarks/bench_memory.py --scenario microtask_turnover --big 500000 \
+        --set workers.apac_workers.turnover.reserve=500000 --big-steps 24 --skip-long
 """
 
 from __future__ import annotations
@@ -44,11 +46,15 @@ def child(spec: dict) -> dict:
     n, steps = spec["n"], spec["steps"]
     overrides = worker_overrides(spec["scenario"], n, spec["scaling"])
     overrides.append(f"days={steps / 24!r}")
+    overrides += spec.get("overrides", [])
     t0 = time.perf_counter()
     model = ClickFarmModel(spec["scenario"], rng=spec["seed"], overrides=overrides)
     build = time.perf_counter() - t0
     rss_built = self_peak_mib()
-    assert model.workers.size == n and model.max_steps == steps
+    # rows: the workers, plus any turnover reserve (people outside who may join)
+    rows = sum(g.rows for g in model.spec.workers)
+    assert rows == n + sum(g.rows - g.count for g in model.spec.workers)
+    assert model.workers.size == rows and model.max_steps == steps
     timing = timed_steps(model, spec.get("max_seconds"))
     return {
         "n": n,
@@ -63,6 +69,7 @@ def child(spec: dict) -> dict:
         "rss_import_mib": rss_import,
         "rss_built_mib": rss_built,
         "rss_end_mib": self_peak_mib(),
+        "rows": rows,
     }
 
 
@@ -73,12 +80,13 @@ def big_run(args: argparse.Namespace) -> dict:
         "scenario": args.scenario,
         "scaling": args.scaling,
         "seed": args.seed,
+        "overrides": args.set,
     }
     res = run_child(HERE, spec)
     ps = res["per_step_s"]
     print(
-        f"\n[1] {res['n']:,} workers, {res['steps_done']} hourly steps ({args.scenario}, "
-        f"'{args.scaling}' scaling)"
+        f"\n[1] {res['n']:,} workers ({res['rows']:,} rows with any turnover reserve), "
+        f"{res['steps_done']} hourly steps ({args.scenario}, '{args.scaling}' scaling)"
     )
     print(f"    construction          {res['build_s']:8.2f} s")
     print(f"    RSS after import      {res['rss_import_mib']:8.0f} MiB")
@@ -102,6 +110,7 @@ def long_run(args: argparse.Namespace) -> dict:
         "scaling": args.scaling,
         "seed": args.seed,
         "max_seconds": args.max_seconds,
+        "overrides": args.set,
     }
     res = run_child(HERE, spec)
     ps = res["per_step_s"]
@@ -155,6 +164,13 @@ def main() -> None:
     ap.add_argument("--scenario", default="baseline_microtask_market")
     ap.add_argument("--scaling", choices=["proportional", "first"], default="proportional")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra scenario override, repeatable (e.g. a turnover reserve)",
+    )
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--skip-long", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the raw results to this JSON file")

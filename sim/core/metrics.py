@@ -101,6 +101,17 @@ METRICS = (
     "genuine_accounts_banned",
     "genuine_accounts_purged",
     *FALSE_POSITIVES,
+    "workers_enrolled",
+    "workers_joined",
+    "workers_left",
+    "total_joined",
+    "total_left",
+    "share_very_active",
+    "share_regular",
+    "share_occasional",
+    "mean_speed",
+    "remembered_hourly_earnings",
+    "share_qualified_tasks",
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -283,6 +294,30 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "ad_revenue": money(ad_step),
         "ad_revenue_from_engagement": money(c.platform.ad_revenue_engagement) if c else 0.0,
         **_genuine_metrics(model),
+        **_turnover_metrics(model),
+    }
+
+
+def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
+    """Entries, exits, activity tiers, speed and qualified work (docs/ODD.md 7.27)."""
+    tv, w, rec = model.turnover, model.workers, model.record
+    enrolled = w.enrolled & ~w.is_bot  # a mask over all rows: no gathered copies
+    n_enrolled = int(np.count_nonzero(enrolled))
+    tiers = tv.tier_counts
+    in_tiers = int(tiers.sum())
+    shares = tiers / in_tiers if in_tiers else np.zeros(tiers.size)
+    return {
+        "workers_enrolled": n_enrolled,
+        "workers_joined": rec.turnover.joined if rec else 0,
+        "workers_left": rec.turnover.left if rec else 0,
+        "total_joined": tv.joined_total,
+        "total_left": tv.left_total,
+        "share_very_active": float(shares[0]),
+        "share_regular": float(shares[1]),
+        "share_occasional": float(shares[2]),
+        "mean_speed": float(w.speed.mean(where=enrolled)) if n_enrolled else 0.0,
+        "remembered_hourly_earnings": model.money(round(tv.remembered_hourly())),
+        "share_qualified_tasks": tv.qualified_share,
     }
 
 

@@ -26,6 +26,7 @@ from sim.core.platform import Platform
 from sim.core.population import build_population
 from sim.core.records import HourRecord
 from sim.core.retraining import LabelledQueue, Trainer
+from sim.core.turnover import Turnover
 from sim.core.twin import paid_twin
 from sim.core.workforce import Influencers, Workforce
 from sim.scenario.load import load_scenario, to_minor
@@ -145,6 +146,7 @@ class ClickFarmModel(mesa.Model):
         self.community_sizes = np.bincount(
             workers.community[workers.community >= 0], minlength=self.influencers.size
         )
+        self.turnover = Turnover(s, workers, self.workforce.worker_accounts, led, self.rng)
 
     def _build_agents(self) -> None:
         s = self.spec
@@ -284,8 +286,13 @@ class ClickFarmModel(mesa.Model):
         self.market.adapt_tactics(hour, self.rng)
         update = self.workforce.update(hour)
         self.workforce.choose_accounts(self.market)
+        turnover = self.turnover.step(
+            hour, work, self.workforce.hours_this_step, self.workforce.online_rows
+        )
         self.ledger.check_balanced()
-        self.record = HourRecord(hour, events, market, work, moderation, platform, update, genuine)
+        self.record = HourRecord(
+            hour, events, market, work, moderation, platform, update, genuine, turnover
+        )
         if self.twin is not None:
             self.twin.step()
         self.metrics = collect_step_metrics(self)

@@ -51,6 +51,7 @@ class Workers:
     hours_unpaid: np.ndarray
     points: np.ndarray
     active_now: np.ndarray
+    enrolled: np.ndarray  # in the workforce now (turnover: the reserve starts outside)
 
     @property
     def size(self) -> int:
@@ -134,7 +135,7 @@ def build_population(
     account_owner, account_age, account_trust = [], [], []
     start = 0
     for gi, g in enumerate(s.workers):
-        n = g.count
+        n = g.rows  # with turnover, its reserve rows follow the starting workers
         region = s.regions[g.region]
         bot = g.kind == "bot"
         put("group", np.full(n, gi, dtype=np.int64))
@@ -184,6 +185,7 @@ def build_population(
         account_age.append(draw_spread(rng, g.accounts.age_days, owners.size) * 24)
         account_trust.append(np.full(owners.size, g.accounts.trust))
         put("accounts_alive", per_worker)
+        put("enrolled", np.arange(n) < g.count)
         start += n
 
     def cat(name: str, dtype=None) -> np.ndarray:
@@ -229,6 +231,7 @@ def build_population(
         hours_unpaid=np.zeros(total),
         points=np.zeros(total, dtype=np.int64),
         active_now=np.zeros(total, dtype=bool),
+        enrolled=cat("enrolled", bool),
     )
     return workers, accounts
 

@@ -119,6 +119,16 @@ class WorkforceUpdate:
 
 
 @dataclass
+class TurnoverHour:
+    """Workers who joined and left this hour (at a day's end) and the activity tiers."""
+
+    joined: int = 0
+    left: int = 0
+    tier_counts: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
+    """Enrolled people per tier (very active, regular, occasional), as of the last day."""
+
+
+@dataclass
 class HourRecord:
     """Everything one hour did, phase by phase."""
 
@@ -130,3 +140,4 @@ class HourRecord:
     platform: PlatformHour
     update: WorkforceUpdate
     genuine: GenuineActions | None = None
+    turnover: TurnoverHour = field(default_factory=TurnoverHour)

@@ -461,3 +461,85 @@ def logistic_step(
     residual = np.asarray(removed, dtype=np.float64) - np.asarray(reviewed) * p
     step = np.clip(learning_rate * (x.T @ residual) / n, -max_step, max_step)
     return np.clip(weights + step, -bound, bound)
+
+
+# -- worker turnover and learning (docs/ODD.md 7.27) ------------------------------------
+def memory_decay(half_life_hours: float) -> float:
+    """Hourly factor that halves a remembered hour's weight after ``half_life_hours``."""
+    return float(0.5 ** (1.0 / half_life_hours))
+
+
+def update_memory(
+    earned: np.ndarray,
+    hours: np.ndarray,
+    earned_now: np.ndarray,
+    hours_now: np.ndarray,
+    decay: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exponential memory of earnings and of the hours offered to earn them.
+
+    Both sums fade by ``decay`` each hour before this hour's figures are added, so their
+    ratio (:func:`remembered_rate`) weighs an hour ``decay ** age`` times.
+
+    Returns:
+        The new remembered earnings and remembered hours.
+    """
+    return decay * earned + earned_now, decay * hours + hours_now
+
+
+def remembered_rate(earned: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """Remembered earnings per hour offered (0 where nothing is remembered)."""
+    return np.divide(earned, hours, out=np.zeros(np.shape(earned)), where=hours > 0)
+
+
+def entry_probability(
+    expected: float | np.ndarray,
+    outside: np.ndarray,
+    max_rate: float | np.ndarray,
+    sensitivity: float | np.ndarray,
+) -> np.ndarray:
+    """Daily chance that a person outside joins: 0 unless expected earnings beat theirs.
+
+    ``max_rate x (1 - exp(-sensitivity x (expected / outside - 1)))`` when ``expected``
+    exceeds ``outside``, else 0; a person with no outside option (0) joins at ``max_rate``
+    as soon as anything is expected.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    outside = np.asarray(outside, dtype=np.float64)
+    safe = np.where(outside > 0, outside, 1.0)
+    gain = np.where(outside > 0, expected / safe - 1.0, np.where(expected > 0, np.inf, 0.0))
+    return max_rate * (1.0 - np.exp(-sensitivity * np.maximum(gain, 0.0)))
+
+
+def low_earnings_streak(
+    streak: np.ndarray, remembered: np.ndarray, outside: np.ndarray
+) -> np.ndarray:
+    """Days in a row with remembered earnings below the outside option (reset otherwise)."""
+    return np.where(remembered < outside, streak + 1, 0)
+
+
+def leaves(streak: np.ndarray, patience_days: int) -> np.ndarray:
+    """Whether a worker leaves: its low-earnings streak has lasted ``patience_days``."""
+    return streak >= patience_days
+
+
+def learned_speed(
+    base_speed: np.ndarray, tasks_done: np.ndarray, max_speedup: float, tasks_to_learn: float
+) -> np.ndarray:
+    """Speed after experience: ``base x (1 + max_speedup x (1 - exp(-tasks / scale)))``."""
+    gain = 1.0 - np.exp(-np.asarray(tasks_done, dtype=np.float64) / tasks_to_learn)
+    return base_speed * (1.0 + max_speedup * gain)
+
+
+TIER_VERY_ACTIVE_HOURS = 5.0  # hours online in the last 7 days (assumption: docs/calibration.md)
+TIER_REGULAR_HOURS = 1.0
+TIERS = ("very_active", "regular", "occasional")
+
+
+def activity_tier(hours_last_week: np.ndarray) -> np.ndarray:
+    """Tier by hours online in the last 7 days: 0 very active, 1 regular, 2 occasional.
+
+    Occasional is under ``TIER_REGULAR_HOURS``, no hours at all included.
+    """
+    h = np.asarray(hours_last_week, dtype=np.float64)
+    return np.where(h >= TIER_VERY_ACTIVE_HOURS, 0, np.where(h >= TIER_REGULAR_HOURS, 1, 2))

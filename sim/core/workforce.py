@@ -156,6 +156,7 @@ class Workforce:
         self.hours_searching = np.zeros(workers.size)
         self.hours_waiting = np.zeros(workers.size)
         self.hours_this_step = np.zeros(workers.size)
+        self.online_rows = np.zeros(0, dtype=np.int64)
 
     def held_by_leaf(self) -> np.ndarray:
         """Workers' pay on hold now, per recruiter (ledger units)."""
@@ -231,6 +232,7 @@ class Workforce:
         online = rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
         on = np.flatnonzero(online)
         on = on[w.active_account[on] >= 0]
+        on = on[w.enrolled[on]]  # turnover: people outside the workforce do not work
         if self.has_communities:
             comm = w.community[on]
             inside = comm >= 0
@@ -239,6 +241,7 @@ class Workforce:
             keep = np.ones(on.size, dtype=bool)
             keep[np.flatnonzero(inside)[~sees]] = False
             on = on[keep]
+        self.online_rows = on  # who was online and could act this hour (turnover reads it)
         pools = market.open_pools()
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
         # time accounts, full length but touched only for the workers online this hour
@@ -386,7 +389,16 @@ class Workforce:
             points=(mix * pts).sum(axis=1) * urgency,
             cause=cause,
             market=np.array([p.market for _, p in pools], dtype=np.int64),
+            min_tasks=self._qualifications(pools),
         )
+
+    def _qualifications(self, pools: list[tuple[Order, Pool]]) -> np.ndarray | None:
+        """Tasks a worker must have done to see each pool (None: every pool is open)."""
+        need = np.array(
+            [self.scenario.campaigns[o.campaign].min_experience_tasks for o, _ in pools],
+            dtype=np.int64,
+        )
+        return need if need.any() else None
 
     def _best(
         self,
@@ -420,6 +432,8 @@ class Workforce:
                 v[~group_reach[w.group[c]]] = -np.inf
             if not open_pools.all():
                 v[:, ~open_pools] = -np.inf
+            if desc.min_tasks is not None:
+                v[w.tasks_done[c][:, None] < desc.min_tasks[None, :]] = -np.inf
             b = np.argmax(v, axis=1)
             best[start : start + c.size] = b
             value[start : start + c.size] = v[np.arange(c.size), b]
@@ -559,3 +573,4 @@ class _Pools:
     points: np.ndarray
     cause: np.ndarray
     market: np.ndarray
+    min_tasks: np.ndarray | None = None  # qualification per pool (tasks done), or none

@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim.core.metrics import FALSE_POSITIVES
 from sim.core.model import ClickFarmModel
+from sim.core.rules import TIERS
 from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
 from sim.scenario.schema import ACTION_TYPES
@@ -200,6 +201,7 @@ def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
             "hours_unpaid": w.hours_unpaid,
             "effective_hourly_pay": np.divide(earned, hours, out=np.zeros(w.size), where=hours > 0),
             "fatigue": w.fatigue,
+            "enrolled": w.enrolled,  # in the workforce at the end (turnover, ODD 7.27)
         }
     )
     others = []
@@ -379,6 +381,46 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
         ],
         "actions": list(ACTION_TYPES),
         **_learning_summary(model, timeseries),
+        **workforce_summary(model, timeseries),
+    }
+
+
+def uses_turnover(model: ClickFarmModel) -> bool:
+    """Whether the scenario has turnover, learning or qualifications (docs/ODD.md 7.27)."""
+    s = model.spec
+    return any(g.turnover is not None or g.learning is not None for g in s.workers) or any(
+        c.min_experience_tasks > 0 for c in s.campaigns
+    )
+
+
+def workforce_summary(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]:
+    """The ``workforce`` block of a summary: churn, tiers, speed and qualified work.
+
+    Empty (no block) for a scenario without turnover, learning or qualifications, so their
+    summaries are as before.
+    """
+    if not uses_turnover(model):
+        return {}
+    days = model.steps / 24
+    last = timeseries.iloc[-1]
+    tiers = {
+        name: {"workers": int(n), "share": _plain(last[f"share_{name}"])}
+        for name, n in zip(TIERS, model.turnover.tier_counts, strict=True)
+    }
+    return {
+        "workforce": {
+            "enrolled_start": int(timeseries["workers_enrolled"].iloc[0]),
+            "enrolled_end": int(last["workers_enrolled"]),
+            "joined": int(last["total_joined"]),
+            "left": int(last["total_left"]),
+            "joined_per_day": round(float(last["total_joined"]) / days, 9),
+            "left_per_day": round(float(last["total_left"]) / days, 9),
+            "tiers_last_7_days": tiers,
+            "mean_speed_start": _plain(timeseries["mean_speed"].iloc[0]),
+            "mean_speed_end": _plain(last["mean_speed"]),
+            "share_qualified_tasks": _plain(last["share_qualified_tasks"]),
+            "remembered_hourly_earnings": _plain(last["remembered_hourly_earnings"]),
+        }
     }
 
 

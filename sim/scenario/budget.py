@@ -114,9 +114,9 @@ def sizes(s: Scenario) -> Sizes:
     leaves = _leaves_below(s)
     placed = [placements_of(c, steps) for c in s.campaigns]
     return Sizes(
-        workers=sum(g.count for g in s.workers),
+        workers=sum(g.rows for g in s.workers),  # with turnover reserves
         accounts=sum(
-            math.ceil(g.count * (max(1.0, g.accounts.per_worker.mean) + 0.5)) for g in s.workers
+            math.ceil(g.rows * (max(1.0, g.accounts.per_worker.mean) + 0.5)) for g in s.workers
         ),
         influencers=sum(r.influencers.count for r in s.recruiters if r.influencers),
         moderators=s.platform.moderation.moderators,

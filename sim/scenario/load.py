@@ -246,8 +246,21 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
             )
     _check_market(s, recruiters, leaves, staffed, children, regions, fail)
     _check_events(s, recruiters, fail)
+    _check_turnover(s, fail)
     _check_money(s, doc, fail)
     check_budget(s, fail)
+
+
+def _check_turnover(s: Scenario, fail) -> None:
+    """Turnover and learning are for people: a bot group with either is refused."""
+    for i, g in enumerate(s.workers):
+        for block in ("turnover", "learning"):
+            if g.kind == "bot" and getattr(g, block) is not None:
+                fail(
+                    ("workers", i, block),
+                    f"bots neither join, leave nor learn; expected no {block}: section "
+                    "in a group of kind bot",
+                )
 
 
 def _check_events(s, recruiters, fail) -> None:

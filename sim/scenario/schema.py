@@ -158,6 +158,53 @@ class Accounts(Strict):
     reopen_probability_per_day: Fraction = 0.5
 
 
+class Turnover(Strict):
+    """Workers joining and leaving a group, from a preallocated pool of potential workers.
+
+    The group has ``count`` workers at the start and ``reserve`` more people who could join.
+    Every worker remembers what an hour offered to the work earned them, with a memory
+    that halves every ``memory_half_life_days``. Once a day, people outside join with a
+    chance that rises with how far the earnings the group's workers remember beat their own
+    outside option; workers whose remembered earnings stayed below their outside option for
+    about ``patience_days`` days in a row leave (and may come back later). Defaults are
+    assumptions (docs/scenarios.md, "worker turnover").
+    """
+
+    reserve: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    """People outside the group at the start who may join it (their rows are preallocated)."""
+    outside_option_per_hour: Money | None = None
+    """Mean money per hour a person could earn elsewhere; omitted = the region's
+    reservation wage. Each person's own outside option is log-normal around it."""
+    outside_option_cv: Annotated[float, Field(ge=0, le=5)] = 0.3
+    """Spread of the outside option between people (coefficient of variation)."""
+    memory_half_life_days: Annotated[float, Field(ge=1 / 24, le=365)] = 7.0
+    """How fast remembered earnings fade: an hour's weight halves after this many days."""
+    entry_rate_per_day: Fraction = 0.02
+    """Most of the people outside who join in a day, when expected earnings far exceed
+    their outside option."""
+    entry_sensitivity: Annotated[float, Field(ge=0, le=100)] = 2.0
+    """How fast the chance of joining rises with the relative gain over the outside option."""
+    patience_days: Annotated[float, Field(ge=1, le=365)] = 7.0
+    """Mean days in a row of remembered earnings below the outside option after which a
+    worker leaves (each person's own patience is log-normal around it, whole days, at
+    least one)."""
+    patience_cv: Annotated[float, Field(ge=0, le=5)] = 0.5
+    """Spread of patience between people (coefficient of variation)."""
+
+
+class Learning(Strict):
+    """Experience makes a group's workers faster, up to a bound (a learning curve).
+
+    A worker's speed is its drawn speed x (1 + ``max_speedup`` x (1 - exp(-tasks done /
+    ``tasks_to_learn``))). Defaults are assumptions (docs/scenarios.md, "learning").
+    """
+
+    max_speedup: Annotated[float, Field(ge=0, le=10)] = 0.5
+    """Most extra speed experience brings, as a share of the drawn speed."""
+    tasks_to_learn: Annotated[float, Field(gt=0, le=1e9)] = 500.0
+    """Tasks after which about 63 % of the extra speed is gained (the curve's scale)."""
+
+
 class WorkerGroup(Strict):
     """A group of workers (people or bots) who share a region, recruiter and motivation.
 
@@ -183,6 +230,15 @@ class WorkerGroup(Strict):
     also_works_for: list[Identifier] = []
     """Other bottom-level recruiters whose tasks these workers also see (multi-homing):
     their recruiters then compete for the same workers on posted pay."""
+    turnover: Turnover | None = None
+    """Workers join and leave by the earnings they remember (off when omitted)."""
+    learning: Learning | None = None
+    """Experience raises speed (off when omitted)."""
+
+    @property
+    def rows(self) -> int:
+        """Worker rows the group needs: its workers and, with turnover, its reserve."""
+        return self.count + (self.turnover.reserve if self.turnover is not None else 0)
 
 
 class Influencers(Strict):
@@ -333,6 +389,9 @@ class Campaign(Strict):
     its budget, until ``reorder_window_hours`` after the deadline."""
     reorder_window_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 72
     max_reorders: Annotated[int, Field(ge=0, le=1000)] = 10
+    min_experience_tasks: Annotated[int, Field(ge=0, le=10**9)] = 0
+    """A qualification: only workers who have done at least this many tasks see the
+    campaign's tasks (0 = open to all)."""
 
 
 class DetectionWeights(Strict):

@@ -212,6 +212,12 @@ def to_bots(s: Scenario) -> WhatIf:
                         },
                     ),
                 ]
+                # bots neither join, leave nor learn (validation refuses the blocks)
+                changes += [
+                    (f"workers.{g.id}.{block}", None)
+                    for block in ("turnover", "learning")
+                    if getattr(g, block) is not None
+                ]
     return WhatIf(
         id="to_bots",
         title="Replace the workers with bots",
