@@ -566,18 +566,30 @@ class ClassSession:
 
     def _check_order(self, seat: _Seat, a: PlaceOrder) -> dict[str, Any]:
         c = self.spec.campaigns[seat.agent]
-        if a.action not in ACTION_TYPES or not c.price_per_action.get(a.action):
-            priced = ", ".join(k for k, v in c.price_per_action.items() if v > 0)
-            raise SessionError(f"{c.id} has no price for '{a.action}'; expected one of: {priced}")
+        m = self.model
+        orderable = client_view(m, seat.agent, []).prices
+        if a.action not in orderable:
+            raise SessionError(
+                f"{c.id} cannot order '{a.action}'; expected one of: {', '.join(orderable)}"
+            )
         quantity = _whole(a.quantity, 1, MAX_ORDER, "quantity")
         deadline = _whole(a.deadline_hours, 1, MAX_DEADLINE_HOURS, "deadline_hours")
         recruiter = a.recruiter or c.recruiter
         tops = [r.id for r in self.spec.recruiters if r.parent is None]
         if recruiter not in tops:
             raise SessionError(f"unknown recruiter '{recruiter}'; expected one of: {tops}")
-        m = self.model
+        fields = {
+            "kind": "client_order",
+            "campaign": c.id,
+            "recruiter": recruiter,
+            "action": a.action,
+            "quantity": quantity,
+            "deadline_hours": deadline,
+        }
+        if not orderable[a.action] and a.budget is None:
+            return fields  # paid in points: no money budget to cap it
         mine = [o for o in m.market.orders if o.name in set(seat.orders)]
-        pending = sum(f["budget"] for f in self._pending(seat, "client_order"))
+        pending = sum(f.get("budget", 0) for f in self._pending(seat, "client_order"))
         left = client_budget(m, seat.agent) - sum(committed(o) for o in mine)
         left -= int(pending * m.scale)
         cap = (
@@ -585,15 +597,8 @@ class ClassSession:
         )
         if cap <= 0:
             raise SessionError("your budget is spent")
-        return {
-            "kind": "client_order",
-            "campaign": c.id,
-            "recruiter": recruiter,
-            "action": a.action,
-            "quantity": quantity,
-            "deadline_hours": deadline,
-            "budget": Decimal(cap) / Decimal(m.scale),
-        }
+        fields["budget"] = Decimal(cap) / Decimal(m.scale)
+        return fields
 
     def _money(self, value: object, name: str) -> Decimal:
         """A student's amount, rounded to the ledger's unit and bounded."""

@@ -60,6 +60,7 @@ class Rate:
 
     action: str
     pay: float
+    points: int  # points per action to workers (before urgency)
     price: float | None  # None: each campaign's own price (fixed rule, top level)
     fixed_by_student: bool
 
@@ -144,7 +145,7 @@ class ClientView:
     budget: float
     committed: float  # money put into its orders and not had back
     budget_left: float
-    prices: dict[str, float]  # its price ceiling per action it can order
+    prices: dict[str, float]  # per action it can order, its price ceiling (0: points only)
     recruiters: list[str]  # top-level recruiters it can order from
     orders: list[OrderStatus]
     refused: list[str]  # its orders no recruiter took (price over its ceiling, budget)
@@ -259,9 +260,10 @@ def broker_view(model: ClickFarmModel, r: int) -> BrokerView:
             price = model.money(market.price_for(r, market.quote[r])[k])
         else:
             price = None
-        if pay or spec.pays.get(a) or overrides.pay[r, k] >= 0 or overrides.price[r, k] >= 0:
-            fixed = bool(overrides.pay[r, k] >= 0 or overrides.price[r, k] >= 0)
-            rates.append(Rate(a, model.money(pay), price, fixed))
+        points = int(market.points_card[r, k])
+        fixed = bool(overrides.pay[r, k] >= 0 or overrides.price[r, k] >= 0)
+        if pay or points or spec.pays.get(a) or fixed:
+            rates.append(Rate(a, model.money(pay), points, price, fixed))
     delivered = expired = open_ = 0
     filled = lapsed = running = 0
     for o in market.orders:
@@ -423,7 +425,11 @@ def client_view(model: ClickFarmModel, ci: int, order_names: list[str]) -> Clien
         budget=model.money(budget),
         committed=model.money(spent),
         budget_left=model.money(max(budget - spent, 0)),
-        prices={a: float(v) for a, v in c.price_per_action.items() if v > 0},
+        prices={
+            a: float(c.price_per_action.get(a, 0))
+            for a in ACTION_TYPES
+            if c.price_per_action.get(a, 0) > 0 or c.actions.get(a, 0) > 0
+        },
         recruiters=[r.id for r in s.recruiters if r.parent is None],
         orders=orders,
         refused=[n for n in order_names if n not in {o.name for o in mine}],
