@@ -349,3 +349,18 @@ def test_money_is_conserved_whatever_students_do(script):
     earned = int(led.balances["money"][s.model.worker_accounts[w.agent]])
     assert earned == round(s.view(w).earnings * s.model.scale)
     assert np.all(led.balances["money"][s.model.worker_accounts] >= 0)
+
+
+def test_the_student_events_example_in_the_docs_loads_and_runs(tmp_path):
+    guide = (scenarios_dir().parent / "docs" / "scenarios.md").read_text()
+    block = guide.split("**Student-driven agents.**")[1].split("```yaml\n")[1].split("```")[0]
+    text = (scenarios_dir() / "baseline_microtask_market.yaml").read_text()
+    path = tmp_path / "example.yaml"
+    path.write_text(text + block)
+    spec = load_scenario(path, ["days=0.25"])
+    model = ClassSession(spec).model
+    while model.running:
+        model.step()
+    done = {a.id: a.effect for a in model.timeline.applied}
+    assert done["student_1"] == 12 and done["student_3"] == 40
+    assert model.workers.tasks_done[17] > 0
