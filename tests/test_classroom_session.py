@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 
 import numpy as np
 import pytest
@@ -364,3 +365,52 @@ def test_the_student_events_example_in_the_docs_loads_and_runs(tmp_path):
     done = {a.id: a.effect for a in model.timeline.applied}
     assert done["student_1"] == 12 and done["student_3"] == 40
     assert model.workers.tasks_done[17] > 0
+
+
+def test_a_session_too_long_for_a_scenario_file_still_exports_and_says_so(tmp_path, monkeypatch):
+    import sim.scenario.document as document
+
+    s = session()
+    w = player(s, "Ada", "worker")
+    work_hours(s, w, 3)
+    monkeypatch.setattr(document, "MAX_VALUES", 300)  # as if the class had run for hours
+    out = s.export(tmp_path / "long", figures=False)
+    replay = json.loads((out / "run" / "manifest.json").read_text())["replay"]
+    assert replay["loads"] is False and "more than 300 values" in replay["problem"]
+    assert (out / "session.yaml").exists() and (out / "actions.csv").exists()
+    monkeypatch.undo()
+    assert load_scenario(out / "session.yaml").steps == 3  # within the real limits it loads
+
+
+def test_the_projector_highlights_students_agents_and_ranks_them_when_gamified():
+    s = ClassSession(load_scenario("fillon2017_points", ["days=0.5"]), seed=2)
+    w = player(s, "Ada", "worker")
+    player(s, "Bo", "moderator")
+    work_hours(s, w, 3)
+    view = s.lecturer_view()
+    assert view.role_counts == {"worker": 1, "broker": 0, "moderator": 1, "client": 0}
+    ids = {str(a.unique_id) for a in s.model.worker_agents}
+    assert view.highlighted["worker"] == [str(s.model.worker_agents[w.agent].unique_id)]
+    assert set(view.highlighted["worker"]) <= ids
+    assert [p.nickname for p in view.players] == ["Ada", "Bo"]
+    top = view.leaderboard[0]
+    assert (top.nickname, top.unit) == ("Ada", "points") and top.score == s.view(w).points > 0
+    assert view.flows and view.state == "paused"
+    s.end()
+    assert s.view(w).points == top.score  # final screens stay readable after the end
+    assert s.lecturer_view().state == "ended"
+
+
+def test_the_background_clock_advances_the_run_at_the_pace():
+    s = session(pace=600)
+    s.resume()
+    s.start_clock(interval=0.02)
+    try:
+        deadline = time.monotonic() + 60
+        while s.model.hour < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling a condition, with a generous deadline
+        assert s.model.hour >= 2
+    finally:
+        s.end()
+        s.stop_clock()
+    assert s.tick() == 0

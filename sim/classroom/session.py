@@ -79,6 +79,7 @@ from sim.classroom.views import (
     queue_counts,
     worker_view,
 )
+from sim.core import rules
 from sim.core.metrics import METRICS
 from sim.core.model import ClickFarmModel
 from sim.run.outputs import (
@@ -354,7 +355,7 @@ class ClassSession:
             SessionError: the token is unknown or the session has ended.
         """
         with self._lock:
-            return self._seat(token).public()
+            return self._seat(token, acting=False).public()
 
     def choose_role(self, player: Player | str, role: str) -> Player:
         """Drive one free agent of ``role``; choosing the role you already have is a no-op.
@@ -365,7 +366,9 @@ class ClassSession:
         with self._lock:
             seat = self._seat(player)
             if role not in ROLES:
-                raise SessionError(f"unknown role '{role}'; expected one of: {', '.join(ROLES)}")
+                raise SessionError(
+                    f"unknown role '{_short(role)}'; expected one of: {', '.join(ROLES)}"
+                )
             if seat.role == role:
                 return seat.public()
             if seat.role is not None:
@@ -425,8 +428,8 @@ class ClassSession:
             return f"moderator {agent}"
         return self.spec.campaigns[agent].id
 
-    def _seat(self, player: Player | str) -> _Seat:
-        if self.ended:
+    def _seat(self, player: Player | str, *, acting: bool = True) -> _Seat:
+        if self.ended and acting:
             raise SessionError("this session has ended")
         token = player.token if isinstance(player, Player) else str(player)
         seat = self._by_token.get(token)
@@ -445,7 +448,7 @@ class ClassSession:
             SessionError: unknown player, or no role chosen yet.
         """
         with self._lock:
-            seat = self._seat(player)
+            seat = self._seat(player, acting=False)  # the final screens stay readable
             m = self.model
             if seat.role == "worker":
                 return worker_view(m, seat.agent)
@@ -515,10 +518,10 @@ class ClassSession:
     def _check_tasks(self, seat: _Seat, a: DoTasks) -> dict[str, Any]:
         tasks = _whole(a.tasks, 1, MAX_TASKS_PER_HOUR, "tasks")
         if a.action not in ACTION_TYPES:
-            raise SessionError(f"unknown action '{a.action}'")
+            raise SessionError(f"unknown action '{_short(a.action)}'")
         offers = worker_view(self.model, seat.agent).tasks
         if not any(o.campaign == a.campaign and o.action == a.action for o in offers):
-            raise SessionError(f"no open {a.action} tasks for {a.campaign} in your feed")
+            raise SessionError(f"no open {a.action} tasks for {_short(a.campaign)} in your feed")
         asked = sum(f["tasks"] for f in self._pending(seat, "worker_tasks"))
         if asked + tasks > MAX_TASKS_PER_HOUR:
             raise SessionError(f"at most {MAX_TASKS_PER_HOUR} tasks in one hour")
@@ -532,7 +535,7 @@ class ClassSession:
 
     def _check_rates(self, seat: _Seat, a: SetRates) -> dict[str, Any]:
         if a.action not in ACTION_TYPES:
-            raise SessionError(f"unknown action '{a.action}'")
+            raise SessionError(f"unknown action '{_short(a.action)}'")
         if a.pay is None and a.price is None:
             raise SessionError("expected a pay or a price to set")
         fields: dict[str, Any] = {"kind": "broker_rates", "action": a.action}
@@ -554,7 +557,7 @@ class ClassSession:
             raise SessionError("you already judged that item this hour")
         if len(pending) >= MAX_VERDICTS_PER_HOUR:
             raise SessionError(f"at most {MAX_VERDICTS_PER_HOUR} verdicts in one hour")
-        capacity = moderator_view(self.model, seat.agent).capacity_per_hour
+        capacity = rules.review_capacity(1, self.spec.platform.moderation.reviews_per_hour)
         if sum(counts.get(f["item"], 0) for f in pending) >= capacity:
             raise SessionError(f"your capacity this hour ({capacity} actions) is used up")
         return {
@@ -570,14 +573,16 @@ class ClassSession:
         orderable = client_view(m, seat.agent, []).prices
         if a.action not in orderable:
             raise SessionError(
-                f"{c.id} cannot order '{a.action}'; expected one of: {', '.join(orderable)}"
+                f"{c.id} cannot order '{_short(a.action)}'; expected one of: {', '.join(orderable)}"
             )
         quantity = _whole(a.quantity, 1, MAX_ORDER, "quantity")
         deadline = _whole(a.deadline_hours, 1, MAX_DEADLINE_HOURS, "deadline_hours")
         recruiter = a.recruiter or c.recruiter
         tops = [r.id for r in self.spec.recruiters if r.parent is None]
         if recruiter not in tops:
-            raise SessionError(f"unknown recruiter '{recruiter}'; expected one of: {tops}")
+            raise SessionError(
+                f"unknown recruiter '{_short(recruiter)}'; expected one of: {', '.join(tops)}"
+            )
         fields = {
             "kind": "client_order",
             "campaign": c.id,
@@ -839,7 +844,7 @@ class ClassSession:
             original = next((e for e in self.spec.events if e.id == event_id), None)
             if original is None or original.kind in STUDENT_CHECKS:
                 raise SessionError(
-                    f"no event '{event_id}' to trigger; expected one of: "
+                    f"no event '{_short(event_id)}' to trigger; expected one of: "
                     f"{', '.join(self.triggers()) or 'none in this scenario'}"
                 )
             copy = original.model_dump(exclude={"id", "hour"}, exclude_defaults=True)
@@ -880,9 +885,11 @@ class ClassSession:
             if not body:
                 raise SessionError("expected the text of a question")
             if kind not in pred.KINDS:
-                raise SessionError(f"unknown kind '{kind}'; expected one of: {pred.KINDS}")
+                raise SessionError(
+                    f"unknown kind '{_short(kind)}'; expected one of: {', '.join(pred.KINDS)}"
+                )
             if metric is not None and metric not in METRICS:
-                raise SessionError(f"unknown metric '{metric}'")
+                raise SessionError(f"unknown metric '{_short(metric)}'")
             if len(self._questions) >= MAX_QUESTIONS:
                 raise SessionError(f"at most {MAX_QUESTIONS} questions in a session")
             options = tuple(clean_nickname(c)[: pred.CHOICE_TEXT_MAX] for c in choices)
@@ -1025,13 +1032,13 @@ class ClassSession:
             steps = self.model.steps
             if steps < 1:
                 raise SessionError("nothing to export yet: run at least one hour")
-            text = session_yaml(
+            data = session_data(
                 self.spec.model_copy(
                     update={"seed": self.seed, "days": steps / 24, "events": self._applied()}
                 )
             )
-            try:
-                return load_scenario(text)
+            try:  # every rule a scenario file meets, without the file-size limits
+                return load_scenario(data, label="session.yaml")
             except ScenarioError as err:  # a recorded event the loader refuses is our bug
                 raise SessionError(f"the recorded session does not validate: {err}") from err
 
@@ -1078,14 +1085,15 @@ class ClassSession:
             )
             actions = self._action_rows(keep_nicknames)
             answers = self._prediction_rows(keep_nicknames)
-            yaml_text = session_yaml(scenario)
+            yaml_text = SESSION_HEADER + session_yaml(scenario)
+            manifest["replay"] = replay_check(yaml_text)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
             try:
                 write_results(result, tmp / "run", figures=figures)
                 _write_csv(tmp / "actions.csv", actions, ACTION_COLUMNS)
                 _write_csv(tmp / "predictions.csv", answers, PREDICTION_COLUMNS)
-                (tmp / "session.yaml").write_text(SESSION_HEADER + yaml_text, encoding="utf-8")
+                (tmp / "session.yaml").write_text(yaml_text, encoding="utf-8")
                 os.chmod(tmp, 0o755)
                 if target.exists():
                     target.rmdir()  # empty, checked above
@@ -1171,14 +1179,48 @@ SESSION_HEADER = (
 )
 
 
-def session_yaml(scenario: Scenario) -> str:
-    """The session scenario as YAML, each event with only the fields it sets."""
+def session_data(scenario: Scenario) -> dict[str, Any]:
+    """The session scenario as plain data, each event with only the fields it sets."""
     data = resolved_dict(scenario)
     data["events"] = [
         {k: v for k, v in e.items() if k in ("id", "hour", "kind") or v not in (None, {}, [])}
         for e in data["events"]
     ]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return data
+
+
+def session_yaml(scenario: Scenario) -> str:
+    """The session scenario as YAML, one line per event."""
+    data = session_data(scenario)
+    events = data.pop("events")
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if not events:
+        return text + "events: []\n"
+    lines = [
+        "- " + yaml.safe_dump(e, default_flow_style=True, width=10**6, sort_keys=False)
+        for e in events
+    ]
+    return text + "events:\n" + "".join(lines)
+
+
+def replay_check(text: str) -> dict[str, Any]:
+    """Whether ``clickfarm run`` will read the session file, and if not why.
+
+    A long session can record more events than a scenario file may hold
+    (``sim/scenario/document.py: MAX_VALUES``, ``MAX_FILE_BYTES``); its run, actions and
+    predictions are still exported.
+    """
+    try:
+        load_scenario(text, label="session.yaml")
+    except ScenarioError as err:
+        return {"file": "session.yaml", "loads": False, "problem": str(err)}
+    return {"file": "session.yaml", "loads": True, "problem": None}
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """A user's text, cut short for a message (never more than ``limit`` characters)."""
+    text = "".join(ch for ch in str(value) if ch.isprintable())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _whole(value: object, low: int, high: int, name: str) -> int:

@@ -354,8 +354,6 @@ def moderator_view(model: ClickFarmModel, m: int) -> ModeratorView:
     """The queue, capacity, wage and record of moderator number ``m``."""
     mod = model.spec.platform.moderation
     mine = [r for r in model.moderation.students.results if r.moderator == m]
-    delivered = int(sum(int(p.delivered.sum()) for p in model.market.pools))
-    removed = int(sum(int(p.removed.sum()) for p in model.market.pools))
     return ModeratorView(
         hour=model.hour,
         moderator=m,
@@ -368,8 +366,8 @@ def moderator_view(model: ClickFarmModel, m: int) -> ModeratorView:
         reviewed=sum(r.reviewed for r in mine),
         removed=sum(r.removed for r in mine),
         errors=sum(r.errors for r in mine),
-        fakes_standing=delivered - removed,
-        platform_removed=removed,
+        fakes_standing=int(model.metrics["total_surviving"]),
+        platform_removed=int(model.metrics["total_removed"]),
     )
 
 
