@@ -319,7 +319,7 @@ class ClassSession:
         self._stop = threading.Event()
         self._index = {c.id: i for i, c in enumerate(spec.campaigns)}
         self._leaves = [self.model.market.index[r] for r in leaf_recruiters(spec)]
-        self._human = [row for first, end in human_rows(spec) for row in range(first, end)]
+        self._human = [range(first, end) for first, end in human_rows(spec)]  # per group
 
     # ------------------------------------------------------------------ players
     def join(self, code: str, nickname: str) -> Player:
@@ -389,11 +389,15 @@ class ClassSession:
     def free_agents(self) -> dict[str, int]:
         """How many agents of each role are still free."""
         with self._lock:
-            return {r: len(self._candidates(r)) - len(self._taken[r]) for r in ROLES}
+            return {r: self._count(r) - len(self._taken[r]) for r in ROLES}
+
+    def _count(self, role: str) -> int:
+        """Agents of ``role`` in the model, taken or not."""
+        if role == "worker":
+            return sum(len(rows) for rows in self._human)
+        return len(self._candidates(role))
 
     def _candidates(self, role: str) -> list[int]:
-        if role == "worker":
-            return self._human
         if role == "broker":
             return self._leaves
         if role == "moderator":
@@ -404,14 +408,14 @@ class ClassSession:
         taken = self._taken[role]
         if role == "worker":
             # spread students over the groups (regions): the group with fewest students first
-            groups = self.model.workers.group
-            counts: dict[int, int] = {}
-            for row in taken:
-                counts[int(groups[row])] = counts.get(int(groups[row]), 0) + 1
-            free = [r for r in self._human if r not in taken]
-            if not free:
-                return None
-            return min(free, key=lambda r: (counts.get(int(groups[r]), 0), r))
+            def students(rows: range) -> int:
+                return sum(1 for r in taken if r in rows)
+
+            for rows in sorted(self._human, key=lambda rows: (students(rows), rows.start)):
+                row = next((r for r in rows if r not in taken), None)
+                if row is not None:
+                    return row
+            return None
         if role == "moderator":
             employed = self.model.moderation.moderators
             ranked = sorted(self._candidates(role), key=lambda m: (m >= employed, m))
@@ -435,7 +439,10 @@ class ClassSession:
         seat = self._by_token.get(token)
         if seat is None:
             raise SessionError("unknown player; join the session again with its code")
-        if isinstance(player, Player) and (player.id != seat.id or player.agent != seat.agent):
+        forged = isinstance(player, Player) and (
+            player.id != seat.id or player.agent not in (None, seat.agent)
+        )
+        if forged:  # a record naming another player's agent (a stale one has no agent)
             raise SessionError("that agent is not yours; a student can only act for their own")
         seat.last_seen = self._clock()
         return seat
@@ -976,7 +983,7 @@ class ClassSession:
                 join_code=None if self.ended else self.join_code,
                 players=players,
                 role_counts={r: len(self._taken[r]) for r in ROLES},
-                free_agents={r: len(self._candidates(r)) - len(self._taken[r]) for r in ROLES},
+                free_agents={r: self._count(r) - len(self._taken[r]) for r in ROLES},
                 highlighted=highlighted,
                 flows=flows,
                 destinations=money_destinations(m),
