@@ -102,6 +102,7 @@ def test_a_student_worker_who_does_tasks_earns_more_than_one_who_does_not():
     assert i.tasks_done == 0 and i.earnings == 0 and i.hours_online == 0
     assert 0 < b.hours_unpaid < b.hours_online  # search time is counted, unpaid
     assert b.hourly_pay == pytest.approx(b.earnings / b.hours_online)
+    assert 0 < b.done_last_hour <= b.asked_last_hour == 10
 
 
 def test_a_broker_who_raises_pay_fills_its_orders_faster():

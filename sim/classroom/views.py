@@ -52,6 +52,8 @@ class WorkerView:
     hours_unpaid: float  # searching and points-only work
     hourly_pay: float  # earnings per hour online, unpaid time counted
     reservation_wage: float  # what an hour is worth to this worker elsewhere
+    asked_last_hour: int  # tasks its student asked for in the last simulated hour
+    done_last_hour: int  # of those, what it found and had time for
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,9 @@ def worker_view(model: ClickFarmModel, row: int) -> WorkerView:
     ]
     earned = model.money(model.ledger.balances["money"][model.worker_accounts[row]])
     online = float(w.hours_online[row])
+    last = [
+        r for r in reversed(wf.students.results[-500:]) if r.worker == row and r.hour == model.hour
+    ]
     return WorkerView(
         hour=model.hour,
         worker=row,
@@ -222,6 +227,8 @@ def worker_view(model: ClickFarmModel, row: int) -> WorkerView:
         hours_unpaid=float(w.hours_unpaid[row]),
         hourly_pay=earned / online if online > 0 else 0.0,
         reservation_wage=model.money(round(float(w.reservation[row]))),
+        asked_last_hour=sum(r.asked for r in last),
+        done_last_hour=sum(r.done for r in last),
     )
 
 
