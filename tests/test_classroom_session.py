@@ -415,3 +415,26 @@ def test_the_background_clock_advances_the_run_at_the_pace():
         s.end()
         s.stop_clock()
     assert s.tick() == 0
+
+
+def test_predictions_are_checked_and_their_spread_sits_beside_the_outcome(tmp_path):
+    s = session()
+    a, b, c = (s.join(s.join_code, n) for n in ("Ada", "Bo", "Cy"))
+    share = s.pose("Share to workers?", kind="share", metric="worker_share_of_spend")
+    pick = s.pose("Who keeps most?", kind="choice", choices=["workers", "brokers"])
+    assert not s.answer(a, share.id, 1.5).accepted  # a share is between 0 and 1
+    assert not s.answer(a, pick.id, "clients").accepted
+    for p, value in ((a, 0.2), (b, 0.6), (c, 0.6)):
+        assert s.answer(p, share.id, value).accepted
+    assert s.answer(a, pick.id, "workers").accepted
+    before = s.spread(share.id)
+    assert before.count == 3 and before.quantiles[0.5] == 0.6 and before.outcome is None
+    s.step(2)
+    after = s.spread(share.id)
+    assert after.outcome == pytest.approx(s.model.metrics["worker_share_of_spend"])
+    assert s.spread(pick.id).choice_counts == {"workers": 1, "brokers": 0}
+    with pytest.raises(SessionError, match="unknown metric"):
+        s.pose("?", metric="no_such_metric")
+    out = s.export(tmp_path / "named", keep_nicknames=True, figures=False)
+    rows = list(csv.DictReader((out / "predictions.csv").open()))
+    assert {r["player"] for r in rows} == {"Ada", "Bo", "Cy"}  # kept when asked to
