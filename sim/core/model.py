@@ -261,7 +261,7 @@ class ClickFarmModel(mesa.Model):
         self.ledger.start_step()
         events = self.timeline.apply_due(self, hour)
         if self.organic is not None:
-            self.organic.apply_purges(events, self.spec)
+            self.organic.apply_purges(events, self.timeline.events)
         market = self.market.open_and_close(hour)
         busy = {p.chain[-1] for _, p in self.market.open_pools()}
         self.influencers.relay(hour, busy, self.market.influencer_pay_ratio(), self.rng)

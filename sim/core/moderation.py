@@ -14,6 +14,7 @@ from sim.core import rules
 from sim.core.market import Market
 from sim.core.population import Accounts, Workers
 from sim.core.records import Delivery, ModerationHour
+from sim.core.students import StudentModerators, StudentReviews
 from sim.scenario.schema import Scenario, moderator_capacity
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Moderation:
         self.trainer: Trainer | None = None  # detector retraining (attach_learning)
         self.labelled = False  # whether the queue knows each entry's signals and kind
         self.history: list[tuple[int, float, dict[str, float]]] = []  # (hour, bias, weights)
+        self.students = StudentModerators()  # moderators driven by classroom students
 
     def set_capacity(self, moderators: int) -> None:
         """Employ this many moderators (within the scenario's limit)."""
@@ -167,14 +169,24 @@ class Moderation:
         if genuine is not None:
             entries += self._flag_genuine(genuine, signals_by_order, rng, record)
         self.queue.push(hour, entries)
+        self.students.deal(self.queue, self.moderators, hour)  # their share, set aside
         self.flagged_since_policy += record.flagged
         self._delivered_this_hour = sum(int(d.done.sum()) for d in deliveries)
         self.delivered_since_policy += self._delivered_this_hour
-        capacity = rules.review_capacity(self.moderators, mod.reviews_per_hour)
+        students = self.students.review(
+            hour, mod.review_window_hours, self.moderators, mod.reviews_per_hour
+        )
+        simulated = self.moderators - self.students.employed(self.moderators)
+        capacity = rules.review_capacity(simulated, mod.reviews_per_hour)
         q_worker, q_account, q_pool, reviewed = self.queue.take(
             capacity, hour, mod.review_window_hours
         )
         removed = rng.binomial(reviewed, self._removal_chance(mod.accuracy))
+        q_worker, q_account, q_pool, reviewed, removed = students.merge(
+            q_worker, q_account, q_pool, reviewed, removed
+        )
+        if self.labelled and students.worker.size:
+            self._label_student_reviews(students)
         record.reviewed = int(reviewed.sum())
         if self.moderators:
             n = self.moderators
@@ -209,7 +221,7 @@ class Moderation:
         np.subtract.at(w.accounts_alive, acc.owner[newly], 1)
         record.banned = int(newly.size)
         record.banned_accounts = newly
-        record.queue = self.queue.size
+        record.queue = self.queue.size + self.students.waiting()
         return record
 
     # -- genuine users and retraining (sim/core/organic.py, sim/core/retraining.py) ---------
@@ -218,6 +230,17 @@ class Moderation:
     ) -> None:
         """Use a labelled review queue, genuine users and/or detector retraining."""
         self.queue, self.audience, self.trainer, self.labelled = queue, audience, trainer, True
+
+    def _label_student_reviews(self, students: StudentReviews) -> None:
+        """Append the labels of students' reviews to those of this hour's simulated ones."""
+        n = students.worker.size
+        features = students.features
+        genuine = students.genuine
+        if features is None or genuine is None:  # reviews from an unlabelled queue: fakes
+            features, genuine = np.zeros((n, self.queue.features.shape[1])), np.zeros(n, bool)
+        q = self.queue
+        q.taken_features = np.concatenate([q.taken_features, features])
+        q.taken_genuine = np.concatenate([q.taken_genuine, genuine])
 
     def _removal_chance(self, accuracy: float) -> float | np.ndarray:
         """Chance that each reviewed entry is removed.
@@ -264,7 +287,9 @@ class Moderation:
             record.genuine_flagged += int(flagged.sum())
             self.queue.stage(signals, keep, genuine=True)
             n = int(keep.sum())
-            entries.append((np.full(n, -1), who[keep], np.full(n, -1), flagged[keep]))
+            # no worker (-1); the pool is the order's first, so a reviewer sees the campaign
+            pool = o.pools[0].pool_id if o.pools else -1
+            entries.append((np.full(n, -1), who[keep], np.full(n, pool), flagged[keep]))
         return entries
 
     def _sort_verdicts(

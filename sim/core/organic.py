@@ -16,7 +16,7 @@ import numpy as np
 from sim.core.market import Market
 from sim.core.population import draw_spread
 from sim.core.records import GenuineActions, zeros_k
-from sim.scenario.schema import GenuineUsers, Scenario
+from sim.scenario.schema import Event, GenuineUsers, Scenario
 
 if TYPE_CHECKING:
     from sim.core.events import Applied
@@ -129,9 +129,13 @@ class Audience:
             self._cdf = self._activity_cdf()
         return n
 
-    def apply_purges(self, applied: list[Applied], scenario: Scenario) -> int:
-        """Apply this hour's purge events to the genuine accounts; returns how many it banned."""
-        threshold = {e.id: e.trust_below for e in scenario.events if e.kind == "purge"}
+    def apply_purges(self, applied: list[Applied], events: list[Event]) -> int:
+        """Apply this hour's purge events to the genuine accounts; returns how many it banned.
+
+        ``events`` is the timeline's list: the scenario's events and any added live (a
+        classroom lecturer's trigger).
+        """
+        threshold = {e.id: e.trust_below for e in events if e.kind == "purge"}
         self.purged_this_hour = sum(
             self.purge(threshold[a.id]) for a in applied if a.kind == "purge"
         )
