@@ -18,8 +18,9 @@ import numpy as np
 from sim.core import rules
 from sim.core.ledger import WORLD, Ledger
 from sim.core.records import Delivery, K, MarketHour, zeros_k
+from sim.core.students import RateOverrides
 from sim.scenario.load import to_minor
-from sim.scenario.schema import ACTION_TYPES, Scenario
+from sim.scenario.schema import ACTION_TYPES, Campaign, Scenario
 
 # Assumption (docs/ODD.md): before seeing removals, a client expects 80% of what it buys
 # to survive, with the weight of 200 observed actions.
@@ -292,6 +293,7 @@ class Market:
         self.initial_quote = self.quote.copy()
         self.rate_history: list[RateChange] = []
         self._log_rates(0)
+        self.overrides = RateOverrides(n)  # rates fixed by classroom students
 
     # -- set-up -----------------------------------------------------------------------
     def _schedule(self) -> list[tuple[int, int, int]]:
@@ -351,6 +353,7 @@ class Market:
             if self.scenario.recruiters[r].pricing.rule == "fixed"
             else self.quote[r]
         )
+        base = self.overrides.price_for(r, base)
         if self.price_factor[r] == 1.0:
             return base.copy()
         return np.rint(base * self.price_factor[r]).astype(np.int64)
@@ -431,6 +434,7 @@ class Market:
                 floor = rules.cost_plus_price(self.cost_per_action(r), 0.0, 1.0)
                 own = np.maximum(rules.blend_price(own, comp, p.competitor_weight), floor)
             self.quote[r] = own
+        self.overrides.apply(self)
         self._log_rates(hour + 1)
 
     def _log_rates(self, hour: int) -> None:
@@ -502,9 +506,16 @@ class Market:
         for placement in self.reorder_watch:
             self._maybe_reorder(placement, hour, record)
 
-    def _place(self, pl: Placement, wanted: np.ndarray, hour: int, record: MarketHour) -> None:
+    def _place(
+        self,
+        pl: Placement,
+        wanted: np.ndarray,
+        hour: int,
+        record: MarketHour,
+        campaign: Campaign | None = None,
+    ) -> None:
         s, st, led = self.scenario, self.structure, self.ledger
-        c = s.campaigns[pl.campaign]
+        c = campaign or s.campaigns[pl.campaign]
         ceiling = rate_card(c.price_per_action, self.scale)
         candidates = [self.index[c.recruiter]] + [self.index[r] for r in c.competitors]
         candidates = [r for r in candidates if self.active[r]]
@@ -898,3 +909,54 @@ class Market:
 
     def _order_of(self, p: Pool) -> Order:
         return self._pool_order[p.pool_id]
+
+    # -- student-driven brokers and clients (classroom sessions) --------------------------
+    def set_student_rates(
+        self, r: int, k: int, pay: int | None, price: int | None, hour: int
+    ) -> None:
+        """A student broker fixes its pay and/or price for action ``k`` from ``hour`` on."""
+        self.overrides.set(r, k, pay, price)
+        self.overrides.apply(self)
+        self._log_rates(hour)
+
+    def order_of_pool(self, pool_id: int) -> Order:
+        """The order a pool belongs to (pools are numbered in the order they were made)."""
+        return self._pool_order[pool_id]
+
+    def place_student_order(
+        self,
+        campaign: int,
+        recruiter: int,
+        k: int,
+        quantity: int,
+        budget: int | None,
+        deadline_hours: int,
+        hour: int,
+        name: str,
+    ) -> list[Order]:
+        """A student client's one-off order, placed like a placement of its campaign.
+
+        The campaign's client, audience and price ceiling, with the student's recruiter,
+        quantity of one action, budget and deadline; no repeats, competitors or re-orders.
+        Returns the orders it became (none when refused or unaffordable).
+        """
+        c = self.scenario.campaigns[campaign].model_copy(
+            update={
+                "recruiter": self.scenario.recruiters[recruiter].id,
+                "actions": {ACTION_TYPES[k]: quantity},
+                "deadline_hours": deadline_hours,
+                "repeat": None,
+                "competitors": [],
+                "reorder": False,
+                "promotion_per_day": 0,
+            }
+        )
+        target = zeros_k()
+        target[k] = quantity
+        pl = Placement(campaign, 0, target, budget, hour, index=len(self.placements))
+        self.placements.append(pl)
+        before = len(self.orders)
+        self._place(pl, target, hour, self._pending, campaign=c)
+        for o in self.orders[before:]:
+            o.name = f"{c.id}#{name}"  # booked under the campaign; named by its event
+        return self.orders[before:]

@@ -12,6 +12,7 @@ from sim.core import rules
 from sim.core.market import Market
 from sim.core.population import Accounts, Workers
 from sim.core.records import Delivery, ModerationHour
+from sim.core.students import StudentModerators
 from sim.scenario.schema import Scenario, moderator_capacity
 
 
@@ -76,6 +77,7 @@ class Moderation:
         self.delivered_since_policy = 0
         self.revenue_since_policy = 0.0  # engagement revenue those deliveries could bring
         self._delivered_this_hour = 0
+        self.students = StudentModerators()  # moderators driven by classroom students
 
     def set_capacity(self, moderators: int) -> None:
         """Employ this many moderators (within the scenario's limit)."""
@@ -147,14 +149,22 @@ class Moderation:
                 )
             )
         self.queue.push(hour, entries)
+        self.students.deal(self.queue, self.moderators, hour)  # their share, set aside
         self.flagged_since_policy += record.flagged
         self._delivered_this_hour = sum(int(d.done.sum()) for d in deliveries)
         self.delivered_since_policy += self._delivered_this_hour
-        capacity = rules.review_capacity(self.moderators, mod.reviews_per_hour)
+        students = self.students.review(
+            hour, mod.review_window_hours, self.moderators, mod.reviews_per_hour
+        )
+        simulated = self.moderators - self.students.employed(self.moderators)
+        capacity = rules.review_capacity(simulated, mod.reviews_per_hour)
         q_worker, q_account, q_pool, reviewed = self.queue.take(
             capacity, hour, mod.review_window_hours
         )
         removed = rng.binomial(reviewed, mod.accuracy)
+        q_worker, q_account, q_pool, reviewed, removed = students.merge(
+            q_worker, q_account, q_pool, reviewed, removed
+        )
         record.reviewed = int(reviewed.sum())
         if self.moderators:
             n = self.moderators
@@ -185,7 +195,7 @@ class Moderation:
         np.subtract.at(w.accounts_alive, acc.owner[newly], 1)
         record.banned = int(newly.size)
         record.banned_accounts = newly
-        record.queue = self.queue.size
+        record.queue = self.queue.size + self.students.waiting()
         return record
 
 

@@ -19,6 +19,7 @@ from sim.core.ledger import Ledger
 from sim.core.market import Market, Order, Pool
 from sim.core.population import Accounts, Workers
 from sim.core.records import Delivery, K, WorkforceUpdate, WorkHour
+from sim.core.students import StudentWorkers
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
 MAX_ROUNDS = 3  # searches for another pool within one hour (assumption, docs/ODD.md)
@@ -156,6 +157,7 @@ class Workforce:
         self.hours_searching = np.zeros(workers.size)
         self.hours_waiting = np.zeros(workers.size)
         self.hours_this_step = np.zeros(workers.size)
+        self.students = StudentWorkers(workers.size)  # rows driven by classroom students
 
     def held_by_leaf(self) -> np.ndarray:
         """Workers' pay on hold now, per recruiter (ledger units)."""
@@ -239,6 +241,8 @@ class Workforce:
             keep = np.ones(on.size, dtype=bool)
             keep[np.flatnonzero(inside)[~sees]] = False
             on = on[keep]
+        on = on[~self.students.driven[on]]  # a student's worker does only what it is told
+        student_time = self.students.work(hour, market, self, record)
         pools = market.open_pools()
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
         # time accounts, full length but touched only for the workers online this hour
@@ -333,6 +337,7 @@ class Workforce:
             fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
         # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
         self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
+        on = student_time.add_to(on, work_m, search_m, paid_m, active)
         wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
         online_h = (wm + sm + qm) / 60.0
         unpaid = online_h - pm / 60.0

@@ -21,6 +21,7 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import friendly_path
 from sim.scenario.messages import validation_error
 from sim.scenario.schema import Scenario
+from sim.scenario.student_events import STUDENT_CHECKS, STUDENT_FIELDS
 
 ScenarioSource = str | Path | dict | SourcedDoc | Scenario
 """What :func:`load_scenario` accepts (see there)."""
@@ -255,10 +256,10 @@ def _check_events(s, recruiters, fail) -> None:
 
     An event dated after the end of the run is allowed: it never takes effect.
     """
-    from sim.scenario.schema import EVENT_FIELDS
+    from sim.scenario.schema import EVENT_FIELDS, OPTIONAL_EVENT_FIELDS
 
     seen: set[str] = set()
-    optional = {"trust_below", "moderators", "bias", "recruiter", "factor"}
+    optional = {"trust_below", "moderators", "bias", "recruiter", "factor", *STUDENT_FIELDS}
     for i, e in enumerate(s.events):
         loc = ("events", i)
         if e.id in seen:
@@ -277,11 +278,16 @@ def _check_events(s, recruiters, fail) -> None:
                 (*loc, "weights"),
                 f"a {e.kind} event does not use weights; expected only: {', '.join(sorted(uses))}",
             )
+        if e.verdicts and "verdicts" not in uses:
+            fail(
+                (*loc, "verdicts"),
+                f"a {e.kind} event does not use verdicts; expected only: {', '.join(sorted(uses))}",
+            )
         if e.kind == "detector":
             if e.bias is None and not e.weights:
                 fail(loc, "a detector event needs a new bias or weights; expected at least one")
             continue
-        for name in sorted(uses):
+        for name in sorted(uses - OPTIONAL_EVENT_FIELDS.get(e.kind, set()) - {"verdicts"}):
             if getattr(e, name) is None:
                 fail(loc, f"a {e.kind} event needs {name}; expected a value for it")
         if e.recruiter is not None and e.recruiter not in recruiters:
@@ -290,6 +296,8 @@ def _check_events(s, recruiters, fail) -> None:
                 f"names recruiter '{e.recruiter}', which does not exist; "
                 f"expected one of: {', '.join(recruiters)}",
             )
+        if e.kind in STUDENT_CHECKS:
+            STUDENT_CHECKS[e.kind](s, e, loc, fail)
         cap = s.platform.moderation.max_moderators
         if e.kind == "moderation" and cap is not None and e.moderators > cap:
             fail(

@@ -388,8 +388,34 @@ class Moderation(Strict):
 
 
 EventKind = Literal[
-    "purge", "moderation", "detector", "pay_shock", "price_shock", "shutdown", "enter"
+    "purge",
+    "moderation",
+    "detector",
+    "pay_shock",
+    "price_shock",
+    "shutdown",
+    "enter",
+    "student_worker",
+    "worker_tasks",
+    "broker_rates",
+    "student_moderator",
+    "moderator_verdicts",
+    "client_order",
 ]
+
+MAX_TASKS_PER_HOUR = 1_000
+"""Most tasks one student-driven worker can be asked to do in one hour."""
+MAX_VERDICTS_PER_HOUR = 1_000
+"""Most review-queue items one student-driven moderator can judge in one hour."""
+ItemId = Annotated[str, Field(pattern=r"^h[0-9]{1,6}-p[0-9]{1,9}-w[0-9]{1,8}$")]
+"""A flagged item in the review queue: ``h<flag hour>-p<pool>-w<worker row>``."""
+
+
+class Verdict(Strict):
+    """A student moderator's judgement of one flagged item."""
+
+    item: ItemId
+    verdict: Literal["fake", "genuine"]
 
 
 class Event(Strict):
@@ -422,6 +448,17 @@ class Event(Strict):
     ] = {}
     recruiter: Identifier | None = None
     factor: Annotated[float, Field(gt=0, le=100)] | None = None
+    worker: Annotated[int, Field(ge=0, le=MAX_TOTAL_WORKERS)] | None = None
+    campaign: Identifier | None = None
+    action: ActionType | None = None
+    tasks: Annotated[int, Field(ge=0, le=MAX_TASKS_PER_HOUR)] | None = None
+    pay: Money | None = None
+    price: Money | None = None
+    moderator: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    verdicts: Annotated[list[Verdict], Field(max_length=MAX_VERDICTS_PER_HOUR)] = []
+    quantity: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    budget: Money | None = None
+    deadline_hours: Annotated[int, Field(ge=1, le=24 * 3650)] | None = None
 
 
 EVENT_FIELDS = {
@@ -432,8 +469,16 @@ EVENT_FIELDS = {
     "price_shock": {"recruiter", "factor"},
     "shutdown": {"recruiter"},
     "enter": {"recruiter"},
+    "student_worker": {"worker"},
+    "worker_tasks": {"worker", "campaign", "action", "tasks"},
+    "broker_rates": {"recruiter", "action", "pay", "price"},
+    "student_moderator": {"moderator"},
+    "moderator_verdicts": {"moderator", "verdicts"},
+    "client_order": {"campaign", "recruiter", "action", "quantity", "budget", "deadline_hours"},
 }
 """The fields each kind of event uses (a detector event needs at least one of its two)."""
+OPTIONAL_EVENT_FIELDS = {"broker_rates": {"pay", "price"}, "client_order": {"budget"}}
+"""Fields an event kind may leave out (a broker_rates event needs pay or price)."""
 
 
 class Platform(Strict):
