@@ -103,7 +103,8 @@ def serve_classroom(
     echo(f"clickfarm classroom: {scenario.title}")
     echo(f"Join code: {room.code}")
     echo(f"Students open: {room.join_url}  (or {join_link(room.join_url, room.code)})")
-    echo(f"Projector (lecturer only, keep this link to yourself): {lecturer_url(base, room.lecturer_key)}")
+    projector = lecturer_url(base, room.lecturer_key)
+    echo(f"Projector (lecturer only, keep this link to yourself): {projector}")
     if is_loopback(host):
         echo(
             "note: listening on this computer only; to let students' devices join, "

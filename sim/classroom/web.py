@@ -95,7 +95,9 @@ def _answer(data: Any, status: int = 200) -> JSONResponse:
 
 
 def _error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"error": reason}, status_code=status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"error": reason}, status_code=status, headers={"Cache-Control": "no-store"}
+    )
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -203,7 +205,9 @@ async def page(request: Request) -> Response:
     name = PAGES.get(request.path_params.get("page", ""))
     if name is None:
         return _error(404, "no such page")
-    return FileResponse(STATIC / name, media_type="text/html", headers={"Cache-Control": "no-store"})
+    return FileResponse(
+        STATIC / name, media_type="text/html", headers={"Cache-Control": "no-store"}
+    )
 
 
 async def asset(request: Request) -> Response:
@@ -273,7 +277,9 @@ def _action(role: str, data: dict[str, Any]):
     from sim.classroom.actions import DoTasks, Judge, PlaceOrder, SetRates
 
     if role == "worker":
-        return DoTasks(_text(data, "campaign", 80), _text(data, "action", 40), _whole(data, "tasks", 1))
+        return DoTasks(
+            _text(data, "campaign", 80), _text(data, "action", 40), _whole(data, "tasks", 1)
+        )
     if role == "broker":
         return SetRates(
             _text(data, "action", 40),
@@ -307,7 +313,9 @@ async def act(request: Request) -> Response:
     if player.role == "worker":
         room.keep_busy(player.id, _task_seconds(room, player, action))
     room.bump()
-    return _answer({"accepted": True, "hour": receipt.hour, "busy_seconds": room.busy_seconds(player.id)})
+    return _answer(
+        {"accepted": True, "hour": receipt.hour, "busy_seconds": room.busy_seconds(player.id)}
+    )
 
 
 def _task_seconds(room: Classroom, player: Any, action: Any) -> float:
