@@ -54,6 +54,8 @@ class Classroom:
     exported_to: Path | None = None
     last_step_seconds: float = 0.0
     """Wall time the last simulated hour took (shown on the projector)."""
+    last_step_at: float = 0.0
+    """When the last simulated hour finished (``time.time()``: the benchmark's lag origin)."""
     _busy_until: dict[str, float] = field(default_factory=dict)
     _ticker: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -120,8 +122,10 @@ class Classroom:
             if self.ended:
                 return
             started = time.perf_counter()
-            if self.session.tick():
-                self.last_step_seconds = time.perf_counter() - started
+            hours = self.session.tick()
+            if hours:
+                self.last_step_seconds = (time.perf_counter() - started) / hours
+                self.last_step_at = time.time()
                 self.bump()
 
     def step(self, hours: int) -> int:
@@ -129,6 +133,7 @@ class Classroom:
         started = time.perf_counter()
         ran = self.session.step(hours)
         self.last_step_seconds = (time.perf_counter() - started) / max(ran, 1)
+        self.last_step_at = time.time()
         self.bump()
         return ran
 

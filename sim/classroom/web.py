@@ -381,6 +381,7 @@ def projector_state(room: Classroom) -> dict[str, Any]:
         "exported": str(room.exported_to) if room.exported_to else None,
         "keep_nicknames": room.keep_nicknames,
         "step_seconds": room.last_step_seconds,
+        "stepped_at": room.last_step_at,
     }
     room.cache["projector"] = (version, state)
     return state
