@@ -115,6 +115,8 @@ def student(port, code, nickname, role, rng, stop, stats, lock):
                     counts["refused_limit"] += 1
                 else:
                     counts["refused_other"] += 1
+                    reason = reply.get("error", "")[:50]
+                    counts[f"why: {reason}"] = counts.get(f"why: {reason}", 0) + 1
             next_act = time.monotonic() + rng.uniform(3, 8)
         stop.wait(POLL_SECONDS)
     with lock:
@@ -259,6 +261,7 @@ def main() -> None:
         "refused_busy_worker": stats.get("refused_busy", 0),
         "refused_rate_limit": stats.get("refused_limit", 0),
         "refused_other": stats.get("refused_other", 0),
+        "refusal_reasons": {k[5:]: v for k, v in stats.items() if k.startswith("why: ")},
         "answers": final["spreads"][0]["count"] if final["spreads"] else 0,
         "load_average_1min_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
         "server_cpu_share_of_one_core": round((server1 - server0) / wall, 2),
