@@ -79,6 +79,7 @@ from sim.classroom.views import (
     queue_counts,
     worker_view,
 )
+from sim.core import rules
 from sim.core.metrics import METRICS
 from sim.core.model import ClickFarmModel
 from sim.run.outputs import (
@@ -318,7 +319,7 @@ class ClassSession:
         self._stop = threading.Event()
         self._index = {c.id: i for i, c in enumerate(spec.campaigns)}
         self._leaves = [self.model.market.index[r] for r in leaf_recruiters(spec)]
-        self._human = [row for first, end in human_rows(spec) for row in range(first, end)]
+        self._human = [range(first, end) for first, end in human_rows(spec)]  # per group
 
     # ------------------------------------------------------------------ players
     def join(self, code: str, nickname: str) -> Player:
@@ -354,7 +355,7 @@ class ClassSession:
             SessionError: the token is unknown or the session has ended.
         """
         with self._lock:
-            return self._seat(token).public()
+            return self._seat(token, acting=False).public()
 
     def choose_role(self, player: Player | str, role: str) -> Player:
         """Drive one free agent of ``role``; choosing the role you already have is a no-op.
@@ -365,7 +366,9 @@ class ClassSession:
         with self._lock:
             seat = self._seat(player)
             if role not in ROLES:
-                raise SessionError(f"unknown role '{role}'; expected one of: {', '.join(ROLES)}")
+                raise SessionError(
+                    f"unknown role '{_short(role)}'; expected one of: {', '.join(ROLES)}"
+                )
             if seat.role == role:
                 return seat.public()
             if seat.role is not None:
@@ -386,11 +389,15 @@ class ClassSession:
     def free_agents(self) -> dict[str, int]:
         """How many agents of each role are still free."""
         with self._lock:
-            return {r: len(self._candidates(r)) - len(self._taken[r]) for r in ROLES}
+            return {r: self._count(r) - len(self._taken[r]) for r in ROLES}
+
+    def _count(self, role: str) -> int:
+        """Agents of ``role`` in the model, taken or not."""
+        if role == "worker":
+            return sum(len(rows) for rows in self._human)
+        return len(self._candidates(role))
 
     def _candidates(self, role: str) -> list[int]:
-        if role == "worker":
-            return self._human
         if role == "broker":
             return self._leaves
         if role == "moderator":
@@ -401,14 +408,14 @@ class ClassSession:
         taken = self._taken[role]
         if role == "worker":
             # spread students over the groups (regions): the group with fewest students first
-            groups = self.model.workers.group
-            counts: dict[int, int] = {}
-            for row in taken:
-                counts[int(groups[row])] = counts.get(int(groups[row]), 0) + 1
-            free = [r for r in self._human if r not in taken]
-            if not free:
-                return None
-            return min(free, key=lambda r: (counts.get(int(groups[r]), 0), r))
+            def students(rows: range) -> int:
+                return sum(1 for r in taken if r in rows)
+
+            for rows in sorted(self._human, key=lambda rows: (students(rows), rows.start)):
+                row = next((r for r in rows if r not in taken), None)
+                if row is not None:
+                    return row
+            return None
         if role == "moderator":
             employed = self.model.moderation.moderators
             ranked = sorted(self._candidates(role), key=lambda m: (m >= employed, m))
@@ -425,14 +432,17 @@ class ClassSession:
             return f"moderator {agent}"
         return self.spec.campaigns[agent].id
 
-    def _seat(self, player: Player | str) -> _Seat:
-        if self.ended:
+    def _seat(self, player: Player | str, *, acting: bool = True) -> _Seat:
+        if self.ended and acting:
             raise SessionError("this session has ended")
         token = player.token if isinstance(player, Player) else str(player)
         seat = self._by_token.get(token)
         if seat is None:
             raise SessionError("unknown player; join the session again with its code")
-        if isinstance(player, Player) and (player.id != seat.id or player.agent != seat.agent):
+        forged = isinstance(player, Player) and (
+            player.id != seat.id or player.agent not in (None, seat.agent)
+        )
+        if forged:  # a record naming another player's agent (a stale one has no agent)
             raise SessionError("that agent is not yours; a student can only act for their own")
         seat.last_seen = self._clock()
         return seat
@@ -445,7 +455,7 @@ class ClassSession:
             SessionError: unknown player, or no role chosen yet.
         """
         with self._lock:
-            seat = self._seat(player)
+            seat = self._seat(player, acting=False)  # the final screens stay readable
             m = self.model
             if seat.role == "worker":
                 return worker_view(m, seat.agent)
@@ -515,10 +525,10 @@ class ClassSession:
     def _check_tasks(self, seat: _Seat, a: DoTasks) -> dict[str, Any]:
         tasks = _whole(a.tasks, 1, MAX_TASKS_PER_HOUR, "tasks")
         if a.action not in ACTION_TYPES:
-            raise SessionError(f"unknown action '{a.action}'")
+            raise SessionError(f"unknown action '{_short(a.action)}'")
         offers = worker_view(self.model, seat.agent).tasks
         if not any(o.campaign == a.campaign and o.action == a.action for o in offers):
-            raise SessionError(f"no open {a.action} tasks for {a.campaign} in your feed")
+            raise SessionError(f"no open {a.action} tasks for {_short(a.campaign)} in your feed")
         asked = sum(f["tasks"] for f in self._pending(seat, "worker_tasks"))
         if asked + tasks > MAX_TASKS_PER_HOUR:
             raise SessionError(f"at most {MAX_TASKS_PER_HOUR} tasks in one hour")
@@ -532,7 +542,7 @@ class ClassSession:
 
     def _check_rates(self, seat: _Seat, a: SetRates) -> dict[str, Any]:
         if a.action not in ACTION_TYPES:
-            raise SessionError(f"unknown action '{a.action}'")
+            raise SessionError(f"unknown action '{_short(a.action)}'")
         if a.pay is None and a.price is None:
             raise SessionError("expected a pay or a price to set")
         fields: dict[str, Any] = {"kind": "broker_rates", "action": a.action}
@@ -554,7 +564,7 @@ class ClassSession:
             raise SessionError("you already judged that item this hour")
         if len(pending) >= MAX_VERDICTS_PER_HOUR:
             raise SessionError(f"at most {MAX_VERDICTS_PER_HOUR} verdicts in one hour")
-        capacity = moderator_view(self.model, seat.agent).capacity_per_hour
+        capacity = rules.review_capacity(1, self.spec.platform.moderation.reviews_per_hour)
         if sum(counts.get(f["item"], 0) for f in pending) >= capacity:
             raise SessionError(f"your capacity this hour ({capacity} actions) is used up")
         return {
@@ -566,18 +576,32 @@ class ClassSession:
 
     def _check_order(self, seat: _Seat, a: PlaceOrder) -> dict[str, Any]:
         c = self.spec.campaigns[seat.agent]
-        if a.action not in ACTION_TYPES or not c.price_per_action.get(a.action):
-            priced = ", ".join(k for k, v in c.price_per_action.items() if v > 0)
-            raise SessionError(f"{c.id} has no price for '{a.action}'; expected one of: {priced}")
+        m = self.model
+        orderable = client_view(m, seat.agent, []).prices
+        if a.action not in orderable:
+            raise SessionError(
+                f"{c.id} cannot order '{_short(a.action)}'; expected one of: {', '.join(orderable)}"
+            )
         quantity = _whole(a.quantity, 1, MAX_ORDER, "quantity")
         deadline = _whole(a.deadline_hours, 1, MAX_DEADLINE_HOURS, "deadline_hours")
         recruiter = a.recruiter or c.recruiter
         tops = [r.id for r in self.spec.recruiters if r.parent is None]
         if recruiter not in tops:
-            raise SessionError(f"unknown recruiter '{recruiter}'; expected one of: {tops}")
-        m = self.model
+            raise SessionError(
+                f"unknown recruiter '{_short(recruiter)}'; expected one of: {', '.join(tops)}"
+            )
+        fields = {
+            "kind": "client_order",
+            "campaign": c.id,
+            "recruiter": recruiter,
+            "action": a.action,
+            "quantity": quantity,
+            "deadline_hours": deadline,
+        }
+        if not orderable[a.action] and a.budget is None:
+            return fields  # paid in points: no money budget to cap it
         mine = [o for o in m.market.orders if o.name in set(seat.orders)]
-        pending = sum(f["budget"] for f in self._pending(seat, "client_order"))
+        pending = sum(f.get("budget", 0) for f in self._pending(seat, "client_order"))
         left = client_budget(m, seat.agent) - sum(committed(o) for o in mine)
         left -= int(pending * m.scale)
         cap = (
@@ -585,15 +609,8 @@ class ClassSession:
         )
         if cap <= 0:
             raise SessionError("your budget is spent")
-        return {
-            "kind": "client_order",
-            "campaign": c.id,
-            "recruiter": recruiter,
-            "action": a.action,
-            "quantity": quantity,
-            "deadline_hours": deadline,
-            "budget": Decimal(cap) / Decimal(m.scale),
-        }
+        fields["budget"] = Decimal(cap) / Decimal(m.scale)
+        return fields
 
     def _money(self, value: object, name: str) -> Decimal:
         """A student's amount, rounded to the ledger's unit and bounded."""
@@ -834,7 +851,7 @@ class ClassSession:
             original = next((e for e in self.spec.events if e.id == event_id), None)
             if original is None or original.kind in STUDENT_CHECKS:
                 raise SessionError(
-                    f"no event '{event_id}' to trigger; expected one of: "
+                    f"no event '{_short(event_id)}' to trigger; expected one of: "
                     f"{', '.join(self.triggers()) or 'none in this scenario'}"
                 )
             copy = original.model_dump(exclude={"id", "hour"}, exclude_defaults=True)
@@ -875,9 +892,11 @@ class ClassSession:
             if not body:
                 raise SessionError("expected the text of a question")
             if kind not in pred.KINDS:
-                raise SessionError(f"unknown kind '{kind}'; expected one of: {pred.KINDS}")
+                raise SessionError(
+                    f"unknown kind '{_short(kind)}'; expected one of: {', '.join(pred.KINDS)}"
+                )
             if metric is not None and metric not in METRICS:
-                raise SessionError(f"unknown metric '{metric}'")
+                raise SessionError(f"unknown metric '{_short(metric)}'")
             if len(self._questions) >= MAX_QUESTIONS:
                 raise SessionError(f"at most {MAX_QUESTIONS} questions in a session")
             options = tuple(clean_nickname(c)[: pred.CHOICE_TEXT_MAX] for c in choices)
@@ -964,7 +983,7 @@ class ClassSession:
                 join_code=None if self.ended else self.join_code,
                 players=players,
                 role_counts={r: len(self._taken[r]) for r in ROLES},
-                free_agents={r: len(self._candidates(r)) - len(self._taken[r]) for r in ROLES},
+                free_agents={r: self._count(r) - len(self._taken[r]) for r in ROLES},
                 highlighted=highlighted,
                 flows=flows,
                 destinations=money_destinations(m),
@@ -1020,13 +1039,13 @@ class ClassSession:
             steps = self.model.steps
             if steps < 1:
                 raise SessionError("nothing to export yet: run at least one hour")
-            text = session_yaml(
+            data = session_data(
                 self.spec.model_copy(
                     update={"seed": self.seed, "days": steps / 24, "events": self._applied()}
                 )
             )
-            try:
-                return load_scenario(text)
+            try:  # every rule a scenario file meets, without the file-size limits
+                return load_scenario(data, label="session.yaml")
             except ScenarioError as err:  # a recorded event the loader refuses is our bug
                 raise SessionError(f"the recorded session does not validate: {err}") from err
 
@@ -1073,14 +1092,15 @@ class ClassSession:
             )
             actions = self._action_rows(keep_nicknames)
             answers = self._prediction_rows(keep_nicknames)
-            yaml_text = session_yaml(scenario)
+            yaml_text = SESSION_HEADER + session_yaml(scenario)
+            manifest["replay"] = replay_check(yaml_text)
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
             try:
                 write_results(result, tmp / "run", figures=figures)
                 _write_csv(tmp / "actions.csv", actions, ACTION_COLUMNS)
                 _write_csv(tmp / "predictions.csv", answers, PREDICTION_COLUMNS)
-                (tmp / "session.yaml").write_text(SESSION_HEADER + yaml_text, encoding="utf-8")
+                (tmp / "session.yaml").write_text(yaml_text, encoding="utf-8")
                 os.chmod(tmp, 0o755)
                 if target.exists():
                     target.rmdir()  # empty, checked above
@@ -1166,14 +1186,48 @@ SESSION_HEADER = (
 )
 
 
-def session_yaml(scenario: Scenario) -> str:
-    """The session scenario as YAML, each event with only the fields it sets."""
+def session_data(scenario: Scenario) -> dict[str, Any]:
+    """The session scenario as plain data, each event with only the fields it sets."""
     data = resolved_dict(scenario)
     data["events"] = [
         {k: v for k, v in e.items() if k in ("id", "hour", "kind") or v not in (None, {}, [])}
         for e in data["events"]
     ]
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return data
+
+
+def session_yaml(scenario: Scenario) -> str:
+    """The session scenario as YAML, one line per event."""
+    data = session_data(scenario)
+    events = data.pop("events")
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if not events:
+        return text + "events: []\n"
+    lines = [
+        "- " + yaml.safe_dump(e, default_flow_style=True, width=10**6, sort_keys=False)
+        for e in events
+    ]
+    return text + "events:\n" + "".join(lines)
+
+
+def replay_check(text: str) -> dict[str, Any]:
+    """Whether ``clickfarm run`` will read the session file, and if not why.
+
+    A long session can record more events than a scenario file may hold
+    (``sim/scenario/document.py: MAX_VALUES``, ``MAX_FILE_BYTES``); its run, actions and
+    predictions are still exported.
+    """
+    try:
+        load_scenario(text, label="session.yaml")
+    except ScenarioError as err:
+        return {"file": "session.yaml", "loads": False, "problem": str(err)}
+    return {"file": "session.yaml", "loads": True, "problem": None}
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """A user's text, cut short for a message (never more than ``limit`` characters)."""
+    text = "".join(ch for ch in str(value) if ch.isprintable())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _whole(value: object, low: int, high: int, name: str) -> int:

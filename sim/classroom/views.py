@@ -52,6 +52,8 @@ class WorkerView:
     hours_unpaid: float  # searching and points-only work
     hourly_pay: float  # earnings per hour online, unpaid time counted
     reservation_wage: float  # what an hour is worth to this worker elsewhere
+    asked_last_hour: int  # tasks its student asked for in the last simulated hour
+    done_last_hour: int  # of those, what it found and had time for
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Rate:
 
     action: str
     pay: float
+    points: int  # points per action to workers (before urgency)
     price: float | None  # None: each campaign's own price (fixed rule, top level)
     fixed_by_student: bool
 
@@ -144,7 +147,7 @@ class ClientView:
     budget: float
     committed: float  # money put into its orders and not had back
     budget_left: float
-    prices: dict[str, float]  # its price ceiling per action it can order
+    prices: dict[str, float]  # per action it can order, its price ceiling (0: points only)
     recruiters: list[str]  # top-level recruiters it can order from
     orders: list[OrderStatus]
     refused: list[str]  # its orders no recruiter took (price over its ceiling, budget)
@@ -207,6 +210,9 @@ def worker_view(model: ClickFarmModel, row: int) -> WorkerView:
     ]
     earned = model.money(model.ledger.balances["money"][model.worker_accounts[row]])
     online = float(w.hours_online[row])
+    last = [
+        r for r in reversed(wf.students.results[-500:]) if r.worker == row and r.hour == model.hour
+    ]
     return WorkerView(
         hour=model.hour,
         worker=row,
@@ -221,6 +227,8 @@ def worker_view(model: ClickFarmModel, row: int) -> WorkerView:
         hours_unpaid=float(w.hours_unpaid[row]),
         hourly_pay=earned / online if online > 0 else 0.0,
         reservation_wage=model.money(round(float(w.reservation[row]))),
+        asked_last_hour=sum(r.asked for r in last),
+        done_last_hour=sum(r.done for r in last),
     )
 
 
@@ -259,9 +267,10 @@ def broker_view(model: ClickFarmModel, r: int) -> BrokerView:
             price = model.money(market.price_for(r, market.quote[r])[k])
         else:
             price = None
-        if pay or spec.pays.get(a) or overrides.pay[r, k] >= 0 or overrides.price[r, k] >= 0:
-            fixed = bool(overrides.pay[r, k] >= 0 or overrides.price[r, k] >= 0)
-            rates.append(Rate(a, model.money(pay), price, fixed))
+        points = int(market.points_card[r, k])
+        fixed = bool(overrides.pay[r, k] >= 0 or overrides.price[r, k] >= 0)
+        if pay or points or spec.pays.get(a) or fixed:
+            rates.append(Rate(a, model.money(pay), points, price, fixed))
     delivered = expired = open_ = 0
     filled = lapsed = running = 0
     for o in market.orders:
@@ -352,8 +361,6 @@ def moderator_view(model: ClickFarmModel, m: int) -> ModeratorView:
     """The queue, capacity, wage and record of moderator number ``m``."""
     mod = model.spec.platform.moderation
     mine = [r for r in model.moderation.students.results if r.moderator == m]
-    delivered = int(sum(int(p.delivered.sum()) for p in model.market.pools))
-    removed = int(sum(int(p.removed.sum()) for p in model.market.pools))
     return ModeratorView(
         hour=model.hour,
         moderator=m,
@@ -366,8 +373,8 @@ def moderator_view(model: ClickFarmModel, m: int) -> ModeratorView:
         reviewed=sum(r.reviewed for r in mine),
         removed=sum(r.removed for r in mine),
         errors=sum(r.errors for r in mine),
-        fakes_standing=delivered - removed,
-        platform_removed=removed,
+        fakes_standing=int(model.metrics["total_surviving"]),
+        platform_removed=int(model.metrics["total_removed"]),
     )
 
 
@@ -423,7 +430,11 @@ def client_view(model: ClickFarmModel, ci: int, order_names: list[str]) -> Clien
         budget=model.money(budget),
         committed=model.money(spent),
         budget_left=model.money(max(budget - spent, 0)),
-        prices={a: float(v) for a, v in c.price_per_action.items() if v > 0},
+        prices={
+            a: float(c.price_per_action.get(a, 0))
+            for a in ACTION_TYPES
+            if c.price_per_action.get(a, 0) > 0 or c.actions.get(a, 0) > 0
+        },
         recruiters=[r.id for r in s.recruiters if r.parent is None],
         orders=orders,
         refused=[n for n in order_names if n not in {o.name for o in mine}],

@@ -210,7 +210,7 @@ class ReviewResult:
     reviewed: int
     removed: int
     errors: int  # fake actions the student let through as genuine
-    missing: int  # items no longer in the queue (reviewed by others or too old)
+    missing: int  # items no longer in its queue (already judged or too old)
 
 
 @dataclass
