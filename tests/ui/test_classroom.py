@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -118,6 +119,71 @@ def step(lecturer, hours: int) -> None:
         lecturer.wait_for_function(
             f"Number(document.getElementById('hour').textContent) > {before}", timeout=WAIT
         )
+
+
+def status_of(url: str, body: bytes | None = None, headers: dict | None = None) -> int:
+    request = urllib.request.Request(url, data=body, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_the_server_refuses_what_the_pages_never_send(server):
+    base, api = server["base"], server["base"] + "/class/api/"
+    as_json = {"Content-Type": "application/json"}
+    assert status_of(base + "/class/", headers={"Host": "attacker.example"}) == 400
+    assert status_of(api + "lecturer") == 403
+    assert status_of(api + "lecturer", headers={"X-Lecturer-Key": "guess"}) == 403
+    assert status_of(api + "control", b'{"do": "end"}', {**as_json, "X-Lecturer-Key": "x"}) == 403
+    assert status_of(api + "me") == 401  # no cookie: no player
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert status_of(api + "join", b"code=X&nickname=Y", form) == 415
+    assert status_of(api + "join", b'{"code": "' + b"x" * 10_000 + b'"}', as_json) == 413
+    assert status_of(api + "join", b"[1, 2]", as_json) == 400
+    assert status_of(base + "/class/static/web.py") == 404
+    assert status_of(base + "/class/static/..%2F..%2Fcli.py") == 404
+    assert status_of(base + "/class/session.py") == 404
+    # and the session is untouched: the projector still answers the lecturer
+    key = {"X-Lecturer-Key": server["key"]}
+    assert status_of(api + "lecturer", headers=key) == 200
+
+
+def test_bad_command_lines_are_one_line_errors():
+    for args, expected in (
+        (["no_such_scenario"], "no_such_scenario"),
+        ([SCENARIO, "--pace", "0"], "--pace"),
+        ([SCENARIO, "--port", "0"], "--port"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", "classroom", *args], capture_output=True, text=True
+        )
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0]
+
+
+def test_lecturer_controls_reach_the_session():
+    from sim.classroom.hub import Classroom
+    from sim.classroom.session import ClassSession
+    from sim.classroom.web import _control
+
+    room = Classroom(ClassSession("purge_arms_race"), join_url="http://127.0.0.1:1/class/")
+    assert _control(room, "pace", {"pace": 90})["pace"] == 90 == room.session.pace
+    question = _control(room, "pose", {"text": "Share?", "metric": "share_delivered"})
+    assert room.open_questions()[0].id == question["question"]["id"]
+    _control(room, "reveal", {"question": question["question"]["id"]})
+    assert room.open_questions() == []
+    _control(room, "step", {"hours": 2})
+    _control(room, "trigger", {"event": "purge"})
+    assert room.session.read(lambda m: float(m.metrics["accounts_purged"])) == 0
+    _control(room, "step", {"hours": 1})  # the scenario's own purge is not due until hour 96
+    assert room.session.read(lambda m: float(m.metrics["accounts_purged"])) > 100
+    _control(room, "resume", {})
+    assert room.state() == "running"
+    _control(room, "end", {})
+    assert room.state() == "ended"
 
 
 def test_a_wrong_code_and_a_flood_of_clicks_are_refused(people, server):
