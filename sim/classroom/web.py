@@ -268,6 +268,7 @@ async def me(request: Request) -> Response:
             "question": _open_question(room),
             "state": room.state(),
             "busy_seconds": room.busy_seconds(player.id),
+            "currency": session.spec.currency.code,
         }
     )
 

@@ -206,6 +206,12 @@ def test_the_class_plays_predicts_and_exports(people, server, tmp_path):
     lecturer, ada, bao, cleo = (people[n] for n in ("lecturer", "Ada", "Bao", "Cleo"))
     join(bao, server, "Bao")
     pick(bao, "worker")
+    agent = bao.locator("#agent").inner_text()
+    # a dropped connection: the same code and nickname give the student their agent back
+    bao.context.clear_cookies()
+    join(bao, server, "Bao")
+    bao.get_by_test_id("play").wait_for()
+    assert bao.locator("#agent").inner_text() == agent
     join(cleo, server, "Cleo")
     pick(cleo, "client")
     # the projector counts who plays what and lists the players

@@ -60,7 +60,7 @@
     if (select.options.length !== v.triggers.length) {
       select.replaceChildren(...v.triggers.map((t) => el("option", { value: t, text: t })));
     }
-    $("trigger").disabled = !v.triggers.length;
+    $("trigger-row").hidden = !v.triggers.length;
     $("tiles").replaceChildren(...Object.entries(v.metrics).map(([k, x]) =>
       el("div", { class: "tile" }, el("div", { class: "v", "data-testid": "metric-" + k, text: fmt(k, x) }), el("div", { class: "k", text: METRIC_NAMES[k] || k }))));
     $("roles").replaceChildren(table(["role", "students", "free"], Object.keys(v.role_counts).map((r) =>

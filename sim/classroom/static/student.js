@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const POLL_MS = 2000;
   const ROLE_TITLES = { worker: "Micro-worker", broker: "Broker", moderator: "Moderator", client: "Client" };
-  let timer = null, busyUntil = 0, built = "", answered = {}, lastState = null, ended = false;
+  let timer = null, busyUntil = 0, built = "", answered = {}, ended = false;
 
   function el(tag, attrs, ...kids) {
     const node = document.createElement(tag);
@@ -25,7 +25,10 @@
     box.textContent = text;
     box.hidden = !text;
   }
-  const money = (v) => (v === null || v === undefined ? "—" : "$" + Number(v).toFixed(Math.abs(v) < 1 ? 3 : 2));
+  let currency = "USD";
+  const money = (v) => (v === null || v === undefined ? "—" :
+    (currency === "USD" ? "$" : currency + " ") + Number(v).toFixed(Math.abs(v) < 1 ? 3 : 2));
+  const QUEUE_SHOWN = 10;  // items a moderator sees at once (the oldest first)
   const num = (v, d) => (v === null || v === undefined ? "—" : Number(v).toLocaleString(undefined, { maximumFractionDigits: d || 0 }));
 
   async function call(method, path, body) {
@@ -130,7 +133,7 @@
       ["got through unreviewed", num(v.lapsed), "lapsed"],
       ["fakes standing (platform)", num(v.fakes_standing), "fakes-standing"],
     ]);
-    const items = v.queue.map((q) => el("div", { class: "card" },
+    const items = v.queue.slice(0, QUEUE_SHOWN).map((q) => el("div", { class: "card" },
       el("b", { text: q.actions + " " + (q.actions === 1 ? "action" : "actions") + " for " + q.campaign }),
       el("div", { class: "hint", text: "account " + num(q.account_age_days, 1) + " days old · trust " + num(q.account_trust, 2) +
         " · " + q.accounts_of_worker + " accounts of its worker" + (q.outside_audience_region ? " · outside the audience's region" : "") +
@@ -221,7 +224,7 @@
     if (status === 410) { stop(data.error || "This session has ended."); return; }
     if (status !== 200) { say(data.error || "cannot reach the class", true); timer = setTimeout(refresh, POLL_MS); return; }
     show("join", false);
-    lastState = data.state;
+    currency = data.currency || currency;
     const p = data.player;
     $("status").textContent = p.nickname + " · hour " + (data.view ? data.view.hour : "") + " · " + data.state;
     if (!p.role) {
