@@ -199,6 +199,22 @@ def guarded(handler):
     return endpoint
 
 
+def off_loop(handler):
+    """A guarded endpoint whose work runs in a worker thread, off the event loop.
+
+    The work takes the session's lock, which a step holds for milliseconds (more on a
+    big scenario): waiting for it in a thread keeps every other request, and the
+    projector's long-poll, answering meanwhile. The body is read first, on the loop.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        data = await _body(request) if request.method == "POST" else {}
+        return await asyncio.to_thread(handler, request, data)
+
+    endpoint.__doc__ = handler.__doc__
+    return guarded(endpoint)
+
+
 # ------------------------------------------------------------------ pages
 async def page(request: Request) -> Response:
     """A page by its fixed name (the join/role page or the projector)."""
@@ -223,10 +239,9 @@ def _player_json(player: Any) -> dict[str, Any]:
     return {"nickname": player.nickname, "role": player.role, "agent": player.agent_label}
 
 
-@guarded
-async def join(request: Request) -> Response:
+@off_loop
+def join(request: Request, data: dict[str, Any]) -> Response:
     """Join with ``{code, nickname}``; sets the player's cookie."""
-    data = await _body(request)
     code, nickname = _text(data, "code", 40), _text(data, "nickname", 200)
     room = HUB.find(code)
     if room is None:
@@ -239,10 +254,9 @@ async def join(request: Request) -> Response:
     return response
 
 
-@guarded
-async def choose_role(request: Request) -> Response:
+@off_loop
+def choose_role(request: Request, data: dict[str, Any]) -> Response:
     """Take one free agent of ``{role}``."""
-    data = await _body(request)
     room, player = _student(request)
     player = room.session.choose_role(player, _text(data, "role", 20))
     room.bump()
@@ -254,8 +268,8 @@ def _open_question(room: Classroom) -> dict[str, Any] | None:
     return jsonable(questions[-1]) if questions else None
 
 
-@guarded
-async def me(request: Request) -> Response:
+@off_loop
+def me(request: Request, data: dict[str, Any]) -> Response:
     """The student's own screen: player, their role's view, the open question."""
     room, player = _student(request)
     session = room.session
@@ -298,10 +312,9 @@ def _action(role: str, data: dict[str, Any]):
     raise Refused(400, "choose a role first")
 
 
-@guarded
-async def act(request: Request) -> Response:
+@off_loop
+def act(request: Request, data: dict[str, Any]) -> Response:
     """One action for the student's own agent (refused with 429 when too fast)."""
-    data = await _body(request)
     room, player = _student(request)
     action = _action(player.role or "", data)
     wait = room.busy_seconds(player.id)
@@ -328,10 +341,9 @@ def _task_seconds(room: Classroom, player: Any, action: Any) -> float:
     return 0.0
 
 
-@guarded
-async def answer(request: Request) -> Response:
+@off_loop
+def answer(request: Request, data: dict[str, Any]) -> Response:
     """A prediction ``{question, value}``."""
-    data = await _body(request)
     room, player = _student(request)
     value = data.get("value")
     if not isinstance(value, int | float | str) or isinstance(value, bool):
