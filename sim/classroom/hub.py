@@ -74,7 +74,7 @@ class Classroom:
 
     def is_lecturer(self, key: str | None) -> bool:
         """Whether ``key`` is this class's lecturer key (compared in constant time)."""
-        return bool(key) and hmac.compare_digest(str(key), self.lecturer_key)
+        return bool(key) and hmac.compare_digest(str(key).encode(), self.lecturer_key.encode())
 
     def state(self) -> str:
         """``running``, ``paused``, ``finished`` (last hour reached) or ``ended``."""
@@ -203,8 +203,13 @@ class ClassroomHub:
         """The class whose code this is (ended or not), or None."""
         from sim.classroom.actions import normalise_code
 
-        room = self.current
-        if room is not None and hmac.compare_digest(normalise_code(code), room.code):
+        room, typed = self.current, normalise_code(code)
+        # compared as bytes: compare_digest refuses str with non-ASCII characters
+        if (
+            room is not None
+            and typed.isascii()
+            and hmac.compare_digest(typed.encode(), room.code.encode())
+        ):
             return room
         return None
 

@@ -449,6 +449,8 @@ def _control(room: Classroom, command: str, data: dict[str, Any]) -> dict[str, A
     elif command == "end":
         session.end()
     else:  # export (ends the session first: the export is what was played)
+        if session.read(lambda model: model.steps) < 1:
+            raise Refused(400, "nothing to export yet: run at least one hour first")
         session.end()
         keep = bool(data.get("keep_nicknames", room.keep_nicknames))
         room.keep_nicknames = keep

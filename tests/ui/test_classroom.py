@@ -142,6 +142,10 @@ def test_the_server_refuses_what_the_pages_never_send(server):
     assert status_of(api + "join", b"code=X&nickname=Y", form) == 415
     assert status_of(api + "join", b'{"code": "' + b"x" * 10_000 + b'"}', as_json) == 413
     assert status_of(api + "join", b"[1, 2]", as_json) == 400
+    foreign = json.dumps({"code": "ÉÉÉÉÉÉ", "nickname": "x"}).encode()
+    assert status_of(api + "join", foreign, as_json) == 404
+    key = {"X-Lecturer-Key": "clé".encode().decode("latin-1")}
+    assert status_of(api + "lecturer", headers=key) == 403
     assert status_of(base + "/class/static/web.py") == 404
     assert status_of(base + "/class/static/..%2F..%2Fcli.py") == 404
     assert status_of(base + "/class/session.py") == 404
@@ -166,9 +170,12 @@ def test_bad_command_lines_are_one_line_errors():
 def test_lecturer_controls_reach_the_session():
     from sim.classroom.hub import Classroom
     from sim.classroom.session import ClassSession
-    from sim.classroom.web import _control
+    from sim.classroom.web import Refused, _control
 
     room = Classroom(ClassSession("purge_arms_race"), join_url="http://127.0.0.1:1/class/")
+    with pytest.raises(Refused, match="nothing to export yet"):
+        _control(room, "export", {})
+    assert room.state() == "paused"  # refused before ending: the class can still run
     assert _control(room, "pace", {"pace": 90})["pace"] == 90 == room.session.pace
     question = _control(room, "pose", {"text": "Share?", "metric": "share_delivered"})
     assert room.open_questions()[0].id == question["question"]["id"]

@@ -114,7 +114,11 @@
   $("set-pace").addEventListener("click", () => control({ do: "pace", pace: $("pace").value }));
   $("trigger").addEventListener("click", () => control({ do: "trigger", event: $("trigger-event").value }));
   $("pose").addEventListener("click", () => control({ do: "pose", text: $("question-text").value, kind: "share", metric: $("question-metric").value }));
-  $("export").addEventListener("click", () => control({ do: "export", keep_nicknames: $("keep-nicknames").checked }));
+  $("export").addEventListener("click", async () => {
+    $("exported").textContent = "Ending the session and writing the export…";
+    const answer = await control({ do: "export", keep_nicknames: $("keep-nicknames").checked });
+    $("exported").textContent = answer.folder ? "Exported to " + answer.folder : "";
+  });
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   poll();
 })();
