@@ -138,6 +138,8 @@ def test_the_server_refuses_what_the_pages_never_send(server):
     assert status_of(api + "lecturer", headers={"X-Lecturer-Key": "guess"}) == 403
     assert status_of(api + "control", b'{"do": "end"}', {**as_json, "X-Lecturer-Key": "x"}) == 403
     assert status_of(api + "me") == 401  # no cookie: no player
+    forged = {**as_json, "Cookie": "cf_class=forged-token"}
+    assert status_of(api + "act", b'{"action": "like", "pay": 1}', forged) == 401
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     assert status_of(api + "join", b"code=X&nickname=Y", form) == 415
     assert status_of(api + "join", b'{"code": "' + b"x" * 10_000 + b'"}', as_json) == 413
