@@ -113,6 +113,12 @@ def serve_classroom(
         )
     else:
         echo(f"note: answering requests addressed to {', '.join(hosts)}", to_err=True)
+        if all(is_loopback(name) for name in hosts):
+            echo(
+                "note: this computer's network address is unknown here: start again with "
+                f"--allow-host ADDRESS and give students http://ADDRESS:{port}/class/",
+                to_err=True,
+            )
     echo("Ctrl+C stops the session (export it from the projector first).", to_err=True)
     import uvicorn
 
