@@ -72,6 +72,7 @@
       ["hourly pay, unpaid time counted", money(v.hourly_pay) + "/h", "hourly-pay"],
       ["earned so far", money(v.earnings), "earnings"],
       ["tasks done", num(v.tasks_done), "tasks-done"],
+      ["last hour: done of those you took", num(v.done_last_hour) + " of " + num(v.asked_last_hour), "last-hour"],
       ["hours online (unpaid)", num(v.hours_online, 2) + " (" + num(v.hours_unpaid, 2) + ")", "hours"],
       ["points", num(v.points), "points"],
     ]);
