@@ -1,4 +1,4 @@
-"""The ``clickfarm`` command line: run, validate, list and schema."""
+"""The ``clickfarm`` command line: run, validate, list, schema and classroom."""
 
 from __future__ import annotations
 
@@ -267,6 +267,73 @@ def schema(
             f"--kind {kind!r}: expected one of: {', '.join(known)}", file="command line"
         )
     print(json.dumps(known[kind].schema(), indent=2))
+
+
+@app.command()
+def classroom(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario YAML file, or a shipped scenario name.")
+    ],
+    host: Annotated[
+        str,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Address to listen on. The default serves this computer only; give 0.0.0.0 "
+            "(or this computer's classroom address) to let students' devices join.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", metavar="PORT")] = 8766,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: the scenario's seed).")
+    ] = None,
+    pace: Annotated[
+        float | None,
+        typer.Option(metavar="H", help="Simulated hours per real minute while running."),
+    ] = None,
+    keep_nicknames: Annotated[
+        bool,
+        typer.Option(
+            "--keep-nicknames",
+            help="Keep students' nicknames in the export (default: random ids); the "
+            "lecturer can still choose when exporting.",
+        ),
+    ] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help="A further name or address students' browsers use to reach this computer "
+            "(with --host 0.0.0.0); repeatable. Requests naming other hosts are refused.",
+        ),
+    ] = None,
+    export_dir: Annotated[
+        Path, typer.Option("--export-dir", help="Where the session's export is written.")
+    ] = Path("runs") / "classroom",
+) -> None:
+    """Run a live class session: students join from their devices, the projector shows the class."""
+    from sim.scenario.load import load_scenario, resolve_path
+
+    if not 0 < port < 65536:
+        raise ScenarioError(f"--port must be between 1 and 65535, got {port}", file="command line")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise ScenarioError(f"--seed must be between 0 and 2^63-1, got {seed}", file="command line")
+    validated = load_scenario(resolve_path(scenario))  # fail fast, before any server starts
+    from sim.classroom.launch import serve_classroom
+
+    code = serve_classroom(
+        validated,
+        host=host,
+        port=port,
+        seed=seed,
+        pace=pace,
+        keep_nicknames=keep_nicknames,
+        allow_hosts=list(allow_host or []),
+        export_dir=export_dir,
+        echo=lambda line, to_err=False: (err if to_err else out).print(
+            line, markup=False, highlight=False, soft_wrap=True
+        ),
+    )
+    raise typer.Exit(code)
 
 
 def _register_extensions() -> None:

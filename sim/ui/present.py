@@ -6,6 +6,7 @@ import solara
 import solara.lab
 
 from sim.ui import story, whatifs
+from sim.ui.classroom_panel import ClassSessionPanel
 from sim.ui.compare_tab import CompareResults
 from sim.ui.state import (
     compare_job,
@@ -111,6 +112,7 @@ def Presenter():
             with solara.Column(gap="4px", classes=["cf-share"]):
                 solara.Text("Open this run on your own device:", classes=["cf-hint"])
                 LinkBar(qr=True)
+                ClassSessionPanel()
         with solara.Column(gap="6px"):
             PresenterLive(sl)
 

@@ -23,6 +23,10 @@ from pathlib import Path
 
 APP_MODULE = "sim.ui.app"
 CDN_PATH = "/_solara/cdn"
+CLASS_PATH = "/class"
+"""Where the classroom's student and projector pages live (see sim/classroom/web.py)."""
+SERVER_URL_ENV = "CLICKFARM_UI_URL"
+"""The address the server was started on (Presenter mode builds the class's join URL from it)."""
 ALLOWED_HOSTS_ENV = "CLICKFARM_UI_ALLOWED_HOSTS"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 """Names a browser on this computer uses for it; always allowed."""
@@ -89,6 +93,21 @@ def server_env(
     return env
 
 
+def server_url(host: str, port: int, names: list[str] | tuple[str, ...] = ()) -> str:
+    """The address to show people: the bind address, or a name they can reach it by.
+
+    A wildcard bind (``0.0.0.0``) is not an address anyone can type: the first non-loopback
+    name in ``names`` (the allow-list) is shown instead, else 127.0.0.1.
+    """
+    shown = host
+    if host in WILDCARD_ADDRESSES or host == "localhost":
+        outside = [n for n in names if not is_loopback(n)]
+        shown = outside[0] if outside and host != "localhost" else "127.0.0.1"
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def server_command(host: str, port: int, dev: bool = False) -> list[str]:
     """The command line that starts the server (run it with :func:`server_env`)."""
     cmd = [sys.executable, "-m", "sim.ui.server", host, str(port)]
@@ -113,12 +132,18 @@ def create_app():
     solara_settings.assets.proxy = False
     solara_settings.telemetry.mixpanel_enable = False
     # A Starlette app of its own, so that a missing file is a plain 404 response.
+    from sim.classroom.web import create_classroom_app
+
     assets = Starlette(routes=[Mount(CDN_PATH, app=StaticFiles(directory=bundled_assets()))])
+    classroom = create_classroom_app()
 
     async def local_assets_first(scope, receive, send):
         path = scope.get("path", "")
         if scope["type"] == "http" and path.startswith(CDN_PATH + "/"):
             await assets(scope, receive, send)
+            return
+        if scope["type"] == "http" and (path == CLASS_PATH or path.startswith(CLASS_PATH + "/")):
+            await classroom(scope, receive, send)
             return
         await solara_server.app(scope, receive, send)
 
@@ -132,6 +157,8 @@ def main(argv: list[str]) -> None:
 
     host, port = argv[0], int(argv[1])
     dev = "--dev" in argv[2:]
+    names = os.environ.get(ALLOWED_HOSTS_ENV, "").split(",")
+    os.environ.setdefault(SERVER_URL_ENV, server_url(host, port, names))
     uvicorn.run(
         "sim.ui.server:create_app",
         factory=True,

@@ -65,22 +65,35 @@ def ui_url(tmp_path_factory):
     except RuntimeError as exc:
         pytest.fail(f"{exc}; server log:\n{log.read_text(errors='replace')[-3000:]}")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_server(process)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started by a fixture (politely, then for good)."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")
-def browser(ui_url):
+def chromium():
+    """Debian's Chromium driven by Playwright, once per run (skipped when it is missing)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def browser(ui_url, chromium):
+    return chromium
 
 
 @pytest.fixture
