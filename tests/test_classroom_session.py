@@ -232,6 +232,8 @@ def test_wrong_code_full_session_and_ended_session_are_refused():
     s = session(max_players=2)
     with pytest.raises(SessionError, match="wrong join code"):
         s.join("AAAAAA" if s.join_code != "AAAAAA" else "BBBBBB", "Ada")
+    with pytest.raises(SessionError, match="wrong join code"):
+        s.join("ÄÖÜ€23", "Ada")  # characters no code has are refused, not a crash
     a = s.join(s.join_code.lower(), "Ada")  # codes are typed in any case
     s.join(s.join_code, "Bo")
     with pytest.raises(SessionError, match="full"):

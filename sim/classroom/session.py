@@ -331,7 +331,7 @@ class ClassSession:
         with self._lock:
             if self.ended:
                 raise SessionError("this session has ended; its join code no longer works")
-            if not secrets.compare_digest(normalise_code(code), self.join_code):
+            if not secrets.compare_digest(normalise_code(code).encode(), self.join_code.encode()):
                 raise SessionError("wrong join code; check the code on the projector")
             name = clean_nickname(nickname)
             if not name:
