@@ -82,7 +82,7 @@ FILE_CASES = {
     # issue 8, 2: a long list was refused only after minutes and gigabytes
     "too many values": (
         "title: t\nsources: [" + "x, " * (MAX_VALUES + 10) + "]\n",
-        ("more than 20,000 values",),
+        (f"more than {MAX_VALUES:,} values",),
     ),
     "a file over the byte limit": (
         "title: t\ndescription: |\n" + "  words words words\n" * (MAX_FILE_BYTES // 18),
@@ -115,7 +115,8 @@ FILE_CASES = {
         "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
         "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-        "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+        "f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
         ("YAML aliases",),
     ),
     "python object tag": (

@@ -1213,7 +1213,7 @@ def session_yaml(scenario: Scenario) -> str:
 def replay_check(text: str) -> dict[str, Any]:
     """Whether ``clickfarm run`` will read the session file, and if not why.
 
-    A long session can record more events than a scenario file may hold
+    A very long session can record more events than a scenario file may hold
     (``sim/scenario/document.py: MAX_VALUES``, ``MAX_FILE_BYTES``); its run, actions and
     predictions are still exported.
     """
