@@ -428,3 +428,14 @@ def revenue_policy(
     value_of_review = accuracy * (cost_per_fake - revenue_per_action)
     cost_of_review = wage / reviews_per_hour if reviews_per_hour > 0 else np.inf
     return needed if value_of_review > cost_of_review else 0
+
+
+# -- cascades on the follower network --------------------------------------------------
+def hop_relay_probability(base: np.ndarray, decay: np.ndarray, hop: int) -> np.ndarray:
+    """Chance that a follower reached at ``hop`` passes the call to one follower of theirs.
+
+    ``base x decay ** hop``, within [0, 1]: the influencer's own community is hop 0, so
+    its members pass the call on with the base chance and each hop further multiplies it
+    by ``decay``.
+    """
+    return np.clip(np.asarray(base, dtype=np.float64) * np.asarray(decay) ** hop, 0.0, 1.0)
