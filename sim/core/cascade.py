@@ -150,6 +150,7 @@ class Cascades:
             rows = np.flatnonzero(np.isin(group, groups))
             graph = build_graph(spec, rows.size, int(child.integers(2**32)))
             matrix = matrix + graph_to_csr(graph, rows, n)
+        matrix.sort_indices()  # neighbours in row order: the draws do not depend on scipy
         self.indptr = matrix.indptr.astype(np.int64)
         self.indices = matrix.indices.astype(np.int64)
         self.ties = int(self.indices.size // 2)

@@ -402,17 +402,17 @@ def cascade_summary(model: ClickFarmModel) -> dict[str, Any]:
         "follower_ties": cascade.ties,
         "relays": int(sizes.size),
         "followers_reached": int(sizes.sum()),
-        "size_mean": float(sizes.mean()) if sizes.size else 0.0,
-        "size_median": float(quantiles[0]),
-        "size_p90": float(quantiles[1]),
-        "size_p99": float(quantiles[2]),
+        "size_mean": round(float(sizes.mean()), 9) if sizes.size else 0.0,
+        "size_median": round(float(quantiles[0]), 9),
+        "size_p90": round(float(quantiles[1]), 9),
+        "size_p99": round(float(quantiles[2]), 9),
         "size_max": int(sizes.max()) if sizes.size else 0,
         "size_histogram": bins,
         "depth_counts": {
             str(d): int((depth == d).sum()) for d in range(int(depth.max(initial=0)) + 1)
         },
         "actions_from_cascades": int(st.cascade_actions),
-        "share_of_engagement": st.cascade_actions / st.delivered if st.delivered else 0.0,
+        "share_of_engagement": round(st.cascade_actions / max(st.delivered, 1), 9),
     }
 
 
