@@ -161,3 +161,12 @@ def test_the_influencer_who_started_a_cascade_is_paid_for_it():
     # at most 1.40 EUR an action (a share, at twice its typed pay): an influencer earning
     # more per action of its own community was paid for followers its cascades reached
     assert (influencers.money_earned / own.clip(lower=1)).max() > 1.40
+
+
+def test_the_memory_estimate_counts_the_follower_ties():
+    from sim.scenario.budget import BYTES_PER_TIE, estimate_memory
+
+    with_net = estimate_memory(load_scenario(PYRAMID))
+    without = estimate_memory(load_scenario(PYRAMID, [f"{NET}=null"]))
+    # Barabasi-Albert with 3 ties per new follower over 20,000 followers: 3 x 19,997
+    assert with_net.total - without.total == 3 * 19_997 * BYTES_PER_TIE
