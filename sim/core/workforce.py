@@ -218,7 +218,7 @@ class Workforce:
         )
 
     def pay_influencers(self, payer: int, who: np.ndarray, owed: np.ndarray, tag: str) -> None:
-        """Pay each worker's influencer for what its community delivered."""
+        """Pay the influencer credited with each worker's actions (7.14; cascades: 7.8.1)."""
         per = np.zeros(self.influencers.size, dtype=np.int64)
         credited, owed = self.influencers.credit(who, self.workers.community[who], owed)
         np.add.at(per, credited, owed)
