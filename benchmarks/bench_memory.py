@@ -6,14 +6,23 @@
 2. Runs a 100,000-worker model for 30 days of hourly steps (720 steps) and prints the
    wall time, with the mean seconds per step for each simulated day block. If the run
    would go past ``--max-seconds``, it stops there and extrapolates, saying so.
+3. The issue's case: ``purge_arms_race`` scaled to 1,000,000 workers (its campaigns'
+   demand scaled with them, its purge and detector-upgrade events kept at their hours)
+   for 30 days of hourly steps, which must fit in 2 GiB. Prints build time, seconds per
+   step (mean, median, slowest, and in the hours the events take effect), peak RSS and
+   whether it is within ``--memory-limit-mib``; the script exits 1 if it is not. This
+   part takes several minutes of one core (``--skip-events`` leaves it out).
 
 Each part runs in a fresh process; peak memory is that process's ``ru_maxrss``
 (interpreter and imports included; their share is printed as "after import").
 
-    python benchmarks/bench_memory.py                   # about 1 minute here
-    python benchmarks/bench_memory.py --big 2000000 --big-steps 3 --skip-long
+    python benchmarks/bench_memory.py                   # about 10 minutes here
+    python benchmarks/bench_memory.py --skip-events     # parts 1 and 2: about 1 minute
+    python benchmarks/bench_memory.py --big 2000000 --big-steps 3 --skip-long --skip-events
+    python benchmarks/bench_memory.py --skip-big --skip-long --events 200000  # a quick [3]
     python benchmarks/bench_memory.py --scenario microtask_turnover --big 500000 \
-        --set workers.apac_workers.turnover.reserve=500000 --big-steps 24 --skip-long
+        --set workers.apac_workers.turnover.reserve=500000 --big-steps 24 --skip-long \
+        --skip-events
 """
 
 from __future__ import annotations
@@ -44,7 +53,9 @@ def child(spec: dict) -> dict:
 
     rss_import = self_peak_mib()
     n, steps = spec["n"], spec["steps"]
-    overrides = worker_overrides(spec["scenario"], n, spec["scaling"])
+    overrides = worker_overrides(
+        spec["scenario"], n, spec["scaling"], scale_demand=spec.get("scale_demand", False)
+    )
     overrides.append(f"days={steps / 24!r}")
     overrides += spec.get("overrides", [])
     t0 = time.perf_counter()
@@ -66,6 +77,9 @@ def child(spec: dict) -> dict:
         "per_step_s": timing["per_step"],
         "active": timing["active"],
         "accounts": int(model.accounts.n),
+        "events": [[e.id, e.hour] for e in model.timeline.applied],
+        "delivered": int(model.metrics["total_delivered"]),
+        "removed": int(model.metrics["total_removed"]),
         "rss_import_mib": rss_import,
         "rss_built_mib": rss_built,
         "rss_end_mib": self_peak_mib(),
@@ -146,6 +160,41 @@ def long_run(args: argparse.Namespace) -> dict:
     return res
 
 
+def events_run(args: argparse.Namespace) -> dict:
+    steps = args.events_days * 24
+    spec = {
+        "n": args.events,
+        "steps": steps,
+        "scenario": args.events_scenario,
+        "scaling": "proportional",
+        "scale_demand": True,
+        "seed": args.seed,
+    }
+    res = run_child(HERE, spec)
+    ps = res["per_step_s"]
+    print(
+        f"\n[3] {res['n']:,} workers, {args.events_days} days = {steps} hourly steps "
+        f"({args.events_scenario}, workers and demand scaled, events kept)"
+    )
+    print(f"    construction          {res['build_s']:8.2f} s")
+    print(
+        f"    seconds per step      (CPU {100 * res['step_cpu_share']:.0f}% of wall) "
+        f"mean {statistics.mean(ps):.3f}, median {statistics.median(ps):.3f}, "
+        f"slowest {max(ps):.3f}; whole run {res['step_s']:.0f} s"
+    )
+    for event_id, hour in res["events"]:
+        print(f"    event {event_id!r} at hour {hour}: that step took {ps[hour]:.3f} s")
+    print(
+        f"    delivered {res['delivered']:,}, removed {res['removed']:,}, accounts at the "
+        f"end {res['accounts']:,}"
+    )
+    peak = res["peak_rss_mib"]
+    verdict = "within" if peak <= args.memory_limit_mib else "OVER"
+    print(f"    peak RSS              {peak:8.0f} MiB ({verdict} {args.memory_limit_mib:,} MiB)")
+    res["within_limit"] = peak <= args.memory_limit_mib
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
@@ -171,6 +220,11 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="extra scenario override, repeatable (e.g. a turnover reserve)",
     )
+    ap.add_argument("--events", type=int, default=1_000_000, help="workers in the events run")
+    ap.add_argument("--events-days", type=int, default=30, help="simulated days, events run")
+    ap.add_argument("--events-scenario", default="purge_arms_race")
+    ap.add_argument("--memory-limit-mib", type=int, default=2048, help="events run limit")
+    ap.add_argument("--skip-events", action="store_true")
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--skip-long", action="store_true")
     ap.add_argument("--json", type=Path, help="also write the raw results to this JSON file")
@@ -188,9 +242,13 @@ def main() -> None:
         out["big"] = big_run(args)
     if not args.skip_long:
         out["long"] = long_run(args)
+    if not args.skip_events:
+        out["events"] = events_run(args)
     print(f"\ntotal benchmark time {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
+    if not out.get("events", {}).get("within_limit", True):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

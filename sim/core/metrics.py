@@ -112,6 +112,10 @@ METRICS = (
     "mean_speed",
     "remembered_hourly_earnings",
     "share_qualified_tasks",
+    "cascade_followers_reached",
+    "cascade_actions",
+    "total_cascade_actions",
+    "share_from_cascades",
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -133,6 +137,7 @@ class MetricState:
     genuine_removed: int = 0
     genuine_banned: int = 0
     genuine_revenue_lost: float = 0.0  # ledger units
+    cascade_actions: int = 0
 
 
 def _spend(flows: dict) -> int:
@@ -224,6 +229,11 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         points_saved = money(int(round(float(st.points_only @ delivered_unit_cost(twin)))))
         twin_spend = money(twin.metric_state.spend)
     ref_wage = float(model.spec.market_reference.wage_per_hour)
+    cascade = model.influencers.cascade
+    cascade_now = 0
+    if cascade is not None and rec is not None:
+        cascade_now = sum(cascade.cascade_actions(d.who, d.done) for d in rec.work.deliveries)
+        st.cascade_actions += cascade_now
     c = rec
     return {
         "hour": model.steps,  # hours simulated so far: 0 is the state before the first hour
@@ -293,6 +303,10 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "paid_twin_spend": twin_spend,
         "ad_revenue": money(ad_step),
         "ad_revenue_from_engagement": money(c.platform.ad_revenue_engagement) if c else 0.0,
+        "cascade_followers_reached": cascade.reached_this_hour if cascade and c else 0,
+        "cascade_actions": cascade_now,
+        "total_cascade_actions": st.cascade_actions,
+        "share_from_cascades": st.cascade_actions / st.delivered if st.delivered else 0.0,
         **_genuine_metrics(model),
         **_turnover_metrics(model),
     }

@@ -107,6 +107,7 @@ class ClickFarmModel(mesa.Model):
         self.influencers = Influencers(s, index, led)
         leaf_index = {s.recruiters[rec].id: m for rec, m in leaf_of.items()}
         workers, accounts = build_population(s, self.rng, leaf_index, self.influencers.offset)
+        self.influencers.build_network(s, workers, self.rng)
         self.workforce = Workforce(
             s,
             workers,

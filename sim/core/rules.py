@@ -543,3 +543,14 @@ def activity_tier(hours_last_week: np.ndarray) -> np.ndarray:
     """
     h = np.asarray(hours_last_week, dtype=np.float64)
     return np.where(h >= TIER_VERY_ACTIVE_HOURS, 0, np.where(h >= TIER_REGULAR_HOURS, 1, 2))
+
+
+# -- cascades on the follower network --------------------------------------------------
+def hop_relay_probability(base: np.ndarray, decay: np.ndarray, hop: int) -> np.ndarray:
+    """Chance that a follower reached at ``hop`` passes the call to one follower of theirs.
+
+    ``base x decay ** hop``, within [0, 1]: the influencer's own community is hop 0, so
+    its members pass the call on with the base chance and each hop further multiplies it
+    by ``decay``.
+    """
+    return np.clip(np.asarray(base, dtype=np.float64) * np.asarray(decay) ** hop, 0.0, 1.0)

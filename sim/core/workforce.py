@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core import rules
+from sim.core.cascade import Cascades
 from sim.core.ledger import Ledger
 from sim.core.market import Market, Order, Pool
 from sim.core.population import Accounts, Workers
@@ -87,6 +88,20 @@ class Influencers:
         self.last_relay = np.full(total, -(10**9), dtype=np.int64)
         self.relays = np.zeros(total, dtype=np.int64)
         self.accounts = ledger.open_block("influencers", total)
+        self.cascade: Cascades | None = None  # follower networks, if any (build_network)
+
+    def build_network(self, scenario: Scenario, workers: Workers, rng: np.random.Generator):
+        """Build the follower networks the scenario asks for, once the workers exist."""
+        if any(r.influencers and r.influencers.network for r in scenario.recruiters):
+            self.cascade = Cascades(
+                scenario,
+                workers.community,
+                workers.group,
+                self.offset,
+                self.size,
+                self.attention,
+                rng,
+            )
 
     @property
     def size(self) -> int:
@@ -108,6 +123,22 @@ class Influencers:
         relays = eligible & (rng.random(self.size) < chance)
         self.last_relay[relays] = hour
         self.relays += relays
+        if self.cascade is not None:
+            self.cascade.spread(hour, relays, rng)
+
+    def sees(self, who: np.ndarray, community: np.ndarray, hour: int) -> np.ndarray:
+        """Whether each of these followers (of ``community``) has a live call to act."""
+        if self.cascade is not None:
+            return self.cascade.sees(who, hour)
+        return (hour - self.last_relay[community]) < self.attention[community]
+
+    def credit(
+        self, who: np.ndarray, community: np.ndarray, owed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The influencer credited with each follower's actions, and the pay it is owed."""
+        if self.cascade is not None:
+            return self.cascade.credit(who, owed)
+        return community, owed
 
 
 class Workforce:
@@ -190,9 +221,10 @@ class Workforce:
         )
 
     def pay_influencers(self, payer: int, who: np.ndarray, owed: np.ndarray, tag: str) -> None:
-        """Pay each worker's influencer for what its community delivered."""
+        """Pay the influencer credited with each worker's actions (7.14; cascades: 7.8.1)."""
         per = np.zeros(self.influencers.size, dtype=np.int64)
-        np.add.at(per, self.workers.community[who], owed)
+        credited, owed = self.influencers.credit(who, self.workers.community[who], owed)
+        np.add.at(per, credited, owed)
         nz = np.flatnonzero(per)
         if nz.size:
             self.ledger.pay_many(
@@ -239,7 +271,7 @@ class Workforce:
             comm = w.community[on]
             inside = comm >= 0
             inf = self.influencers
-            sees = (hour - inf.last_relay[comm[inside]]) < inf.attention[comm[inside]]
+            sees = inf.sees(on[inside], comm[inside], hour)
             keep = np.ones(on.size, dtype=bool)
             keep[np.flatnonzero(inside)[~sees]] = False
             on = on[keep]

@@ -382,6 +382,57 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
         "actions": list(ACTION_TYPES),
         **_learning_summary(model, timeseries),
         **workforce_summary(model, timeseries),
+        **({"cascades": cascade_summary(model)} if model.influencers.cascade else {}),
+    }
+
+
+def cascades_frame(model: ClickFarmModel) -> pd.DataFrame | None:
+    """One row per relay on a follower network: hour, influencer, followers reached, depth.
+
+    ``reached`` counts the followers the cascade brought beyond the influencer's own
+    community; ``depth`` is the hop of the farthest (0: the call went no further).
+    None when the scenario has no follower network.
+    """
+    cascade = model.influencers.cascade
+    if cascade is None:
+        return None
+    return pd.DataFrame(
+        {k: cascade.log.column(k) for k in ("hour", "influencer", "reached", "depth")}
+    )
+
+
+def cascade_summary(model: ClickFarmModel) -> dict[str, Any]:
+    """Cascade sizes and depths over the run, and the share of engagement they brought.
+
+    Sizes are binned by powers of two (``"0"``, ``"1"``, ``"2-3"``, ``"4-7"``, ...): the
+    distribution is heavy-tailed on preferential-attachment networks.
+    """
+    cascade = model.influencers.cascade
+    sizes, depth = cascade.log.column("reached"), cascade.log.column("depth")
+    st = model.metric_state
+    bins: dict[str, int] = {}
+    if sizes.size:
+        bins["0"] = int((sizes == 0).sum())
+        top = int(sizes.max()).bit_length()
+        for b in range(top):
+            lo, hi = 2**b, 2 ** (b + 1) - 1
+            bins[str(lo) if lo == hi else f"{lo}-{hi}"] = int(((sizes >= lo) & (sizes <= hi)).sum())
+    quantiles = np.percentile(sizes, [50, 90, 99]) if sizes.size else np.zeros(3)
+    return {
+        "follower_ties": cascade.ties,
+        "relays": int(sizes.size),
+        "followers_reached": int(sizes.sum()),
+        "size_mean": round(float(sizes.mean()), 9) if sizes.size else 0.0,
+        "size_median": round(float(quantiles[0]), 9),
+        "size_p90": round(float(quantiles[1]), 9),
+        "size_p99": round(float(quantiles[2]), 9),
+        "size_max": int(sizes.max()) if sizes.size else 0,
+        "size_histogram": bins,
+        "depth_counts": {
+            str(d): int((depth == d).sum()) for d in range(int(depth.max(initial=0)) + 1)
+        },
+        "actions_from_cascades": int(st.cascade_actions),
+        "share_of_engagement": round(st.cascade_actions / max(st.delivered, 1), 9),
     }
 
 
@@ -537,6 +588,7 @@ OUTPUT_FILES = frozenset(
         "flows.csv",
         "rates.csv",
         "detector.csv",
+        "cascades.csv",
         "summary.json",
         "manifest.json",
         "timeseries.png",
@@ -593,6 +645,9 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
         result.rates.to_csv(tmp / "rates.csv", index=False)
         if result.model.moderation.trainer is not None:
             result.detector.to_csv(tmp / "detector.csv", index=False)
+        cascades = cascades_frame(result.model)
+        if cascades is not None:
+            cascades.to_csv(tmp / "cascades.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (tmp / "manifest.json").write_text(
             json.dumps(result.manifest, indent=2, default=str) + "\n"

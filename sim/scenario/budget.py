@@ -50,6 +50,8 @@ BYTES_PER_STEP = 4_096
 """One hour's recorded metrics: measured 2,900."""
 BYTES_PER_POOL = 3_500
 """One order's share for one leaf recruiter (an order has one per leaf below it): 2,600."""
+BYTES_PER_TIE = 500
+"""One expected follower tie while networkx builds the graph (its peak): measured 350."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Sizes:
     steps: int
     placements: int  # orders placed over the run, repeats included
     pools: int  # order shares handed to leaf recruiters, over all placements
+    ties: int = 0  # expected follower ties of all follower networks
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,15 @@ def sizes(s: Scenario) -> Sizes:
         steps=steps,
         placements=sum(placed),
         pools=sum(n * leaves.get(c.recruiter, 1) for n, c in zip(placed, s.campaigns, strict=True)),
+        ties=sum(
+            int(
+                r.influencers.network.expected_ties(
+                    sum(g.count for g in s.workers if g.recruiter == r.id)
+                )
+            )
+            for r in s.recruiters
+            if r.influencers and r.influencers.network
+        ),
     )
 
 
@@ -137,6 +149,7 @@ def estimate_memory(s: Scenario) -> MemoryEstimate:
         "moderators": z.moderators * BYTES_PER_MODERATOR,
         "steps": z.steps * BYTES_PER_STEP,
         "orders": z.pools * BYTES_PER_POOL,
+        "follower ties": z.ties * BYTES_PER_TIE,
     }
     return MemoryEstimate(total=sum(parts.values()), parts=parts)
 

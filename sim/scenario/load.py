@@ -248,6 +248,7 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
     _check_market(s, recruiters, leaves, staffed, children, regions, fail)
     _check_events(s, recruiters, fail)
     _check_turnover(s, fail)
+    _check_networks(s, fail)
     _check_money(s, doc, fail)
     check_budget(s, fail)
 
@@ -262,6 +263,41 @@ def _check_turnover(s: Scenario, fail) -> None:
                     f"bots neither join, leave nor learn; expected no {block}: section "
                     "in a group of kind bot",
                 )
+
+
+def _check_networks(s, fail) -> None:
+    """A follower network sets only its generator's parameters and fits in memory."""
+    from sim.scenario.schema import MAX_NETWORK_EDGES, NETWORK_FIELDS
+
+    shape = set().union(*NETWORK_FIELDS.values())
+    for i, r in enumerate(s.recruiters):
+        net = r.influencers.network if r.influencers is not None else None
+        if net is None:
+            continue
+        loc = ("recruiters", i, "influencers", "network")
+        uses = NETWORK_FIELDS[net.generator]
+        for name in sorted((shape - uses) & net.model_fields_set):
+            fail(
+                (*loc, name),
+                f"the {net.generator} generator does not use {name}; expected only: "
+                f"{', '.join(sorted(uses))} (and the cascade fields)",
+            )
+        if net.generator == "watts_strogatz" and net.neighbours % 2:
+            fail((*loc, "neighbours"), f"expected an even number, got {net.neighbours}")
+        followers = sum(g.count for g in s.workers if g.recruiter == r.id)
+        if followers < net.smallest_graph():
+            fail(
+                (*loc, "generator"),
+                f"{net.generator} needs at least {net.smallest_graph()} followers with "
+                f"these parameters; the network has {followers}",
+            )
+        ties = net.expected_ties(followers)
+        if ties > MAX_NETWORK_EDGES:
+            fail(
+                loc,
+                f"{followers:,} followers would have about {ties:,.0f} ties; expected at most "
+                f"{MAX_NETWORK_EDGES:,} (fewer followers or ties per follower)",
+            )
 
 
 def _check_events(s, recruiters, fail) -> None:

@@ -241,6 +241,69 @@ class WorkerGroup(Strict):
         return self.count + (self.turnover.reserve if self.turnover is not None else 0)
 
 
+NetworkGenerator = Literal["barabasi_albert", "watts_strogatz", "erdos_renyi", "powerlaw_cluster"]
+MAX_NETWORK_EDGES = 1_000_000
+"""Most follower ties (expected) one network may have: networkx builds that in seconds."""
+
+
+class FollowerNetwork(Strict):
+    """Who follows whom among an influencer network's followers, and how calls cascade.
+
+    The graph is built once by networkx with the named generator, seeded from the model's
+    generator. When an influencer relays, its community gets the call (hop 0); each follower
+    reached at hop ``h`` then passes it to each of its own followers not yet reached with
+    probability ``relay_probability_per_hop * decay_per_hop ** h``, up to ``max_hops`` hops.
+    """
+
+    generator: NetworkGenerator
+    """barabasi_albert (preferential attachment), watts_strogatz (small world),
+    erdos_renyi (random ties) or powerlaw_cluster (preferential attachment with triangles)."""
+    edges_per_node: Annotated[int, Field(ge=1, le=50)] = 3
+    """barabasi_albert, powerlaw_cluster: ties each new follower makes to earlier ones."""
+    neighbours: Annotated[int, Field(ge=2, le=100)] = 4
+    """watts_strogatz: ties of each follower on the ring before rewiring."""
+    rewire_probability: Fraction = 0.1
+    """watts_strogatz: chance that each ring tie is rewired to a random follower."""
+    mean_degree: Annotated[float, Field(gt=0, le=100)] = 6.0
+    """erdos_renyi: expected ties per follower."""
+    triangle_probability: Fraction = 0.1
+    """powerlaw_cluster: chance of closing a triangle after each preferential tie."""
+    relay_probability_per_hop: Fraction = 0.05
+    """Chance that a follower who got the call passes it to one given follower of theirs."""
+    decay_per_hop: Fraction = 1.0
+    """Each further hop multiplies the relay probability by this (1 = no decay)."""
+    max_hops: Annotated[int, Field(ge=0, le=20)] = 3
+    """Hops a call may travel past the influencer's community (0 = no cascades)."""
+    influencer_paid_for_cascades: bool = True
+    """Whether the influencer whose call started a cascade is paid for the actions of the
+    followers it reached (as for its own community's); the followers are never paid."""
+
+    def expected_ties(self, followers: int) -> float:
+        """Follower ties the generator is expected to build over ``followers`` nodes."""
+        if self.generator == "watts_strogatz":
+            return followers * (self.neighbours // 2)
+        if self.generator == "erdos_renyi":
+            return followers * self.mean_degree / 2
+        return max(followers - self.edges_per_node, 0) * self.edges_per_node
+
+    def smallest_graph(self) -> int:
+        """Fewest followers the generator can build this graph over."""
+        if self.generator == "watts_strogatz":
+            return self.neighbours + 1
+        if self.generator == "erdos_renyi":
+            return 2
+        return self.edges_per_node + 1
+
+
+NETWORK_FIELDS = {
+    "barabasi_albert": {"edges_per_node"},
+    "watts_strogatz": {"neighbours", "rewire_probability"},
+    "erdos_renyi": {"mean_degree"},
+    "powerlaw_cluster": {"edges_per_node", "triangle_probability"},
+}
+"""The shape parameters each generator uses (the cascade fields apply to all)."""
+
+
 class Influencers(Strict):
     """The influencers of an influencer network and what they are paid.
 
@@ -259,6 +322,8 @@ class Influencers(Strict):
     pay_elasticity: Annotated[float, Field(ge=0, le=5)] = 0.0
     """How relaying responds to pay: the relay chance is multiplied by (current pay per
     action / typed pay) to this power (0 = conviction alone, pay does not matter)."""
+    network: FollowerNetwork | None = None
+    """A follower network over the network's workers on which calls cascade (off: none)."""
 
 
 class Pricing(Strict):
