@@ -83,6 +83,15 @@ METRICS = (
     "paid_twin_spend",
     "ad_revenue",
     "ad_revenue_from_engagement",
+    "accounts_made",
+    "accounts_sold",
+    "accounts_for_sale",
+    "account_price_new",
+    "account_price_mean",
+    "account_scarcity",
+    "total_accounts_sold",
+    "total_account_sales",
+    "account_sales_share_of_spend",
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -191,6 +200,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         twin_spend = money(twin.metric_state.spend)
     ref_wage = float(model.spec.market_reference.wage_per_hour)
     c = rec
+    accounts = _account_metrics(model, c, st.spend)
     return {
         "hour": model.steps,  # hours simulated so far: 0 is the state before the first hour
         "day": model.steps // 24,
@@ -259,4 +269,31 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "paid_twin_spend": twin_spend,
         "ad_revenue": money(ad_step),
         "ad_revenue_from_engagement": money(c.platform.ad_revenue_engagement) if c else 0.0,
+        **accounts,
+    }
+
+
+def _account_metrics(model: ClickFarmModel, rec, spend: int) -> dict[str, float]:
+    """The account market's hour and totals (zeros when the scenario has none).
+
+    ``account_sales_share_of_spend`` is what the account trade kept (sales to farms and
+    profiles sold to clients, less buy-backs) over the clients' spend so far.
+    """
+    am = model.account_market
+    hour = rec.accounts if rec is not None else None
+    if am is None:
+        counts = ("accounts_made", "accounts_sold", "accounts_for_sale", "total_accounts_sold")
+        return {n: 0 if n in counts else 0.0 for n in METRICS[METRICS.index("accounts_made") :]}
+    t, money = am.total, model.money
+    kept = t.sales + t.profile_sales - t.buybacks
+    return {
+        "accounts_made": hour.created if hour else 0,
+        "accounts_sold": (hour.sold + hour.profiles) if hour else 0,
+        "accounts_for_sale": int(am.stock_ident.size),
+        "account_price_new": money(am.new_price()),
+        "account_price_mean": hour.price_mean / model.scale if hour else 0.0,
+        "account_scarcity": am.scarcity,
+        "total_accounts_sold": t.sold + t.profiles,
+        "total_account_sales": money(kept),
+        "account_sales_share_of_spend": kept / spend if spend else 0.0,
     }

@@ -15,6 +15,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.core.accounts import AccountMarket
 from sim.core.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
 from sim.core.events import Timeline
 from sim.core.ledger import Ledger
@@ -128,6 +129,17 @@ class ClickFarmModel(mesa.Model):
         )
         self.market = Market(s, led, structure)
         self.moderation = Moderation(s, workers, accounts)
+        self.account_market = None  # accounts as goods, only when the scenario has them
+        if s.account_market is not None:
+            self.account_market = AccountMarket(
+                s,
+                workers,
+                accounts,
+                led,
+                self.market,
+                self.rng,
+                self.workforce.leave_banned_accounts,
+            )
         self.timeline = Timeline(s)
         for rid in self.timeline.entering():
             self.market.active[index[rid]] = False  # trades only from its enter event
@@ -266,9 +278,12 @@ class ClickFarmModel(mesa.Model):
         self.market.reprice(hour)
         self.market.adapt_tactics(hour, self.rng)
         update = self.workforce.update(hour)
+        accounts = (
+            self.account_market.trade(hour, work, moderation) if self.account_market else None
+        )
         self.workforce.choose_accounts(self.market)
         self.ledger.check_balanced()
-        self.record = HourRecord(hour, events, market, work, moderation, platform, update)
+        self.record = HourRecord(hour, events, market, work, moderation, platform, update, accounts)
         if self.twin is not None:
             self.twin.step()
         self.metrics = collect_step_metrics(self)
