@@ -31,6 +31,20 @@ from sim.scenario.load import to_minor
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
 FAKE_PROFILE = ACTION_TYPES.index("fake_profile")
+SUMMED = (
+    "created",
+    "started",
+    "sold",
+    "sold_aged",
+    "bought_back",
+    "profiles",
+    "wanted",
+    "sales",
+    "profile_sales",
+    "buybacks",
+    "creation_cost",
+)
+"""The ``AccountHour`` counts that ``AccountMarket.total`` sums over the run."""
 
 
 class Registry:
@@ -181,9 +195,7 @@ class AccountMarket:
         if rec.stock:
             rec.price_mean = float(self.prices(now, self.stock_ident, self.stock_trust).mean())
         self.history.append((hour, rec))
-        for name in ("created", "started", "sold", "sold_aged", "bought_back", "profiles"):
-            setattr(self.total, name, getattr(self.total, name) + getattr(rec, name))
-        for name in ("sales", "profile_sales", "buybacks", "creation_cost"):
+        for name in SUMMED:
             setattr(self.total, name, getattr(self.total, name) + getattr(rec, name))
         return rec
 
