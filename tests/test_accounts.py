@@ -194,3 +194,24 @@ def test_account_goods_need_the_account_market(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(ARMS, ["account_market.max_scarcity=0.5"])
     assert info.value.field == "account_market.max_scarcity"
+
+
+def test_accounts_a_worker_gives_up_are_bought_back_and_listed_again():
+    model = ClickFarmModel(ARMS, overrides=["days=1"])
+    for _ in range(3):
+        model.step()
+    am, acc, w, led = model.account_market, model.accounts, model.workers, model.ledger
+    worker = int(np.flatnonzero(w.accounts_alive >= 2)[0])
+    rows = np.flatnonzero((acc.owner == worker) & ~acc.banned)
+    farm = int(model.recruiter_account[model.leaves[w.market[worker]]])
+    before_farm, before_makers = led.balances["money"][[farm, am.maker]]
+    listed = am.stock_ident.size
+    paid = am.resell(rows, now=3.0)
+    assert paid > 0 and w.accounts_alive[worker] == 0 and w.active_account[worker] == -1
+    assert acc.retired[rows].all() and am.stock_ident.size == listed + rows.size
+    assert np.isin(am.row_ident[rows], am.stock_ident).all()
+    assert led.balances["money"][farm] == before_farm + paid
+    assert led.balances["money"][am.maker] == before_makers - paid
+    model.step()  # counted in the next hour's record, and the books still balance
+    assert model.record.accounts.bought_back == rows.size
+    assert model.record.accounts.buybacks == paid

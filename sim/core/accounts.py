@@ -138,6 +138,7 @@ class AccountMarket:
         self.profile_pools: dict[int, int] = {}  # pool that delivered profiles -> campaign
         self.history: list[tuple[int, AccountHour]] = []
         self.total = AccountHour()
+        self.pending = AccountHour()  # resales made outside ``trade``, counted in the next hour
 
     # -- views ---------------------------------------------------------------------------
     def prices(self, now: float, ids: np.ndarray, trust: np.ndarray) -> np.ndarray:
@@ -169,7 +170,7 @@ class AccountMarket:
         profiles are banned), bans are noted, farms buy for their workers, the scarcity
         level moves and makers start new ones.
         """
-        rec = AccountHour()
+        rec, self.pending = self.pending, AccountHour()  # with resales since the last hour
         now = float(hour + 1)
         self._list_finished(hour, rec)
         self._profiles_from_orders(work, now, rec)
@@ -312,7 +313,7 @@ class AccountMarket:
         """The farm swaps its workers' young accounts for the oldest aged listings."""
         if not self.stock_ident.size:
             return
-        acc, s = self.accounts, self.spec
+        s = self.spec
         age = now - self.registry.made[self.stock_ident]
         old_enough = np.flatnonzero(age >= s.aged_days * 24)
         order = old_enough[np.argsort(-age[old_enough], kind="stable")]
@@ -324,21 +325,50 @@ class AccountMarket:
         rec.sales += paid
         if not got.size:
             return
-        # the young accounts go back on the market through a reseller
-        back = young_rows[: got.size]
-        acc.banned[back] = True
-        acc.retired[back] = True
-        self.workers.accounts_alive[got] -= 1  # _buy added the new one
-        ids = self.row_ident[back]
-        trust = acc.trust[back].copy()
-        offer = np.floor(self.prices(now, ids, trust) * s.buyback_share).astype(np.int64)
-        total = int(offer.sum())
-        leaf = self.market.structure.leaves[m]
-        row = int(self.market.structure.recruiter_account[leaf])
-        self.ledger.transfer("money", self.maker, row, total, "account buy-back")
-        rec.bought_back += int(back.size)
-        rec.buybacks += total
+        self.resell(young_rows[: got.size], now, rec)  # the young ones go back on sale
+
+    def resell(self, rows: np.ndarray, now: float, rec: AccountHour | None = None) -> int:
+        """Resellers buy back live accounts their owners no longer need and list them again.
+
+        Used for the young accounts a ``buy_aged`` farm replaces; a mechanism in which
+        workers stop (worker turnover) can pass the accounts of a worker who leaves. Each
+        account is retired for its owner and its owner's leaf recruiter is paid
+        ``floor(buyback_share x listed price)`` ("account buy-back"); owners acting from
+        one move to another live account.
+
+        Args:
+            rows: Platform-account rows (banned ones are skipped).
+            now: The end of the current hour (``hour + 1``).
+            rec: The hour's record to count them in; by default the next hour's.
+
+        Returns:
+            The money the resellers paid (ledger units).
+        """
+        acc, w, structure = self.accounts, self.workers, self.market.structure
+        rows = rows[~acc.banned[rows]]
+        if not rows.size:
+            return 0
+        acc.banned[rows] = True
+        acc.retired[rows] = True
+        owners = acc.owner[rows]
+        np.subtract.at(w.accounts_alive, owners, 1)
+        ids, trust = self.row_ident[rows], acc.trust[rows].copy()
+        offer = np.floor(self.prices(now, ids, trust) * self.spec.buyback_share).astype(np.int64)
+        leaves = w.market[owners]
+        total = 0
+        for m in np.unique(leaves):
+            amount = int(offer[leaves == m].sum())
+            row = int(structure.recruiter_account[structure.leaves[m]])
+            self.ledger.transfer("money", self.maker, row, amount, "account buy-back")
+            total += amount
         self._relist(ids, trust)
+        into = rec if rec is not None else self.pending
+        into.bought_back += int(rows.size)
+        into.buybacks += total
+        active = w.active_account[owners]
+        if (active >= 0).any() and acc.banned[active[active >= 0]].any():
+            self.after_bans()
+        return total
 
     def _buy(
         self, m: int, buyers: np.ndarray, order: np.ndarray, price: np.ndarray, now: float
