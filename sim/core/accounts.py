@@ -18,6 +18,7 @@ Python object per account.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -31,18 +32,10 @@ from sim.scenario.load import to_minor
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
 FAKE_PROFILE = ACTION_TYPES.index("fake_profile")
-SUMMED = (
-    "created",
-    "started",
-    "sold",
-    "sold_aged",
-    "bought_back",
-    "profiles",
-    "wanted",
-    "sales",
-    "profile_sales",
-    "buybacks",
-    "creation_cost",
+SUMMED = tuple(
+    f.name
+    for f in dataclasses.fields(AccountHour)
+    if f.name not in ("stock", "price_new", "price_mean", "scarcity")  # states, not flows
 )
 """The ``AccountHour`` counts that ``AccountMarket.total`` sums over the run."""
 

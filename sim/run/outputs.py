@@ -6,6 +6,7 @@ never draws figures itself and never prints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.model import ClickFarmModel
+from sim.core.records import AccountHour
 from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
 from sim.scenario.schema import ACTION_TYPES
@@ -162,59 +164,27 @@ def rates_frame(model: ClickFarmModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*columns, "price_quoted", "survival_estimate"])
 
 
-ACCOUNT_COLUMNS = (
-    "hour",
-    "for_sale",
-    "made",
-    "started",
-    "sold",
-    "sold_aged",
-    "bought_back",
-    "profiles",
-    "wanted",
-    "scarcity",
-    "price_new",
-    "price_mean",
-    "sales",
-    "profile_sales",
-    "buybacks",
-    "creation_cost",
-)
+ACCOUNT_RENAMED = {"created": "made", "stock": "for_sale"}
+"""``AccountHour`` fields under the names ``accounts.csv`` gives them."""
+ACCOUNT_MONEY = ("sales", "profile_sales", "buybacks", "creation_cost", "price_new", "price_mean")
 
 
 def accounts_frame(model: ClickFarmModel) -> pd.DataFrame:
     """The account market over time (``accounts.csv``): one row per hour, money in major units.
 
-    ``price_new`` is the listed price of a new account, ``price_mean`` the mean listed
-    price of the stock; ``sold`` counts sales to farms, ``profiles`` fake profiles that a
-    campaign bought and that became accounts.
+    The columns are the fields of ``AccountHour``: ``price_new`` is the listed price of a
+    new account, ``price_mean`` the mean listed price of the stock (``for_sale``); ``sold``
+    counts sales to farms, ``profiles`` fake profiles that a campaign bought and that
+    became accounts. No rows when the scenario has no account market.
     """
+    names = [f.name for f in dataclasses.fields(AccountHour)]
     am = model.account_market
-    if am is None:
-        return pd.DataFrame(columns=list(ACCOUNT_COLUMNS))
-    scale = model.scale
-    rows = [
-        (
-            hour,
-            r.stock,
-            r.created,
-            r.started,
-            r.sold,
-            r.sold_aged,
-            r.bought_back,
-            r.profiles,
-            r.wanted,
-            round(r.scarcity, 9),
-            r.price_new / scale,
-            round(r.price_mean / scale, 9),
-            r.sales / scale,
-            r.profile_sales / scale,
-            r.buybacks / scale,
-            r.creation_cost / scale,
-        )
-        for hour, r in am.history
-    ]
-    return pd.DataFrame(rows, columns=list(ACCOUNT_COLUMNS))
+    rows = [(hour, *dataclasses.astuple(r)) for hour, r in am.history] if am else []
+    frame = pd.DataFrame(rows, columns=["hour", *names])
+    for name in ACCOUNT_MONEY:
+        frame[name] = (frame[name] / model.scale).round(9)
+    frame["scarcity"] = frame["scarcity"].round(9)
+    return frame.rename(columns=ACCOUNT_RENAMED)
 
 
 def account_summary(model: ClickFarmModel) -> dict[str, Any]:
