@@ -11,8 +11,14 @@ from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
 
 ARMS = "purge_arms_race"
-# keep the upgrade and the detector's retraining (tests/test_organic.py) out of the way
-LATE_UPGRADE = ["events.detector_upgrade.hour=287", "platform.detection.retraining=null"]
+# keep the upgrade, the detector's retraining (tests/test_organic.py) and the account
+# market (tests/test_accounts.py: farms buy aged accounts to replace purged ones) out of the way
+LATE_UPGRADE = [
+    "events.detector_upgrade.hour=287",
+    "platform.detection.retraining=null",
+    "account_market=null",
+    "recruiters.like_farm.tactics.repertoire=[drip_feed, more_accounts, older_accounts]",
+]
 NO_TACTICS = [
     "recruiters.like_farm.tactics.repertoire=[]",
     "recruiters.click_network.tactics.repertoire=[]",

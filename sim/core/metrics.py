@@ -116,6 +116,15 @@ METRICS = (
     "cascade_actions",
     "total_cascade_actions",
     "share_from_cascades",
+    "accounts_made",
+    "accounts_sold",
+    "accounts_for_sale",
+    "account_price_new",
+    "account_price_mean",
+    "account_scarcity",
+    "total_accounts_sold",
+    "total_account_sales",
+    "account_sales_share_of_spend",
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -235,6 +244,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         cascade_now = sum(cascade.cascade_actions(d.who, d.done) for d in rec.work.deliveries)
         st.cascade_actions += cascade_now
     c = rec
+    accounts = _account_metrics(model, c, st.spend)
     return {
         "hour": model.steps,  # hours simulated so far: 0 is the state before the first hour
         "day": model.steps // 24,
@@ -309,6 +319,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "share_from_cascades": st.cascade_actions / st.delivered if st.delivered else 0.0,
         **_genuine_metrics(model),
         **_turnover_metrics(model),
+        **accounts,
     }
 
 
@@ -370,4 +381,30 @@ def _genuine_metrics(model: ClickFarmModel) -> dict[str, float]:
         "share_genuine_accounts_banned": st.genuine_banned / audience if audience else 0.0,
         "share_removals_genuine": st.genuine_removed / removals if removals else 0.0,
         "genuine_revenue_lost": st.genuine_revenue_lost / model.scale,
+    }
+
+
+def _account_metrics(model: ClickFarmModel, rec, spend: int) -> dict[str, float]:
+    """The account market's hour and totals (zeros when the scenario has none).
+
+    ``account_sales_share_of_spend`` is what the account trade kept (sales to farms and
+    profiles sold to clients, less buy-backs) over the clients' spend so far.
+    """
+    am = model.account_market
+    hour = rec.accounts if rec is not None else None
+    if am is None:
+        counts = ("accounts_made", "accounts_sold", "accounts_for_sale", "total_accounts_sold")
+        return {n: 0 if n in counts else 0.0 for n in METRICS[METRICS.index("accounts_made") :]}
+    t, money = am.total, model.money
+    kept = t.sales + t.profile_sales - t.buybacks
+    return {
+        "accounts_made": hour.created if hour else 0,
+        "accounts_sold": (hour.sold + hour.profiles) if hour else 0,
+        "accounts_for_sale": int(am.stock_ident.size),
+        "account_price_new": money(am.new_price()),
+        "account_price_mean": hour.price_mean / model.scale if hour else 0.0,
+        "account_scarcity": am.scarcity,
+        "total_accounts_sold": t.sold + t.profiles,
+        "total_account_sales": money(kept),
+        "account_sales_share_of_spend": kept / spend if spend else 0.0,
     }

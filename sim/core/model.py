@@ -15,6 +15,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.core.accounts import AccountMarket
 from sim.core.agents import BotAccount, Influencer, MicroWorker, Moderator, Recruiter
 from sim.core.events import Timeline
 from sim.core.ledger import Ledger
@@ -137,6 +138,17 @@ class ClickFarmModel(mesa.Model):
         if self.organic is not None or retraining is not None:
             trainer = None if retraining is None else Trainer(retraining)
             self.moderation.attach_learning(LabelledQueue(), self.organic, trainer)
+        self.account_market = None  # accounts as goods, only when the scenario has them
+        if s.account_market is not None:
+            self.account_market = AccountMarket(
+                s,
+                workers,
+                accounts,
+                led,
+                self.market,
+                self.rng,
+                self.workforce.leave_banned_accounts,
+            )
         self.timeline = Timeline(s)
         for rid in self.timeline.entering():
             self.market.active[index[rid]] = False  # trades only from its enter event
@@ -286,13 +298,16 @@ class ClickFarmModel(mesa.Model):
         self.market.reprice(hour)
         self.market.adapt_tactics(hour, self.rng)
         update = self.workforce.update(hour)
+        accounts = (
+            self.account_market.trade(hour, work, moderation) if self.account_market else None
+        )
         self.workforce.choose_accounts(self.market)
         turnover = self.turnover.step(
             hour, work, self.workforce.hours_this_step, self.workforce.online_rows
         )
         self.ledger.check_balanced()
         self.record = HourRecord(
-            hour, events, market, work, moderation, platform, update, genuine, turnover
+            hour, events, market, work, moderation, platform, update, genuine, turnover, accounts
         )
         if self.twin is not None:
             self.twin.step()

@@ -60,7 +60,11 @@ class Workers:
 
 
 class Accounts:
-    """Platform accounts: owner, age, trust, strikes, banned. Grows when workers re-open."""
+    """Platform accounts: owner, age, trust, strikes, banned. Grows when workers re-open.
+
+    ``retired`` marks an account its owner gave up to the account market (it is also
+    ``banned`` for its owner, so nothing acts from it, but no platform banned it).
+    """
 
     def __init__(self, owner: np.ndarray, age_hours: np.ndarray, trust: np.ndarray) -> None:
         n = owner.size
@@ -71,6 +75,7 @@ class Accounts:
         self._trust = np.zeros(cap)
         self._strikes = np.zeros(cap, dtype=np.int64)
         self._banned = np.zeros(cap, dtype=bool)
+        self._retired = np.zeros(cap, dtype=bool)
         self._owner[:n], self._age[:n], self._trust[:n] = owner, age_hours, trust
 
     owner = property(lambda self: self._owner[: self.n])
@@ -78,6 +83,7 @@ class Accounts:
     trust = property(lambda self: self._trust[: self.n])
     strikes = property(lambda self: self._strikes[: self.n])
     banned = property(lambda self: self._banned[: self.n])
+    retired = property(lambda self: self._retired[: self.n])
 
     def add(self, owners: np.ndarray, trust: np.ndarray) -> np.ndarray:
         """Open new accounts (age 0, no strikes, not banned), growing the arrays when full.
@@ -92,14 +98,14 @@ class Accounts:
         k = owners.size
         if self.n + k > self._owner.size:
             cap = max(self.n + k, 2 * self._owner.size)
-            for name in ("_owner", "_age", "_trust", "_strikes", "_banned"):
+            for name in ("_owner", "_age", "_trust", "_strikes", "_banned", "_retired"):
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: self.n] = old[: self.n]
                 setattr(self, name, new)
         rows = np.arange(self.n, self.n + k)
         self._owner[rows], self._age[rows], self._trust[rows] = owners, 0.0, trust
-        self._strikes[rows], self._banned[rows] = 0, False
+        self._strikes[rows], self._banned[rows], self._retired[rows] = 0, False, False
         self.n += k
         return rows
 
@@ -180,6 +186,8 @@ def build_population(
         per_worker = np.maximum(1, np.rint(draw_spread(rng, g.accounts.per_worker, n))).astype(
             np.int64
         )
+        if g.accounts_from is not None:
+            per_worker[:] = 0  # they act from the profiles their campaign buys
         owners = np.repeat(np.arange(start, start + n, dtype=np.int64), per_worker)
         account_owner.append(owners)
         account_age.append(draw_spread(rng, g.accounts.age_days, owners.size) * 24)
@@ -203,6 +211,7 @@ def build_population(
     first_account = (
         np.concatenate([[0], np.cumsum(alive)[:-1]]).astype(np.int64) if total else alive
     )
+    first_account[alive == 0] = -1  # no account yet (accounts_from groups)
     workers = Workers(
         group=cat("group", np.int64),
         region=cat("region", np.int64),

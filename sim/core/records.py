@@ -129,6 +129,27 @@ class TurnoverHour:
 
 
 @dataclass
+class AccountHour:
+    """What the account market did this hour (all zero when the scenario has none)."""
+
+    created: int = 0  # accounts the makers finished and listed
+    started: int = 0  # accounts the makers started (listed ``creation_hours`` later)
+    sold: int = 0  # accounts farms bought from the stock
+    sold_aged: int = 0  # of ``sold``, bought by the buy_aged tactic
+    bought_back: int = 0  # accounts farms no longer needed, sold back and relisted
+    profiles: int = 0  # fake profiles a campaign bought that became accounts
+    wanted: int = 0  # accounts buyers wanted from the stock
+    stock: int = 0  # accounts for sale at the end of the hour
+    sales: int = 0  # money farms paid for accounts (ledger units)
+    profile_sales: int = 0  # money clients paid for the profiles (ledger units)
+    buybacks: int = 0  # money resellers paid farms (ledger units)
+    creation_cost: int = 0  # money makers spent starting accounts (ledger units)
+    price_new: int = 0  # listed price of a new account now (ledger units)
+    price_mean: float = 0.0  # mean listed price of the stock now (ledger units)
+    scarcity: float = 1.0
+
+
+@dataclass
 class HourRecord:
     """Everything one hour did, phase by phase."""
 
@@ -141,3 +162,4 @@ class HourRecord:
     update: WorkforceUpdate
     genuine: GenuineActions | None = None
     turnover: TurnoverHour = field(default_factory=TurnoverHour)
+    accounts: AccountHour | None = None

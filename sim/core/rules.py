@@ -554,3 +554,56 @@ def hop_relay_probability(base: np.ndarray, decay: np.ndarray, hop: int) -> np.n
     by ``decay``.
     """
     return np.clip(np.asarray(base, dtype=np.float64) * np.asarray(decay) ** hop, 0.0, 1.0)
+
+
+# -- the account market -----------------------------------------------------------------
+def account_price(
+    base: float,
+    age_hours: np.ndarray,
+    trust: np.ndarray,
+    mature_hours: float,
+    age_premium: float,
+    trust_premium: float,
+    scarcity: float,
+) -> np.ndarray:
+    """Price of accounts in ledger units: older and more trusted accounts cost more.
+
+    price = round(base x (1 + age_premium x min(age / mature, 1)) x (1 + trust_premium x
+    trust) x scarcity). The age premium grows linearly until ``mature_hours`` and then
+    stays, so a price is never above base x (1 + age_premium) x (1 + trust_premium) x
+    scarcity.
+
+    Args:
+        base: Price of a new account of trust 0 at scarcity 1 (ledger units).
+        age_hours: Each account's age.
+        trust: Each account's trust (0-1).
+        mature_hours: Age at which the age premium is complete.
+        age_premium: Extra price of a mature account, as a multiple of a new one's.
+        trust_premium: Extra price per unit of trust, as a multiple.
+        scarcity: The market's scarcity level (at least 1).
+
+    Returns:
+        Integer prices, one per account.
+    """
+    maturity = np.minimum(np.asarray(age_hours, dtype=np.float64) / mature_hours, 1.0)
+    raw = (
+        base
+        * (1.0 + age_premium * np.maximum(maturity, 0.0))
+        * (1.0 + trust_premium * np.asarray(trust, dtype=np.float64))
+        * scarcity
+    )
+    return np.rint(raw).astype(np.int64)
+
+
+def scarcity_update(level: float, wanted: float, offered: float, step: float, cap: float) -> float:
+    """The account market's scarcity level after an hour: a bounded tatonnement.
+
+    Up by ``step`` (relative) when buyers want more accounts than are offered (the model
+    passes the demand of ``cover_hours`` against the stock), down by ``step`` when they
+    want fewer, unchanged when equal; always within [1, cap].
+    """
+    if wanted > offered:
+        level *= 1.0 + step
+    elif wanted < offered:
+        level *= 1.0 - step
+    return float(min(max(level, 1.0), cap))

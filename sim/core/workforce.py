@@ -584,6 +584,8 @@ class Workforce:
                 self.withheld_by_leaf[leaf] += amount
         self.withheld_total += record.pay_withheld
         self.leave_banned_accounts()
+        if self.scenario.account_market is not None:
+            return record  # accounts are bought on the account market (sim/core/accounts.py)
         current = w.active_account
         without = np.flatnonzero(current < 0)
         reopen = without[rng.random(without.size) < w.reopen_probability[without]]

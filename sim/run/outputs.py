@@ -6,6 +6,7 @@ never draws figures itself and never prints.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ import pandas as pd
 
 from sim.core.metrics import FALSE_POSITIVES
 from sim.core.model import ClickFarmModel
+from sim.core.records import AccountHour
 from sim.core.rules import TIERS
 from sim.run.headline import HEADLINE
 from sim.scenario.load import ScenarioSource, load_scenario, resolved_dict, source_file
@@ -64,6 +66,11 @@ class RunResult:
     def detector(self) -> pd.DataFrame:
         """The detector's bias and weights at the end of every hour."""
         return detector_frame(self.model)
+
+    @property
+    def accounts(self) -> pd.DataFrame:
+        """The account market hour by hour (no rows when the scenario has none)."""
+        return accounts_frame(self.model)
 
 
 def build_model(
@@ -174,11 +181,76 @@ def rates_frame(model: ClickFarmModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*columns, "price_quoted", "survival_estimate"])
 
 
+ACCOUNT_RENAMED = {"created": "made", "stock": "for_sale"}
+"""``AccountHour`` fields under the names ``accounts.csv`` gives them."""
+ACCOUNT_MONEY = ("sales", "profile_sales", "buybacks", "creation_cost", "price_new", "price_mean")
+
+
+def accounts_frame(model: ClickFarmModel) -> pd.DataFrame:
+    """The account market over time (``accounts.csv``): one row per hour, money in major units.
+
+    The columns are the fields of ``AccountHour``: ``price_new`` is the listed price of a
+    new account, ``price_mean`` the mean listed price of the stock (``for_sale``); ``sold``
+    counts sales to farms, ``profiles`` fake profiles that a campaign bought and that
+    became accounts. No rows when the scenario has no account market.
+    """
+    names = [f.name for f in dataclasses.fields(AccountHour)]
+    am = model.account_market
+    rows = [(hour, *dataclasses.astuple(r)) for hour, r in am.history] if am else []
+    frame = pd.DataFrame(rows, columns=["hour", *names])
+    for name in ACCOUNT_MONEY:
+        frame[name] = (frame[name] / model.scale).round(9)
+    frame["scarcity"] = frame["scarcity"].round(9)
+    return frame.rename(columns=ACCOUNT_RENAMED)
+
+
+def account_summary(model: ClickFarmModel) -> dict[str, Any]:
+    """The account market's outcomes for ``summary.json`` (lifetimes, resales, prices)."""
+    am = model.account_market
+    t, money = am.total, model.money
+
+    def spread(hours: np.ndarray) -> dict[str, Any]:
+        if not hours.size:
+            return {"banned": 0, "mean": None, "p10": None, "median": None, "p90": None}
+        p10, median, p90 = np.percentile(hours, [10, 50, 90])
+        return {
+            "banned": int(hours.size),
+            "mean": round(float(hours.mean()), 6),
+            "p10": round(float(p10), 6),
+            "median": round(float(median), 6),
+            "p90": round(float(p90), 6),
+        }
+
+    sold = am.registry.sold
+    times = np.bincount(sold) if sold.size else np.zeros(0, dtype=np.int64)
+    prices = [r.price_new for _, r in am.history]
+    return {
+        "made": t.created,
+        "started": t.started,
+        "sold_to_farms": t.sold,
+        "sold_aged": t.sold_aged,
+        "bought_back": t.bought_back,
+        "profiles_from_campaigns": t.profiles,
+        "for_sale_at_end": int(am.stock_ident.size),
+        "times_sold": {str(k): int(v) for k, v in enumerate(times) if v},
+        "lifetime_hours": spread(am.lifetimes()),
+        "lifetime_hours_made_in_run": spread(am.lifetimes(made_in_run=True)),
+        "sales": money(t.sales),
+        "profile_sales": money(t.profile_sales),
+        "buybacks": money(t.buybacks),
+        "creation_cost": money(t.creation_cost),
+        "price_new_first": money(prices[0]) if prices else None,
+        "price_new_max": money(max(prices)) if prices else None,
+        "price_new_last": money(prices[-1]) if prices else None,
+    }
+
+
 def agents_frame(model: ClickFarmModel) -> pd.DataFrame:
     """Final per-agent state: one row per worker or bot, then the other agent kinds."""
     w, acc, s = model.workers, model.accounts, model.spec
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
-    banned = np.bincount(acc.owner[acc.banned], minlength=w.size) if w.size else np.zeros(0)
+    lost = acc.banned & ~acc.retired  # retired: sold back, not banned
+    banned = np.bincount(acc.owner[lost], minlength=w.size) if w.size else np.zeros(0)
     owned = np.bincount(acc.owner, minlength=w.size) if w.size else np.zeros(0)
     hours = w.hours_online
     frame = pd.DataFrame(
@@ -336,6 +408,7 @@ DESTINATION_LABELS = {
     "world": "outside suppliers (software, accounts)",
     "escrow": "still in escrow",
     "held": "workers' pay still on hold",
+    "account makers": "account makers",
 }
 
 
@@ -352,7 +425,7 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
     """
     headline = {k: _plain(timeseries[k].iloc[-1]) for k in HEADLINE}
     tiers = model.ledger.tier_net("money", model.ledger.total_flows)
-    return {
+    summary = {
         "scenario": model.spec.title,
         "seed": model.seed,
         "steps": int(model.steps),
@@ -384,6 +457,11 @@ def summarise(model: ClickFarmModel, timeseries: pd.DataFrame) -> dict[str, Any]
         **workforce_summary(model, timeseries),
         **({"cascades": cascade_summary(model)} if model.influencers.cascade else {}),
     }
+    if model.account_market is not None:  # only then: other scenarios' summaries are unchanged
+        summary["accounts"] = account_summary(model)
+        for name in ("total_accounts_sold", "total_account_sales", "account_sales_share_of_spend"):
+            summary["headline"][name] = _plain(timeseries[name].iloc[-1])
+    return summary
 
 
 def cascades_frame(model: ClickFarmModel) -> pd.DataFrame | None:
@@ -589,6 +667,7 @@ OUTPUT_FILES = frozenset(
         "rates.csv",
         "detector.csv",
         "cascades.csv",
+        "accounts.csv",
         "summary.json",
         "manifest.json",
         "timeseries.png",
@@ -648,6 +727,7 @@ def write_results(result: RunResult, out_dir: Path, figures: bool = True) -> Pat
         cascades = cascades_frame(result.model)
         if cascades is not None:
             cascades.to_csv(tmp / "cascades.csv", index=False)
+        result.accounts.to_csv(tmp / "accounts.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (tmp / "manifest.json").write_text(
             json.dumps(result.manifest, indent=2, default=str) + "\n"

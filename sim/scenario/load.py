@@ -249,6 +249,7 @@ def check_references(s: Scenario, doc: SourcedDoc) -> None:
     _check_events(s, recruiters, fail)
     _check_turnover(s, fail)
     _check_networks(s, fail)
+    _check_account_market(s, fail)
     _check_money(s, doc, fail)
     check_budget(s, fail)
 
@@ -364,6 +365,54 @@ def _check_events(s, recruiters, fail) -> None:
         fail(
             ("platform", "moderation", "moderators"),
             f"expected at most max_moderators ({mod.max_moderators}), got {mod.moderators}",
+        )
+
+
+def _check_account_market(s: Scenario, fail) -> None:
+    """Profiles-as-accounts and the buy_aged tactic need the account market; its money fits."""
+    campaigns = {c.id: c for c in s.campaigns}
+    market = s.account_market
+    for i, g in enumerate(s.workers):
+        if g.accounts_from is None:
+            continue
+        loc = ("workers", i, "accounts_from")
+        if market is None:
+            fail(loc, "accounts made from a campaign's profiles need an account_market: section")
+        c = campaigns.get(g.accounts_from)
+        if c is None:
+            fail(
+                loc,
+                f"names campaign '{g.accounts_from}', which does not exist; expected one of: "
+                f"{', '.join(campaigns)}",
+            )
+        if not c.actions.get("fake_profile"):
+            fail(loc, f"campaign '{c.id}' orders no fake_profile; expected one that does")
+    for i, r in enumerate(s.recruiters):
+        if "buy_aged" in r.tactics.repertoire and market is None:
+            fail(
+                ("recruiters", i, "tactics", "repertoire"),
+                "the buy_aged tactic buys on the account market; expected an account_market: "
+                "section",
+            )
+    if market is None:
+        return
+    scale = s.currency.minor_units
+    made = market.initial_stock + market.makers_per_hour * s.steps
+    swaps = market.aged_per_hour * len(s.recruiters) * s.steps
+    top_price = (
+        float(market.base_price)
+        * (1 + market.age_premium)
+        * (1 + market.trust_premium)
+        * market.max_scarcity
+    )
+    # every account is made once; each sale or buy-back moves at most the top price
+    bound = (made + swaps) * (float(market.creation_cost) + 2 * top_price) * scale
+    if 4 * bound > 2**63 - 1:
+        fail(
+            ("account_market",),
+            f"account sales in this run could reach {bound:,.0f} ledger units, more than the "
+            "ledger's 64-bit integers hold; expected lower prices, fewer accounts made or a "
+            "smaller currency.minor_units",
         )
 
 

@@ -234,6 +234,9 @@ class WorkerGroup(Strict):
     """Workers join and leave by the earnings they remember (off when omitted)."""
     learning: Learning | None = None
     """Experience raises speed (off when omitted)."""
+    accounts_from: Identifier | None = None
+    """A campaign whose delivered fake profiles become this group's accounts: the group
+    starts with none and acts from those profiles (needs an ``account_market:``)."""
 
     @property
     def rows(self) -> int:
@@ -348,14 +351,16 @@ class Pricing(Strict):
     """Adaptive: orders filled within this share of their deadline count as filling fast."""
 
 
-TacticName = Literal["drip_feed", "older_accounts", "more_accounts"]
+TacticName = Literal["drip_feed", "older_accounts", "more_accounts", "buy_aged"]
 
 
 class Tactics(Strict):
     """How a recruiter answers removals: tactics it adopts, in order, from its repertoire.
 
     drip_feed: deliver evenly up to each deadline; older_accounts: workers act from their
-    oldest live account; more_accounts: workers rotate their live accounts hour by hour.
+    oldest live account; more_accounts: workers rotate their live accounts hour by hour;
+    buy_aged: the recruiter buys aged accounts on the account market for its workers whose
+    account is young, and sells the young ones back (needs an ``account_market:``).
     """
 
     repertoire: list[TacticName] = []
@@ -457,6 +462,59 @@ class Campaign(Strict):
     min_experience_tasks: Annotated[int, Field(ge=0, le=10**9)] = 0
     """A qualification: only workers who have done at least this many tasks see the
     campaign's tasks (0 = open to all)."""
+
+
+class AccountMarket(Strict):
+    """The market for platform accounts (docs/ODD.md "Account market").
+
+    Makers create accounts at a cost and a delay; accounts age in stock and sell at a price
+    that rises with age and trust, times a scarcity level that rises while the stock would
+    not cover ``cover_hours`` of demand. Farms buy them for their workers whose accounts
+    were all banned (and, with the ``buy_aged`` tactic, to replace young ones, which they
+    sell back).
+    """
+
+    creation_cost: Money = Decimal("0.005")
+    """What making one account costs its maker (SIM card, phone time): an assumption,
+    below the cheapest retail price of $0.01 per account (Thomas et al. 2013)."""
+    creation_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
+    """Hours from starting an account to listing it (an assumption)."""
+    makers_per_hour: Annotated[int, Field(ge=0, le=100_000)] = 20
+    """Accounts the makers can start in an hour, all makers together (an assumption)."""
+    target_stock: Annotated[int, Field(ge=0, le=10_000_000)] = 500
+    """Makers start accounts while stock plus accounts in the making is below this (or
+    below twice ``cover_hours`` of recent demand, when that is more)."""
+    initial_stock: Annotated[int, Field(ge=0, le=10_000_000)] = 500
+    """Accounts for sale at the start (an assumption)."""
+    initial_age_days: Spread = Spread(mean=60.0, cv=1.0)
+    """Ages of the accounts in the initial stock (an assumption)."""
+    trust: Fraction = 0.3
+    """Trust of a newly made account (as low as a worker's own re-opened account)."""
+    base_price: Money = Decimal("0.02")
+    """Price of a new account of trust 0 at scarcity 1: the low end of $10-200 per 1,000
+    fake accounts (Thomas et al., USENIX Security 2013)."""
+    age_premium: Annotated[float, Field(ge=0, le=100)] = 4.0
+    """A fully matured account costs (1 + age_premium) times a new one (an assumption:
+    $0.10-0.13 for an aged account, inside the Thomas et al. range)."""
+    mature_days: Annotated[float, Field(ge=1, le=3650)] = 180.0
+    """Age at which the age premium is complete (grows linearly until then; an assumption)."""
+    trust_premium: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """Price multiplier (1 + trust_premium x trust) (an assumption)."""
+    scarcity_step: Fraction = 0.05
+    """Relative change of the scarcity level each hour: up while the stock would last less
+    than ``cover_hours`` at the recent rate of demand, down otherwise (an assumption)."""
+    cover_hours: Annotated[int, Field(ge=1, le=24 * 90)] = 72
+    """Hours of demand sellers want in stock before they stop raising prices (an
+    assumption)."""
+    max_scarcity: Annotated[float, Field(ge=1, le=100)] = 5.0
+    """The scarcity level stays between 1 and this (an assumption)."""
+    buyback_share: Fraction = 0.5
+    """Share of the listed price a reseller pays for an account a farm no longer needs."""
+    aged_days: Annotated[float, Field(ge=0, le=3650)] = 30.0
+    """buy_aged: a worker's account younger than this is replaced by a listing at least
+    this old (30 days: the detector's default young-account scale)."""
+    aged_per_hour: Annotated[int, Field(ge=0, le=1_000_000)] = 20
+    """buy_aged: most accounts one recruiter replaces in an hour (an assumption)."""
 
 
 class DetectionWeights(Strict):
@@ -735,6 +793,9 @@ class Scenario(Strict):
     events: list[Event] = []
     """Dated interventions, applied in order of hour (then of the list); an event dated
     after the end of the run never takes effect."""
+    account_market: AccountMarket | None = None
+    """Accounts as goods, made, aged, sold and resold; without it a worker whose accounts
+    are all banned opens a fresh one of its own for free."""
 
     @field_validator("actions")
     @classmethod
