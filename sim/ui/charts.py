@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sim.core.model import ClickFarmModel
+from sim.scenario.schema import Scenario
 from sim.ui.flows import (
     CLIENT,
     MARGINS_NODE,
@@ -115,6 +117,63 @@ def _base(**extra: Any) -> dict[str, Any]:
     return out
 
 
+# ------------------------------------------------------------------ event markers
+@dataclass(frozen=True)
+class EventMarker:
+    """A scenario event as the charts mark it: its id, at the hour it takes effect."""
+
+    label: str
+    hour: int
+
+
+def event_markers(scenario: Scenario, hours: int | None = None) -> tuple[EventMarker, ...]:
+    """The scenario's ``events:`` in order of hour, those after ``hours`` left out."""
+    events = sorted(scenario.events, key=lambda e: e.hour)
+    return tuple(EventMarker(e.id, e.hour) for e in events if hours is None or e.hour <= hours)
+
+
+def merged_markers(
+    labelled: Iterable[tuple[str, Sequence[EventMarker]]],
+) -> tuple[EventMarker, ...]:
+    """Markers of several runs on one chart.
+
+    An event that not all of the runs share is labelled with those that have it
+    (``purge (B)``).
+    """
+    labelled = list(labelled)
+    owners: dict[EventMarker, list[str]] = {}
+    for run_label, markers in labelled:
+        for m in markers:
+            owners.setdefault(m, []).append(run_label)
+    return tuple(
+        m if len(runs) == len(labelled) else EventMarker(f"{m.label} ({', '.join(runs)})", m.hour)
+        for m, runs in sorted(owners.items(), key=lambda item: item[0].hour)
+    )
+
+
+def event_mark_line(markers: Sequence[EventMarker], hours_per_unit: float = 24.0) -> dict:
+    """An ECharts ``markLine``: a dashed vertical line and the event's id at each marker.
+
+    The x-axis is in days (``hours_per_unit`` 24) or in hours (1). An event takes
+    effect at the start of its hour, as in the CLI's figures.
+    """
+    return {
+        "silent": True,
+        "symbol": ["none", "none"],
+        "animation": False,
+        "lineStyle": {"color": "#4b5563", "type": "dashed", "width": 1},
+        "label": {
+            "show": True,
+            "position": "insideEndTop",
+            "formatter": "{b}",
+            "fontSize": 11,
+            "color": "#374151",
+            "backgroundColor": "rgba(255,255,255,0.8)",
+        },
+        "data": [{"name": m.label, "xAxis": sig(m.hour / hours_per_unit, 6)} for m in markers],
+    }
+
+
 # ------------------------------------------------------------------ time series
 TIMESERIES_PANELS: list[tuple[str, list[tuple[str, str]]]] = [
     (
@@ -192,12 +251,13 @@ def timeseries_option(
     max_days: float | None = None,
     height: int = 560,
     bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+    events: Sequence[EventMarker] = (),
 ) -> dict[str, Any]:
     """Small multiples of the headline metrics against simulated days (``height`` in px).
 
     With ``bands`` (metric -> hourly low and high values, e.g. the 10th and 90th
     percentile across seeds), each line gets a shaded band in its own colour; ``rows``
-    then hold the mean.
+    then hold the mean. Each panel marks the ``events`` (see :func:`event_mark_line`).
     """
     panels = panels or TIMESERIES_PANELS
     n = len(rows)
@@ -266,6 +326,7 @@ def timeseries_option(
                     "lineStyle": {"width": 1.6},
                     "color": LINE_COLOURS[j % len(LINE_COLOURS)],
                     "data": [[d, v] for d, v in zip(days, values, strict=True)],
+                    **({"markLine": event_mark_line(events)} if events and j == 0 else {}),
                 }
             )
     return _base(
@@ -907,8 +968,13 @@ def objective_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ inspector
-def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
-    """A chart of one agent's ``fields`` by hour, the first on the left axis, others right."""
+def history_option(
+    frame, fields: Sequence[str], title: str, events: Sequence[EventMarker] = ()
+) -> dict[str, Any]:
+    """A chart of one agent's ``fields`` by hour, the first on the left axis, others right.
+
+    The scenario's ``events`` are marked at their hour.
+    """
     hours = frame["hour"].to_numpy() + 1
     series = []
     for k, name in enumerate(fields):
@@ -924,6 +990,8 @@ def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
                 ],
             }
         )
+    if series and events:
+        series[0]["markLine"] = event_mark_line(events, hours_per_unit=1.0)
     return _base(
         title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
         tooltip={"trigger": "axis"},
@@ -941,11 +1009,12 @@ def overlay_option(
     metric_label: str,
     difference: bool = False,
     max_days: float | None = None,
+    events: Sequence[EventMarker] = (),
 ) -> dict[str, Any]:
     """Two runs' curves of one metric, or (``difference``) the second minus the first.
 
     ``max_days`` ends the day axis at the runs' length (ECharts would round it up to the
-    next tick: day 15 for a 14-day run).
+    next tick: day 15 for a 14-day run). The ``events`` are marked at their hour.
     """
     series = []
     if difference and len(runs) == 2:
@@ -975,6 +1044,8 @@ def overlay_option(
                 }
             )
         title = metric_label
+    if series and events:
+        series[0]["markLine"] = event_mark_line(events)
     return _base(
         title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
         tooltip={"trigger": "axis"},
