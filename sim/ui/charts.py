@@ -361,7 +361,10 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
             {
                 "name": name,
                 "itemStyle": {"color": NODE_COLOURS.get(kind, "#999")},
-                "label": {"formatter": f"{name}\n{_money(graph.money(value), currency)}{share}"},
+                "label": {
+                    "formatter": f"{name}\n{_money(graph.money(value), currency)}{share}",
+                    "offset": [0, 0],  # echart.vue moves labels apart from here
+                },
             }
         )
     for name, loss in graph.losses.items():
@@ -371,7 +374,8 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
                 "name": source,
                 "itemStyle": {"color": "#9ca3af"},
                 "label": {
-                    "formatter": f"{source}\n(a loss of {_money(graph.money(loss), currency)})"
+                    "formatter": f"{source}\n(a loss of {_money(graph.money(loss), currency)})",
+                    "offset": [0, 0],
                 },
             }
         )
