@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from sim.ui import links, story
+from sim.ui.session import Setup
 from tests.ui.test_browser import TITLES, choose
 
 PURGE = [["purge", 4], ["detector_upgrade", 7]]  # hours 96 and 168, in days
@@ -72,3 +74,26 @@ def test_purge_and_detector_upgrade_are_marked_on_every_time_series(page):
     page.get_by_test_id("compare-table").wait_for(timeout=120_000)
     for testid in ("chart-compare-overlay", "chart-compare-diff"):
         assert_marked(marks(page, testid), PURGE)
+
+
+def test_a_slide_marks_the_events_of_the_run_it_shows(browser, ui_url):
+    # a lecturer's link: the slide with the headline series, showing the purge case
+    series_slide = next(i for i, s in enumerate(story.SLIDES) if "series" in s.views[:3])
+    link = links.RunLink(Setup("purge_arms_race"), tab="present", hour=288, slide=series_slide)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{ui_url}?{links.to_query(link)}")
+        expect(page.get_by_test_id("slide-number")).to_contain_text(f"{series_slide + 1} /")
+        expect(page.get_by_test_id("chart-timeseries")).to_have_attribute(
+            "data-hour", "288", timeout=60_000
+        )
+        found = marks(page, "chart-timeseries")
+        assert_marked(found, PURGE)
+        font = page.evaluate(
+            "() => window.cfEchartsLoaded.getInstanceByDom(document.querySelector("
+            "'[data-testid=chart-timeseries]')).getOption().series[0].markLine.label.fontSize"
+        )
+        assert font >= 14, "slide labels are read from the back of the room"
+    finally:
+        context.close()
