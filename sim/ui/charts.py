@@ -292,10 +292,16 @@ def timeseries_option(
             legends.append(
                 {
                     "data": [label for _metric, label in lines],
+                    # one line whatever the width (a wrapped legend ran into the plot at
+                    # 1024 px): what does not fit scrolls behind arrows
+                    "type": "scroll",
+                    "width": f"{width - 6}%",
                     "left": left,
                     "top": round(top + 20),
-                    "itemHeight": 8,
+                    "itemHeight": 12,  # a scrolling legend clips to its items' height
                     "itemWidth": 16,
+                    "pageIconSize": 10,
+                    "pageTextStyle": {"fontSize": 11},
                     "textStyle": {"fontSize": 11},
                 }
             )

@@ -36,7 +36,7 @@ def settle(page, seconds: float = 1.2) -> None:
 
 def load(page, name: str) -> None:
     choose(page, "Shipped scenario", TITLES[name])
-    page.get_by_text(TITLES[name], exact=True).last.wait_for()
+    page.get_by_text(TITLES[name], exact=True).filter(visible=True).first.wait_for()
 
 
 def to_end(page) -> None:
