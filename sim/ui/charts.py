@@ -91,6 +91,9 @@ def large_type(option: dict[str, Any], smallest: int = PRESENTER_MIN_FONT) -> di
             size = out.get("fontSize")
             if isinstance(size, int | float) and size < smallest:
                 out["fontSize"] = smallest
+                line = out.get("lineHeight")
+                if isinstance(line, int | float):  # keep the lines of a label apart
+                    out["lineHeight"] = max(line, round(smallest * 1.25))
             return out
         if isinstance(node, list):
             return [walk(v) for v in node]
@@ -798,15 +801,26 @@ def node_to_agent(node_id: str) -> tuple[str, int] | None:
 
 # ------------------------------------------------------------------ pay distribution
 def pay_values(model: ClickFarmModel) -> tuple[np.ndarray, str]:
-    """Effective hourly pay of human workers who spent time online (or unpaid hours)."""
+    """Effective hourly pay of human workers who did a task (or online workers' unpaid hours).
+
+    Pay counts the same workers as the summary's median: those who were online and did at
+    least one task (see ``sim.core.metrics``); :func:`never_found_a_task` counts the rest.
+    """
     w = model.workers
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
     online = (~w.is_bot) & (w.hours_online > 0)
-    pay = earned[online] / w.hours_online[online]
+    worked = online & (w.tasks_done > 0)
+    pay = earned[worked] / w.hours_online[worked]
     pays_money = any(any(r.pays.values()) for r in model.spec.recruiters)
     if (pay.size and np.any(pay > 0)) or (pays_money and not w.hours_unpaid.any()):
         return pay, "pay"  # (before anyone is online, a paid market is still a paid market)
     return w.hours_unpaid[online], "unpaid"
+
+
+def never_found_a_task(model: ClickFarmModel) -> int:
+    """Human workers who were online but never found a task (left out of the pay figure)."""
+    w = model.workers
+    return int(((~w.is_bot) & (w.hours_online > 0) & (w.tasks_done == 0)).sum())
 
 
 def histogram(values: np.ndarray, bins: int = 30) -> tuple[list[float], list[int], bool]:
@@ -839,7 +853,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     if what == "pay" and values.size:
         med = float(np.median(values))
         marks.append(
-            {"xAxis": sig(med) if med > 0 or not log else None, "name": f"median {med:.3g} {cur}/h"}
+            {"xAxis": sig(med) if med > 0 or not log else None, "name": f"median {med:.4g} {cur}/h"}
         )
         ref = float(model.spec.market_reference.wage_per_hour)
         marks.append(
@@ -853,8 +867,12 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     marks = [m for m in marks if m["xAxis"] is not None]
     if what == "pay":
         title = f"Effective hourly pay of {values.size:,} workers, unpaid search time included"
+        idle = never_found_a_task(model)
         if not values.size:
-            title = "Effective hourly pay: no worker has been online yet"
+            waiting = "done a task" if idle else "been online"
+            title = f"Effective hourly pay: no worker has {waiting} yet"
+        if idle:
+            title += f"; {idle:,} online who never found a task are left out"
         axis = f"{cur} per hour" + (" (log scale)" if log else "")
         if zero:
             title += f"; {zero:,} earned nothing"

@@ -343,3 +343,21 @@ def test_events_only_one_run_of_a_comparison_has_are_labelled_with_that_run():
     assert merged == (purge, charts.EventMarker("upgrade (B)", 168))
     option = charts.overlay_option([("A", [1.0, 2.0]), ("B", [1.0, 3.0])], "x", events=merged)
     assert [d["name"] for d in option["series"][0]["markLine"]["data"]] == ["purge", "upgrade (B)"]
+
+
+def test_large_type_keeps_the_lines_of_a_label_apart():
+    option = {"series": [{"label": {"fontSize": 11, "lineHeight": 14}}]}
+    label = charts.large_type(option, smallest=14)["series"][0]["label"]
+    assert label == {"fontSize": 14, "lineHeight": 18}  # 14 px type on 17.5 px lines, rounded
+
+
+def test_pay_histogram_shows_the_summarys_median_and_who_is_left_out():
+    run = LiveRun(short("baseline_microtask_market"))
+    run.step(12)
+    option = charts.pay_histogram_option(run.model)
+    median = run.summary_row()["hourly_pay_median"]
+    marks = [d["name"] for d in option["series"][0]["markLine"]["data"]]
+    assert f"median {median:.4g} USD/h" in marks
+    idle = charts.never_found_a_task(run.model)
+    assert idle > 0, "at hour 12 some workers have looked for work and found none"
+    assert f"{idle:,} online who never found a task are left out" in option["title"]["text"]
