@@ -483,7 +483,8 @@ def shares_option(
         )
     return _base(
         tooltip={"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        legend={"bottom": 0},
+        # one line, scrolling if need be: a second line ran into the axis labels
+        legend={"bottom": 0, "type": "scroll", "pageIconSize": 10},
         grid={"left": 10, "right": 20, "top": 28, "bottom": 34, "containLabel": True},
         title={
             "text": f"Of each 1 {currency} the clients spent",
