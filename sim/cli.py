@@ -12,10 +12,36 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from sim.scenario.errors import ScenarioError
 
+
+class _PlainFlags:
+    """Help that lists a flag as ``--help``, not ``--help <bool>``.
+
+    Typer's help shows each option's type; for a flag, which takes no value, ``<bool>``
+    reads as if one were expected. A flag given no metavar of its own gets an empty one.
+    """
+
+    def get_params(self, ctx):  # noqa: D102 (click's method, same contract)
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class PlainFlagsGroup(_PlainFlags, TyperGroup):
+    """The ``clickfarm`` command group, its flags listed without a type."""
+
+
+class PlainFlagsCommand(_PlainFlags, TyperCommand):
+    """A ``clickfarm`` subcommand, its flags listed without a type."""
+
+
 app = typer.Typer(
+    cls=PlainFlagsGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -346,6 +372,9 @@ def _register_extensions() -> None:
             continue
         if importlib.util.find_spec(f"{package}.commands") is not None:
             importlib.import_module(f"{package}.commands").register(app)
+    for info in app.registered_commands:  # the core's commands and the extensions' alike
+        if info.cls in (None, TyperCommand):
+            info.cls = PlainFlagsCommand
 
 
 _register_extensions()

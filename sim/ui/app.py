@@ -81,7 +81,10 @@ def Page():
 @solara.component
 def Header():
     """The app's title, a one-line description and the mode switch."""
-    with solara.Row(style={"align-items": "center", "justify-content": "space-between"}):
+    with solara.Row(
+        style={"align-items": "center", "justify-content": "space-between"},
+        classes=["cf-header"],
+    ):
         with solara.Column(gap="0px"):
             solara.HTML(tag="h1", unsafe_innerHTML="clickfarm", classes=["cf-title"])
             solara.Text(

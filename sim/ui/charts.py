@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from sim.core.model import ClickFarmModel
+from sim.scenario.schema import Scenario
 from sim.ui.flows import (
     CLIENT,
     MARGINS_NODE,
@@ -89,6 +91,9 @@ def large_type(option: dict[str, Any], smallest: int = PRESENTER_MIN_FONT) -> di
             size = out.get("fontSize")
             if isinstance(size, int | float) and size < smallest:
                 out["fontSize"] = smallest
+                line = out.get("lineHeight")
+                if isinstance(line, int | float):  # keep the lines of a label apart
+                    out["lineHeight"] = max(line, round(smallest * 1.25))
             return out
         if isinstance(node, list):
             return [walk(v) for v in node]
@@ -113,6 +118,63 @@ def _base(**extra: Any) -> dict[str, Any]:
     }
     out.update(extra)
     return out
+
+
+# ------------------------------------------------------------------ event markers
+@dataclass(frozen=True)
+class EventMarker:
+    """A scenario event as the charts mark it: its id, at the hour it takes effect."""
+
+    label: str
+    hour: int
+
+
+def event_markers(scenario: Scenario, hours: int | None = None) -> tuple[EventMarker, ...]:
+    """The scenario's ``events:`` in order of hour, those after ``hours`` left out."""
+    events = sorted(scenario.events, key=lambda e: e.hour)
+    return tuple(EventMarker(e.id, e.hour) for e in events if hours is None or e.hour <= hours)
+
+
+def merged_markers(
+    labelled: Iterable[tuple[str, Sequence[EventMarker]]],
+) -> tuple[EventMarker, ...]:
+    """Markers of several runs on one chart.
+
+    An event that not all of the runs share is labelled with those that have it
+    (``purge (B)``).
+    """
+    labelled = list(labelled)
+    owners: dict[EventMarker, list[str]] = {}
+    for run_label, markers in labelled:
+        for m in markers:
+            owners.setdefault(m, []).append(run_label)
+    return tuple(
+        m if len(runs) == len(labelled) else EventMarker(f"{m.label} ({', '.join(runs)})", m.hour)
+        for m, runs in sorted(owners.items(), key=lambda item: item[0].hour)
+    )
+
+
+def event_mark_line(markers: Sequence[EventMarker], hours_per_unit: float = 24.0) -> dict:
+    """An ECharts ``markLine``: a dashed vertical line and the event's id at each marker.
+
+    The x-axis is in days (``hours_per_unit`` 24) or in hours (1). An event takes
+    effect at the start of its hour, as in the CLI's figures.
+    """
+    return {
+        "silent": True,
+        "symbol": ["none", "none"],
+        "animation": False,
+        "lineStyle": {"color": "#4b5563", "type": "dashed", "width": 1},
+        "label": {
+            "show": True,
+            "position": "insideEndTop",
+            "formatter": "{b}",
+            "fontSize": 11,
+            "color": "#374151",
+            "backgroundColor": "rgba(255,255,255,0.8)",
+        },
+        "data": [{"name": m.label, "xAxis": sig(m.hour / hours_per_unit, 6)} for m in markers],
+    }
 
 
 # ------------------------------------------------------------------ time series
@@ -192,12 +254,13 @@ def timeseries_option(
     max_days: float | None = None,
     height: int = 560,
     bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None,
+    events: Sequence[EventMarker] = (),
 ) -> dict[str, Any]:
     """Small multiples of the headline metrics against simulated days (``height`` in px).
 
     With ``bands`` (metric -> hourly low and high values, e.g. the 10th and 90th
     percentile across seeds), each line gets a shaded band in its own colour; ``rows``
-    then hold the mean.
+    then hold the mean. Each panel marks the ``events`` (see :func:`event_mark_line`).
     """
     panels = panels or TIMESERIES_PANELS
     n = len(rows)
@@ -232,10 +295,16 @@ def timeseries_option(
             legends.append(
                 {
                     "data": [label for _metric, label in lines],
+                    # one line whatever the width (a wrapped legend ran into the plot at
+                    # 1024 px): what does not fit scrolls behind arrows
+                    "type": "scroll",
+                    "width": f"{width - 6}%",
                     "left": left,
                     "top": round(top + 20),
-                    "itemHeight": 8,
+                    "itemHeight": 12,  # a scrolling legend clips to its items' height
                     "itemWidth": 16,
+                    "pageIconSize": 10,
+                    "pageTextStyle": {"fontSize": 11},
                     "textStyle": {"fontSize": 11},
                 }
             )
@@ -266,6 +335,7 @@ def timeseries_option(
                     "lineStyle": {"width": 1.6},
                     "color": LINE_COLOURS[j % len(LINE_COLOURS)],
                     "data": [[d, v] for d, v in zip(days, values, strict=True)],
+                    **({"markLine": event_mark_line(events)} if events and j == 0 else {}),
                 }
             )
     return _base(
@@ -300,7 +370,10 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
             {
                 "name": name,
                 "itemStyle": {"color": NODE_COLOURS.get(kind, "#999")},
-                "label": {"formatter": f"{name}\n{_money(graph.money(value), currency)}{share}"},
+                "label": {
+                    "formatter": f"{name}\n{_money(graph.money(value), currency)}{share}",
+                    "offset": [0, 0],  # echart.vue moves labels apart from here
+                },
             }
         )
     for name, loss in graph.losses.items():
@@ -310,7 +383,8 @@ def money_sankey_option(graph: MoneyGraph, currency: str) -> dict[str, Any]:
                 "name": source,
                 "itemStyle": {"color": "#9ca3af"},
                 "label": {
-                    "formatter": f"{source}\n(a loss of {_money(graph.money(loss), currency)})"
+                    "formatter": f"{source}\n(a loss of {_money(graph.money(loss), currency)})",
+                    "offset": [0, 0],
                 },
             }
         )
@@ -409,7 +483,8 @@ def shares_option(
         )
     return _base(
         tooltip={"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        legend={"bottom": 0},
+        # one line, scrolling if need be: a second line ran into the axis labels
+        legend={"bottom": 0, "type": "scroll", "pageIconSize": 10},
         grid={"left": 10, "right": 20, "top": 28, "bottom": 34, "containLabel": True},
         title={
             "text": f"Of each 1 {currency} the clients spent",
@@ -727,15 +802,26 @@ def node_to_agent(node_id: str) -> tuple[str, int] | None:
 
 # ------------------------------------------------------------------ pay distribution
 def pay_values(model: ClickFarmModel) -> tuple[np.ndarray, str]:
-    """Effective hourly pay of human workers who spent time online (or unpaid hours)."""
+    """Effective hourly pay of human workers who did a task (or online workers' unpaid hours).
+
+    Pay counts the same workers as the summary's median: those who were online and did at
+    least one task (see ``sim.core.metrics``); :func:`never_found_a_task` counts the rest.
+    """
     w = model.workers
     earned = model.ledger.balances["money"][model.worker_accounts] / model.scale
     online = (~w.is_bot) & (w.hours_online > 0)
-    pay = earned[online] / w.hours_online[online]
+    worked = online & (w.tasks_done > 0)
+    pay = earned[worked] / w.hours_online[worked]
     pays_money = any(any(r.pays.values()) for r in model.spec.recruiters)
     if (pay.size and np.any(pay > 0)) or (pays_money and not w.hours_unpaid.any()):
         return pay, "pay"  # (before anyone is online, a paid market is still a paid market)
     return w.hours_unpaid[online], "unpaid"
+
+
+def never_found_a_task(model: ClickFarmModel) -> int:
+    """Human workers who were online but never found a task (left out of the pay figure)."""
+    w = model.workers
+    return int(((~w.is_bot) & (w.hours_online > 0) & (w.tasks_done == 0)).sum())
 
 
 def histogram(values: np.ndarray, bins: int = 30) -> tuple[list[float], list[int], bool]:
@@ -768,7 +854,7 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     if what == "pay" and values.size:
         med = float(np.median(values))
         marks.append(
-            {"xAxis": sig(med) if med > 0 or not log else None, "name": f"median {med:.3g} {cur}/h"}
+            {"xAxis": sig(med) if med > 0 or not log else None, "name": f"median {med:.4g} {cur}/h"}
         )
         ref = float(model.spec.market_reference.wage_per_hour)
         marks.append(
@@ -782,8 +868,12 @@ def pay_histogram_option(model: ClickFarmModel) -> dict[str, Any]:
     marks = [m for m in marks if m["xAxis"] is not None]
     if what == "pay":
         title = f"Effective hourly pay of {values.size:,} workers, unpaid search time included"
+        idle = never_found_a_task(model)
         if not values.size:
-            title = "Effective hourly pay: no worker has been online yet"
+            waiting = "done a task" if idle else "been online"
+            title = f"Effective hourly pay: no worker has {waiting} yet"
+        if idle:
+            title += f"; {idle:,} online who never found a task are left out"
         axis = f"{cur} per hour" + (" (log scale)" if log else "")
         if zero:
             title += f"; {zero:,} earned nothing"
@@ -907,8 +997,13 @@ def objective_rows(model: ClickFarmModel) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ inspector
-def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
-    """A chart of one agent's ``fields`` by hour, the first on the left axis, others right."""
+def history_option(
+    frame, fields: Sequence[str], title: str, events: Sequence[EventMarker] = ()
+) -> dict[str, Any]:
+    """A chart of one agent's ``fields`` by hour, the first on the left axis, others right.
+
+    The scenario's ``events`` are marked at their hour.
+    """
     hours = frame["hour"].to_numpy() + 1
     series = []
     for k, name in enumerate(fields):
@@ -924,6 +1019,8 @@ def history_option(frame, fields: Sequence[str], title: str) -> dict[str, Any]:
                 ],
             }
         )
+    if series and events:
+        series[0]["markLine"] = event_mark_line(events, hours_per_unit=1.0)
     return _base(
         title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
         tooltip={"trigger": "axis"},
@@ -941,11 +1038,12 @@ def overlay_option(
     metric_label: str,
     difference: bool = False,
     max_days: float | None = None,
+    events: Sequence[EventMarker] = (),
 ) -> dict[str, Any]:
     """Two runs' curves of one metric, or (``difference``) the second minus the first.
 
     ``max_days`` ends the day axis at the runs' length (ECharts would round it up to the
-    next tick: day 15 for a 14-day run).
+    next tick: day 15 for a 14-day run). The ``events`` are marked at their hour.
     """
     series = []
     if difference and len(runs) == 2:
@@ -975,6 +1073,8 @@ def overlay_option(
                 }
             )
         title = metric_label
+    if series and events:
+        series[0]["markLine"] = event_mark_line(events)
     return _base(
         title={"text": title, "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
         tooltip={"trigger": "axis"},

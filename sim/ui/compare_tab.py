@@ -238,14 +238,20 @@ def CompareResults(height: int = 300, compact: bool = False):
             (comp.label_b, comp.b.metric(key).tolist()),
         ]
         days = max(comp.a.max_steps, comp.b.max_steps) / 24
+        markers = charts.merged_markers(
+            (label, charts.event_markers(run.scenario, run.max_steps))
+            for label, run in ((comp.label_a, comp.a), (comp.label_b, comp.b))
+        )
         with solara.Columns([1, 1], gutters_dense=True, classes=["cf-pair"]):
             chart(
-                charts.overlay_option(series, compare.LABELS[key], max_days=days),
+                charts.overlay_option(series, compare.LABELS[key], max_days=days, events=markers),
                 "chart-compare-overlay",
                 height,
             )
             chart(
-                charts.overlay_option(series, compare.LABELS[key], difference=True, max_days=days),
+                charts.overlay_option(
+                    series, compare.LABELS[key], difference=True, max_days=days, events=markers
+                ),
                 "chart-compare-diff",
                 height,
             )

@@ -530,7 +530,10 @@ def InspectorDetails(run: LiveRun, kind: str, index: int | None):
     if len(history):
         chart(
             charts.history_option(
-                history, [f for f in default if f in fields], f"History of {title}"
+                history,
+                [f for f in default if f in fields],
+                f"History of {title}",
+                events=charts.event_markers(run.scenario, run.max_steps),
             ),
             "chart-history",
             220,

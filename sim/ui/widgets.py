@@ -325,7 +325,12 @@ def TimeSeriesView(run: LiveRun, height: int = 560, compact: bool = False):
         run,
         ("timeseries", compact, height),
         lambda: charts.timeseries_option(
-            run.rows, run.currency, panels=panels, max_days=run.max_steps / 24, height=height
+            run.rows,
+            run.currency,
+            panels=panels,
+            max_days=run.max_steps / 24,
+            height=height,
+            events=charts.event_markers(run.scenario, run.max_steps),
         ),
     )
     if option is not None:
@@ -598,6 +603,10 @@ def band_chart(
         found = {label: e.band(metric) for e, label in zip(ensembles, labels, strict=True)}
         panels = [(compare.LABELS[metric], [(label, label) for label in labels])]
     hours = min(len(b.mean) for b in found.values())
+    markers = charts.merged_markers(
+        (label, charts.event_markers(e.setup.scenario(), hours))
+        for e, label in zip(ensembles, labels, strict=True)
+    )
     rows = [{k: float(b.mean[i]) for k, b in found.items()} for i in range(hours)]
     bands = {k: (b.low[:hours].tolist(), b.high[:hours].tolist()) for k, b in found.items()}
     option = charts.timeseries_option(
@@ -608,6 +617,7 @@ def band_chart(
         max_days=first.runs[0].metrics[next(iter(first.runs[0].metrics))].size / 24,
         height=height,
         bands=bands,
+        events=markers,
     )
     chart(option, testid, height)
 

@@ -36,7 +36,8 @@ def settle(page, seconds: float = 1.2) -> None:
 
 def load(page, name: str) -> None:
     choose(page, "Shipped scenario", TITLES[name])
-    page.get_by_text(TITLES[name], exact=True).last.wait_for()
+    page.get_by_text(TITLES[name], exact=True).filter(visible=True).first.wait_for()
+    page.get_by_text(re.compile(r"hour 0 of \d")).wait_for()  # the new run is on screen
 
 
 def to_end(page) -> None:
@@ -63,6 +64,11 @@ def shoot(page, url: str) -> None:
     to_end(page)
     settle(page)
     panel(page, "Where the money goes").screenshot(path=OUT / "money.png")
+
+    load(page, "purge_arms_race")
+    to_end(page)
+    settle(page)
+    panel(page, "Headline metrics over time").screenshot(path=OUT / "timeseries-events.png")
 
     load(page, "ps2017_influencer_pyramid")
     for _ in range(10):

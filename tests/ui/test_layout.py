@@ -94,6 +94,8 @@ def test_tablet_and_phone_get_a_stacked_layout(page, width, height):
     assert sidebar["width"] >= 0.85 * width, "the sidebar takes the whole width"
     assert series["y"] >= sidebar["y"] + sidebar["height"] - 1, "charts come below it"
     assert series["width"] >= 0.85 * width
+    subtitle = page.locator(".cf-sub").bounding_box()
+    assert subtitle["width"] >= 0.6 * width, "the header's line is not squeezed to a column"
     m = page.evaluate(MEASURE, PRESENTER_MIN_FONT)
     assert m["scrollWidth"] <= width, "nothing may stick out sideways"
     assert m["overlaps"] == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -307,3 +308,56 @@ def test_exported_zip_members_are_readable_by_everyone(tmp_path):
     with zipfile.ZipFile(path) as z:
         modes = {i.filename: stat.S_IMODE(i.external_attr >> 16) for i in z.infolist()}
     assert modes and set(modes.values()) == {0o644}, modes
+
+
+def test_event_markers_sit_at_the_events_hours_on_every_time_series_panel():
+    scenario = Setup("purge_arms_race").scenario()
+    markers = charts.event_markers(scenario)
+    assert markers == (
+        charts.EventMarker("purge", 96),
+        charts.EventMarker("detector_upgrade", 168),
+    )
+    assert charts.event_markers(scenario, hours=100) == markers[:1]  # later ones left out
+    rows = [{"total_delivered": float(i)} for i in range(24 * 12)]
+    option = charts.timeseries_option(rows, "USD", events=markers)
+    marked = [s for s in option["series"] if "markLine" in s]
+    assert sorted(s["xAxisIndex"] for s in marked) == list(range(len(charts.TIMESERIES_PANELS)))
+    for s in marked:  # day 4 and day 7: the start of hours 96 and 168
+        assert [(d["name"], d["xAxis"]) for d in s["markLine"]["data"]] == [
+            ("purge", 4.0),
+            ("detector_upgrade", 7.0),
+        ]
+    history = charts.history_option(
+        pd.DataFrame({"hour": [0, 1], "tasks_done": [1.0, 2.0]}),
+        ["tasks_done"],
+        "History",
+        events=markers,
+    )
+    assert [d["xAxis"] for d in history["series"][0]["markLine"]["data"]] == [96, 168]
+    assert "markLine" not in charts.timeseries_option(rows, "USD")["series"][0]
+
+
+def test_events_only_one_run_of_a_comparison_has_are_labelled_with_that_run():
+    purge, upgrade = charts.EventMarker("purge", 96), charts.EventMarker("upgrade", 168)
+    merged = charts.merged_markers([("A", (purge,)), ("B", (purge, upgrade))])
+    assert merged == (purge, charts.EventMarker("upgrade (B)", 168))
+    option = charts.overlay_option([("A", [1.0, 2.0]), ("B", [1.0, 3.0])], "x", events=merged)
+    assert [d["name"] for d in option["series"][0]["markLine"]["data"]] == ["purge", "upgrade (B)"]
+
+
+def test_large_type_keeps_the_lines_of_a_label_apart():
+    option = {"series": [{"label": {"fontSize": 11, "lineHeight": 14}}]}
+    label = charts.large_type(option, smallest=14)["series"][0]["label"]
+    assert label == {"fontSize": 14, "lineHeight": 18}  # 14 px type on 17.5 px lines, rounded
+
+
+def test_pay_histogram_shows_the_summarys_median_and_who_is_left_out():
+    run = LiveRun(short("baseline_microtask_market"))
+    run.step(12)
+    option = charts.pay_histogram_option(run.model)
+    median = run.summary_row()["hourly_pay_median"]
+    marks = [d["name"] for d in option["series"][0]["markLine"]["data"]]
+    assert f"median {median:.4g} USD/h" in marks
+    idle = charts.never_found_a_task(run.model)
+    assert idle > 0, "at hour 12 some workers have looked for work and found none"
+    assert f"{idle:,} online who never found a task are left out" in option["title"]["text"]
