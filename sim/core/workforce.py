@@ -397,32 +397,36 @@ class Workforce:
         mult: np.ndarray,
         open_pools: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each worker's best pool and its value per hour (-inf when none is in reach)."""
+        """Each worker's best pool and its value per hour (-inf when none is in reach).
+
+        The value matrix is laid out pools x workers: with a handful of pools and
+        thousands of workers, numpy then runs each operation along long rows.
+        """
         w = self.workers
         best = np.zeros(idx.size, dtype=np.int64)
         value = np.full(idx.size, -np.inf)
-        search_factor = desc.search_mult[None, :]
+        search_factor = desc.search_mult[:, None]
         for start in range(0, idx.size, CHUNK):
             c = idx[start : start + CHUNK]
             worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
             v = rules.value_per_hour(
-                desc.money[None, :],
-                desc.points[None, :],
-                desc.task_minutes[None, :],
-                w.search_minutes[c][:, None] * search_factor,
-                w.speed[c][:, None],
-                w.w_money[c][:, None],
-                worth[:, None],
-                self.conviction_per_hour[c][:, None],
-                desc.cause[None, :],
+                desc.money[:, None],
+                desc.points[:, None],
+                desc.task_minutes[:, None],
+                w.search_minutes[c][None, :] * search_factor,
+                w.speed[c][None, :],
+                w.w_money[c][None, :],
+                worth[None, :],
+                self.conviction_per_hour[c][None, :],
+                desc.cause[:, None],
             )
             if not self.reach_all:
-                v[~group_reach[w.group[c]]] = -np.inf
+                v[~group_reach[w.group[c]].T] = -np.inf
             if not open_pools.all():
-                v[:, ~open_pools] = -np.inf
-            b = np.argmax(v, axis=1)
+                v[~open_pools, :] = -np.inf
+            b = np.argmax(v, axis=0)
             best[start : start + c.size] = b
-            value[start : start + c.size] = v[np.arange(c.size), b]
+            value[start : start + c.size] = v[b, np.arange(c.size)]
         return best, value
 
     def _take(self, p: Pool, done: np.ndarray, n_done: int):
