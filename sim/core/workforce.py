@@ -472,13 +472,20 @@ class Workforce:
         """Workers whose account is banned move to another live one, if they have one."""
         w, acc = self.workers, self.accounts
         current = w.active_account
-        lost = (current >= 0) & acc.banned[np.maximum(current, 0)]
+        banned = acc.banned
+        if not banned.size:
+            return
+        lost = banned[current]  # (row -1 reads the last account: masked out next)
+        lost &= current >= 0
         if lost.any():
             owners = np.flatnonzero(lost)
-            alive_rows = np.flatnonzero(~acc.banned)
-            first_alive = np.full(w.size, -1, dtype=np.int64)
-            first_alive[acc.owner[alive_rows][::-1]] = alive_rows[::-1]
-            current[owners] = first_alive[owners]
+            # only the live accounts of the workers who lost theirs: each takes its first
+            alive_rows = np.flatnonzero(lost[acc.owner] & ~banned)
+            holders, first = np.unique(acc.owner[alive_rows], return_index=True)
+            moved = np.full(owners.size, -1, dtype=np.int64)
+            found = np.isin(owners, holders)
+            moved[found] = alive_rows[first]
+            current[owners] = moved
 
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from.
