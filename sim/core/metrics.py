@@ -133,6 +133,13 @@ def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
     return np.where(got > 0, paid / np.maximum(got, 1), asked)
 
 
+def _rows(rows: np.ndarray, pick: slice | np.ndarray) -> slice | np.ndarray:
+    """Ledger rows of the picked workers: a slice when they are one unbroken block."""
+    if isinstance(pick, slice) and rows.size and int(rows[-1] - rows[0]) == rows.size - 1:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows[pick]
+
+
 def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     """The metrics of the hour just simulated (all zero before the first step)."""
     st, led, w, rec = model.metric_state, model.ledger, model.workers, model.record
@@ -151,8 +158,9 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         st.points_only = st.points_only + rec.work.points_only_actions
     m, wf = model.market, model.workforce
     surviving_total = st.delivered - st.removed
-    human = wf.human
-    earned = led.balances["money"][model.worker_accounts[human]]
+    # without bots every worker is a person: read whole arrays (views), not copies
+    human = slice(None) if wf.human.size == w.size else wf.human
+    earned = led.balances["money"][_rows(model.worker_accounts, human)]
     hours = w.hours_online[human]
     # pay per hour of those who did at least one task (as surveys of workers measure it);
     # people who only ever looked and found nothing are counted apart
