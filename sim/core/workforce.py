@@ -278,15 +278,18 @@ class Workforce:
                     strict=False,
                 ):
                     o, p = pools[j]
+                    # each worker is in one pool a round: read its attributes once
+                    speed, session, used_who = w.speed[who], w.session_minutes[who], used[who]
                     q = w.search_minutes[who] * desc.search_mult[j]
-                    session_left = np.maximum(w.session_minutes[who] - used[who], 0.0)
+                    session_left = np.maximum(session - used_who, 0.0)
                     wanted = rng.poisson(
-                        rules.tasks_per_session(session_left, desc.task_minutes[j], w.speed[who], q)
+                        rules.tasks_per_session(session_left, desc.task_minutes[j], speed, q)
                     )
-                    capacity[p.market] += wanted.sum()
-                    pool_wanted[j] += wanted.sum()
+                    n_wanted = int(wanted.sum())
+                    capacity[p.market] += n_wanted
+                    pool_wanted[j] += n_wanted
                     avail = min(int(left[j]), market.financeable(o, p, int(left[j])))
-                    if wanted.sum() <= avail:
+                    if n_wanted <= avail:
                         done = wanted
                     else:  # more wanted than there is: first come, first served
                         done = rules.first_come(wanted, avail, rng.permutation(who.size))
@@ -300,21 +303,26 @@ class Workforce:
                         d = Delivery(o, p, who, done, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        speed = w.speed[who]
                         task_m = (counts @ self.minutes) / speed
-                        paid_task = (counts @ np.where(p.pay > 0, self.minutes, 0.0)) / speed
+                        unpaid_kind = p.pay <= 0
+                        if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
+                            paid_task = task_m
+                        else:
+                            paid_task = (counts @ np.where(unpaid_kind, 0.0, self.minutes)) / speed
                     else:
                         task_m = paid_task = np.zeros(who.size)
-                    spent = task_m + done * q + fruitless
+                    searched = done * q
+                    spent = task_m + searched + fruitless
                     scale = np.where(
                         spent > session_left, session_left / np.maximum(spent, 1e-12), 1.0
                     )
                     work_m[who] += task_m * scale
                     paid_m[who] += paid_task * scale
-                    search_m[who] += done * q * scale
+                    search_m[who] += searched * scale
                     wait_m[who] += fruitless * scale
-                    used[who] += spent * scale
-                    more = (done < wanted) & (w.session_minutes[who] - used[who] > 0.5)
+                    used_who = used_who + spent * scale
+                    used[who] = used_who
+                    more = (done < wanted) & (session - used_who > 0.5)
                     again_who.append(who[more])
                 again = np.concatenate(again_who) if again_who else np.zeros(0, dtype=np.int64)
                 open_now = left > 0
