@@ -166,8 +166,9 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     # people who only ever looked and found nothing are counted apart
     did_tasks = w.tasks_done[human] > 0
     worked = did_tasks & (hours > 0)
-    never_found = int(((hours > 0) & ~did_tasks).sum())
-    hourly = earned[worked] / (hours[worked] * model.scale)
+    never_found = int(np.count_nonzero((hours > 0) & ~did_tasks))
+    rows = np.flatnonzero(worked)  # indexing by rows beats a scattered boolean mask
+    hourly = earned[rows] / (hours[rows] * model.scale)
     p10, median, p90 = np.percentile(hourly, [10, 50, 90]) if hourly.size else (0.0, 0.0, 0.0)
     worker_income_total = int(earned.sum())
     recruiter_income = sum(
