@@ -25,19 +25,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import environment, table, worker_overrides  # noqa: E402
 
+# the phases of ``ClickFarmModel.step``, as (component attribute, method) pairs
 PHASES = (
-    "open_and_close_orders",
-    "relay_through_influencers",
-    "workers_decide",
-    "do_tasks_and_pay",
-    "detect_and_moderate",
-    "platform_economics",
-    "update_workers",
+    ("timeline", "apply_due"),
+    ("market", "open_and_close"),
+    ("influencers", "relay"),
+    ("workforce", "work"),
+    ("moderation", "step"),
+    ("market", "apply_removals"),
+    ("platform", "step"),
+    ("moderation", "update_capacity"),
+    ("market", "reprice"),
+    ("market", "adapt_tactics"),
+    ("workforce", "update"),
+    ("workforce", "choose_accounts"),
 )
 
 
 def instrument(model, spent: dict[str, float]) -> None:
-    """Wrap the model's phases (as instance attributes) with perf_counter timers."""
+    """Wrap the phases of the model's components (as instance attributes) with timers."""
     import sim.core.model as sim_model
 
     def timed(name, fn):
@@ -50,9 +56,10 @@ def instrument(model, spent: dict[str, float]) -> None:
 
         return wrapper
 
-    for name in PHASES:
-        if hasattr(model, name):
-            setattr(model, name, timed(name, getattr(model, name)))
+    for component_name, method in PHASES:
+        component = getattr(model, component_name)
+        name = f"{component_name}.{method}"
+        setattr(component, method, timed(name, getattr(component, method)))
     model.ledger.check_balanced = timed("ledger.check_balanced", model.ledger.check_balanced)
     model.ledger.start_step = timed("ledger.start_step", model.ledger.start_step)
     model.datacollector.collect = timed("datacollector.collect", model.datacollector.collect)

@@ -180,6 +180,13 @@ def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
     return np.where(got > 0, paid / np.maximum(got, 1), asked)
 
 
+def _rows(rows: np.ndarray, pick: slice | np.ndarray) -> slice | np.ndarray:
+    """Ledger rows of the picked workers: a slice when they are one unbroken block."""
+    if isinstance(pick, slice) and rows.size and int(rows[-1] - rows[0]) == rows.size - 1:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows[pick]
+
+
 def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     """The metrics of the hour just simulated (all zero before the first step)."""
     st, led, w, rec = model.metric_state, model.ledger, model.workers, model.record
@@ -199,15 +206,17 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         _accumulate_genuine(st, rec)
     m, wf = model.market, model.workforce
     surviving_total = st.delivered - st.removed
-    human = wf.human
-    earned = led.balances["money"][model.worker_accounts[human]]
+    # without bots every worker is a person: read whole arrays (views), not copies
+    human = slice(None) if wf.human.size == w.size else wf.human
+    earned = led.balances["money"][_rows(model.worker_accounts, human)]
     hours = w.hours_online[human]
     # pay per hour of those who did at least one task (as surveys of workers measure it);
     # people who only ever looked and found nothing are counted apart
     did_tasks = w.tasks_done[human] > 0
     worked = did_tasks & (hours > 0)
-    never_found = int(((hours > 0) & ~did_tasks).sum())
-    hourly = earned[worked] / (hours[worked] * model.scale)
+    never_found = int(np.count_nonzero((hours > 0) & ~did_tasks))
+    rows = np.flatnonzero(worked)  # indexing by rows beats a scattered boolean mask
+    hourly = earned[rows] / (hours[rows] * model.scale)
     p10, median, p90 = np.percentile(hourly, [10, 50, 90]) if hourly.size else (0.0, 0.0, 0.0)
     worker_income_total = int(earned.sum())
     recruiter_income = sum(

@@ -317,15 +317,18 @@ class Workforce:
                     strict=False,
                 ):
                     o, p = pools[j]
+                    # each worker is in one pool a round: read its attributes once
+                    speed, session, used_who = w.speed[who], w.session_minutes[who], used[who]
                     q = w.search_minutes[who] * desc.search_mult[j]
-                    session_left = np.maximum(w.session_minutes[who] - used[who], 0.0)
+                    session_left = np.maximum(session - used_who, 0.0)
                     wanted = rng.poisson(
-                        rules.tasks_per_session(session_left, desc.task_minutes[j], w.speed[who], q)
+                        rules.tasks_per_session(session_left, desc.task_minutes[j], speed, q)
                     )
-                    capacity[p.market] += wanted.sum()
-                    pool_wanted[j] += wanted.sum()
+                    n_wanted = int(wanted.sum())
+                    capacity[p.market] += n_wanted
+                    pool_wanted[j] += n_wanted
                     avail = min(int(left[j]), market.financeable(o, p, int(left[j])))
-                    if wanted.sum() <= avail:
+                    if n_wanted <= avail:
                         done = wanted
                     else:  # more wanted than there is: first come, first served
                         done = rules.first_come(wanted, avail, rng.permutation(who.size))
@@ -339,21 +342,26 @@ class Workforce:
                         d = Delivery(o, p, who, done, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        speed = w.speed[who]
                         task_m = (counts @ self.minutes) / speed
-                        paid_task = (counts @ np.where(p.pay > 0, self.minutes, 0.0)) / speed
+                        unpaid_kind = p.pay <= 0
+                        if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
+                            paid_task = task_m
+                        else:
+                            paid_task = (counts @ np.where(unpaid_kind, 0.0, self.minutes)) / speed
                     else:
                         task_m = paid_task = np.zeros(who.size)
-                    spent = task_m + done * q + fruitless
+                    searched = done * q
+                    spent = task_m + searched + fruitless
                     scale = np.where(
                         spent > session_left, session_left / np.maximum(spent, 1e-12), 1.0
                     )
                     work_m[who] += task_m * scale
                     paid_m[who] += paid_task * scale
-                    search_m[who] += done * q * scale
+                    search_m[who] += searched * scale
                     wait_m[who] += fruitless * scale
-                    used[who] += spent * scale
-                    more = (done < wanted) & (w.session_minutes[who] - used[who] > 0.5)
+                    used_who = used_who + spent * scale
+                    used[who] = used_who
+                    more = (done < wanted) & (session - used_who > 0.5)
                     again_who.append(who[more])
                 again = np.concatenate(again_who) if again_who else np.zeros(0, dtype=np.int64)
                 open_now = left > 0
@@ -446,34 +454,38 @@ class Workforce:
         mult: np.ndarray,
         open_pools: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each worker's best pool and its value per hour (-inf when none is in reach)."""
+        """Each worker's best pool and its value per hour (-inf when none is in reach).
+
+        The value matrix is laid out pools x workers: with a handful of pools and
+        thousands of workers, numpy then runs each operation along long rows.
+        """
         w = self.workers
         best = np.zeros(idx.size, dtype=np.int64)
         value = np.full(idx.size, -np.inf)
-        search_factor = desc.search_mult[None, :]
+        search_factor = desc.search_mult[:, None]
         for start in range(0, idx.size, CHUNK):
             c = idx[start : start + CHUNK]
             worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
             v = rules.value_per_hour(
-                desc.money[None, :],
-                desc.points[None, :],
-                desc.task_minutes[None, :],
-                w.search_minutes[c][:, None] * search_factor,
-                w.speed[c][:, None],
-                w.w_money[c][:, None],
-                worth[:, None],
-                self.conviction_per_hour[c][:, None],
-                desc.cause[None, :],
+                desc.money[:, None],
+                desc.points[:, None],
+                desc.task_minutes[:, None],
+                w.search_minutes[c][None, :] * search_factor,
+                w.speed[c][None, :],
+                w.w_money[c][None, :],
+                worth[None, :],
+                self.conviction_per_hour[c][None, :],
+                desc.cause[:, None],
             )
             if not self.reach_all:
-                v[~group_reach[w.group[c]]] = -np.inf
+                v[~group_reach[w.group[c]].T] = -np.inf
             if not open_pools.all():
-                v[:, ~open_pools] = -np.inf
+                v[~open_pools, :] = -np.inf
             if desc.min_tasks is not None:
-                v[w.tasks_done[c][:, None] < desc.min_tasks[None, :]] = -np.inf
-            b = np.argmax(v, axis=1)
+                v[w.tasks_done[c][None, :] < desc.min_tasks[:, None]] = -np.inf
+            b = np.argmax(v, axis=0)
             best[start : start + c.size] = b
-            value[start : start + c.size] = v[np.arange(c.size), b]
+            value[start : start + c.size] = v[b, np.arange(c.size)]
         return best, value
 
     def _take(self, p: Pool, done: np.ndarray, n_done: int):
@@ -519,13 +531,20 @@ class Workforce:
         """Workers whose account is banned move to another live one, if they have one."""
         w, acc = self.workers, self.accounts
         current = w.active_account
-        lost = (current >= 0) & acc.banned[np.maximum(current, 0)]
+        banned = acc.banned
+        if not banned.size:
+            return
+        lost = banned[current]  # (row -1 reads the last account: masked out next)
+        lost &= current >= 0
         if lost.any():
             owners = np.flatnonzero(lost)
-            alive_rows = np.flatnonzero(~acc.banned)
-            first_alive = np.full(w.size, -1, dtype=np.int64)
-            first_alive[acc.owner[alive_rows][::-1]] = alive_rows[::-1]
-            current[owners] = first_alive[owners]
+            # only the live accounts of the workers who lost theirs: each takes its first
+            alive_rows = np.flatnonzero(lost[acc.owner] & ~banned)
+            holders, first = np.unique(acc.owner[alive_rows], return_index=True)
+            moved = np.full(owners.size, -1, dtype=np.int64)
+            found = np.isin(owners, holders)
+            moved[found] = alive_rows[first]
+            current[owners] = moved
 
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from.
