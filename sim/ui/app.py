@@ -17,6 +17,7 @@ import solara.lab
 from sim.ui.compare_tab import CompareView
 from sim.ui.explore import Explore
 from sim.ui.present import Presenter
+from sim.ui.solara_fixes import correct_navigator_export
 from sim.ui.state import (
     bump,
     live,
@@ -33,6 +34,8 @@ from sim.ui.state import (
     to_end,
 )
 from sim.ui.widgets import KeyListener, ModeSwitch, error_box
+
+correct_navigator_export()  # Solara 1.64's router logs a Vue warning on every page otherwise
 
 STYLESHEET = Path(__file__).with_name("style.css")
 """Every style of the app, presenter mode's large type included."""
