@@ -169,6 +169,7 @@ def events_run(args: argparse.Namespace) -> dict:
         "scaling": "proportional",
         "scale_demand": True,
         "seed": args.seed,
+        "overrides": args.set,
     }
     res = run_child(HERE, spec)
     ps = res["per_step_s"]

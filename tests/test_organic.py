@@ -46,6 +46,13 @@ def test_logistic_step_against_hand_computation():
         -30.0, np.array([19.9, 0]), x, np.array([2, 2]), np.array([2, 2]), 100.0, 20.0
     )
     assert high[0] == 20.0
+    # the gradient adds up over blocks: the two rows summed one at a time give the same step
+    parts = sum(
+        rules.logistic_gradient_sum(0.0, w, x[i : i + 1], np.array([2]), np.array([r]))
+        for i, r in enumerate((2, 0))
+    )
+    assert parts == pytest.approx([1.0, -1.0])
+    assert rules.logistic_step_from_sum(w, parts, 4, 1.0, 5.0) == pytest.approx([0.25, -0.25])
 
 
 def test_the_labelled_queue_reports_the_kind_of_what_it_reviews():

@@ -27,10 +27,13 @@ class ReviewQueue:
     """Flagged actions waiting for a moderator, oldest first (arrays of entries)."""
 
     FIELDS = ("worker", "account", "pool", "count", "hour")
+    # rows of workers, accounts and pools fit 32 bits (the schema bounds them far below);
+    # counts and hours stay 64-bit. At a million workers the queue holds millions of entries.
+    DTYPES = {"worker": np.int32, "account": np.int32, "pool": np.int32}
 
     def __init__(self) -> None:
         for name in self.FIELDS:
-            setattr(self, name, np.zeros(0, dtype=np.int64))
+            setattr(self, name, np.zeros(0, dtype=self.DTYPES.get(name, np.int64)))
 
     @property
     def size(self) -> int:
@@ -44,7 +47,8 @@ class ReviewQueue:
         parts = list(zip(*entries, strict=True))
         n = sum(len(e[0]) for e in entries)
         for name, chunks in zip(self.FIELDS[:4], parts, strict=True):
-            setattr(self, name, np.concatenate([getattr(self, name), *chunks]).astype(np.int64))
+            dtype = self.DTYPES.get(name, np.int64)
+            setattr(self, name, np.concatenate([getattr(self, name), *chunks]).astype(dtype))
         self.hour = np.concatenate([self.hour, np.full(n, hour, dtype=np.int64)])
 
     def take(self, capacity: int, now: int, window: int) -> tuple[np.ndarray, ...]:

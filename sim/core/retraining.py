@@ -19,6 +19,10 @@ from sim.scenario.schema import DetectionWeights, Retraining
 
 SIGNALS = tuple(DetectionWeights.model_fields)
 """The detector's signals, in the order of a feature row."""
+FEATURE_DTYPE = np.float32
+"""How a queued entry's signals are kept: single precision halves the memory of a queue
+that holds millions of flagged entries at a million workers (the fit itself is done in
+double precision)."""
 
 
 class LabelledQueue(ReviewQueue):
@@ -32,7 +36,7 @@ class LabelledQueue(ReviewQueue):
 
     def __init__(self) -> None:
         super().__init__()
-        self.features = np.zeros((0, len(SIGNALS)))
+        self.features = np.zeros((0, len(SIGNALS)), dtype=FEATURE_DTYPE)
         self.genuine = np.zeros(0, dtype=bool)
         self.taken_features = self.features
         self.taken_genuine = self.genuine
@@ -45,7 +49,11 @@ class LabelledQueue(ReviewQueue):
         columns = [
             np.broadcast_to(np.asarray(signals[k], float), keep.shape)[keep] for k in SIGNALS
         ]
-        rows = np.column_stack(columns) if keep.any() else np.zeros((0, len(SIGNALS)))
+        rows = (
+            np.column_stack(columns).astype(FEATURE_DTYPE)
+            if keep.any()
+            else np.zeros((0, len(SIGNALS)), dtype=FEATURE_DTYPE)
+        )
         self._staged.append((rows, np.full(rows.shape[0], genuine)))
 
     def push(self, hour: int, entries: list[tuple[np.ndarray, ...]]) -> None:
@@ -64,7 +72,8 @@ class LabelledQueue(ReviewQueue):
         features, genuine = self.features, self.genuine
         out = super().take(capacity, now, window)
         taken = len(out[0])  # a prefix of the queue: reviews go oldest first
-        self.taken_features, self.taken_genuine = features[:taken], genuine[:taken]
+        # copies, not views: a view would keep this hour's whole queue alive in the trainer
+        self.taken_features, self.taken_genuine = features[:taken].copy(), genuine[:taken].copy()
         return out
 
 
@@ -96,12 +105,15 @@ class Trainer:
         usable = [e for e in self.examples if e[0] <= newest]
         if not usable:
             return weights
-        features = np.concatenate([e[1] for e in usable])
-        reviewed = np.concatenate([e[2] for e in usable])
-        removed = np.concatenate([e[3] for e in usable])
         w = np.array([weights[k] for k in SIGNALS])
-        new = rules.logistic_step(
-            bias, w, features, reviewed, removed, self.spec.learning_rate, self.spec.max_step
+        # summed hour by hour: no copy of the whole window in double precision
+        total = np.zeros(len(SIGNALS))
+        reviewed_total = 0.0
+        for _hour, features, reviewed, removed in usable:
+            total += rules.logistic_gradient_sum(bias, w, features, reviewed, removed)
+            reviewed_total += float(np.sum(reviewed))
+        new = rules.logistic_step_from_sum(
+            w, total, reviewed_total, self.spec.learning_rate, self.spec.max_step
         )
         self.refits += 1
         return dict(zip(SIGNALS, new.tolist(), strict=True))

@@ -431,6 +431,41 @@ def revenue_policy(
 
 
 # -- detector retraining -------------------------------------------------------------
+def logistic_gradient_sum(
+    bias: float,
+    weights: np.ndarray,
+    features: np.ndarray,
+    reviewed: np.ndarray,
+    removed: np.ndarray,
+) -> np.ndarray:
+    """Σ (removed − reviewed·p)·x over a block of reviewed groups, p = sigmoid(bias + x·w).
+
+    The log-likelihood's gradient adds up over blocks, so the verdicts of many hours can be
+    summed one hour at a time (:func:`logistic_step_from_sum`) without ever holding them
+    all in one double-precision array.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    p = sigmoid(bias + x @ np.asarray(weights, dtype=np.float64))
+    residual = np.asarray(removed, dtype=np.float64) - np.asarray(reviewed) * p
+    return x.T @ residual
+
+
+def logistic_step_from_sum(
+    weights: np.ndarray,
+    gradient_sum: np.ndarray,
+    reviewed_total: float,
+    learning_rate: float,
+    max_step: float,
+    bound: float = 20.0,
+) -> np.ndarray:
+    """The bounded step of :func:`logistic_step`, given the summed gradient and count."""
+    weights = np.asarray(weights, dtype=np.float64)
+    if reviewed_total <= 0:
+        return weights.copy()
+    step = np.clip(learning_rate * gradient_sum / reviewed_total, -max_step, max_step)
+    return np.clip(weights + step, -bound, bound)
+
+
 def logistic_step(
     bias: float,
     weights: np.ndarray,
@@ -452,15 +487,11 @@ def logistic_step(
     Returns:
         The new weights (the old ones if nothing was reviewed).
     """
-    weights = np.asarray(weights, dtype=np.float64)
     n = float(np.sum(reviewed))
     if n <= 0:
-        return weights.copy()
-    x = np.asarray(features, dtype=np.float64)
-    p = sigmoid(bias + x @ weights)
-    residual = np.asarray(removed, dtype=np.float64) - np.asarray(reviewed) * p
-    step = np.clip(learning_rate * (x.T @ residual) / n, -max_step, max_step)
-    return np.clip(weights + step, -bound, bound)
+        return np.asarray(weights, dtype=np.float64).copy()
+    total = logistic_gradient_sum(bias, weights, features, reviewed, removed)
+    return logistic_step_from_sum(weights, total, n, learning_rate, max_step, bound)
 
 
 # -- worker turnover and learning (docs/ODD.md 7.27) ------------------------------------
