@@ -215,3 +215,24 @@ def test_accounts_a_worker_gives_up_are_bought_back_and_listed_again():
     model.step()  # counted in the next hour's record, and the books still balance
     assert model.record.accounts.bought_back == rows.size
     assert model.record.accounts.buybacks == paid
+
+
+def test_workers_who_leave_put_their_accounts_back_on_the_market():
+    # microtask_turnover with an account market: a leaver's live accounts are bought back
+    bought_back = {}
+    for turnover in (True, False):
+        extra = [] if turnover else ["workers.apac_workers.turnover=null"]
+        model = ClickFarmModel(
+            "microtask_turnover", rng=4, days=14, overrides=["account_market={}", *extra]
+        )
+        start = model.workers.enrolled.copy()
+        while model.running:
+            model.step()
+        model.ledger.check_balanced()
+        acc, w = model.accounts, model.workers
+        gone = np.flatnonzero(start & ~w.enrolled)
+        assert not (np.isin(acc.owner, gone) & ~acc.banned).any()  # none kept a live account
+        bought_back[turnover] = model.account_market.total.bought_back
+        if turnover:
+            assert gone.size > 0
+    assert bought_back[True] > 0 and bought_back[False] == 0

@@ -271,7 +271,8 @@ class AccountMarket:
     def _reopening(self) -> np.ndarray:
         """Workers without a live account who look for one this hour, in random order."""
         w = self.workers
-        without = np.flatnonzero((w.active_account < 0) & (w.reopen_probability > 0))
+        # only workers in the workforce (with turnover, those who left want none)
+        without = np.flatnonzero((w.active_account < 0) & (w.reopen_probability > 0) & w.enrolled)
         wanting = without[self.rng.random(without.size) < w.reopen_probability[without]]
         return wanting[self.rng.permutation(wanting.size)]
 
@@ -282,7 +283,7 @@ class AccountMarket:
         for m, leaf in enumerate(self.market.structure.leaves):
             if not self.market.uses(leaf, "buy_aged") or not s.aged_per_hour:
                 continue
-            mine = np.flatnonzero((w.market == m) & (w.active_account >= 0))
+            mine = np.flatnonzero((w.market == m) & (w.active_account >= 0) & w.enrolled)
             young = mine[acc.age_hours[w.active_account[mine]] < s.aged_days * 24]
             if young.size:
                 pick = self.rng.permutation(young.size)[: s.aged_per_hour]
@@ -319,6 +320,19 @@ class AccountMarket:
         if not got.size:
             return
         self.resell(young_rows[: got.size], now, rec)  # the young ones go back on sale
+
+    def release(self, workers: np.ndarray, now: float) -> int:
+        """The live accounts of workers who left the workforce go back on the market.
+
+        Worker turnover calls it at the end of a day with the rows that left; resellers buy
+        the accounts back as in :meth:`resell` (counted in the next hour's record).
+
+        Returns:
+            The money the resellers paid (ledger units).
+        """
+        acc = self.accounts
+        live = np.flatnonzero(np.isin(acc.owner, workers) & ~acc.banned)
+        return self.resell(live, now)
 
     def resell(self, rows: np.ndarray, now: float, rec: AccountHour | None = None) -> int:
         """Resellers buy back live accounts their owners no longer need and list them again.

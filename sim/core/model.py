@@ -305,6 +305,8 @@ class ClickFarmModel(mesa.Model):
         turnover = self.turnover.step(
             hour, work, self.workforce.hours_this_step, self.workforce.online_rows
         )
+        if self.account_market is not None and turnover.left_rows.size:
+            self.account_market.release(turnover.left_rows, hour + 1)  # leavers' accounts
         self.ledger.check_balanced()
         self.record = HourRecord(
             hour, events, market, work, moderation, platform, update, genuine, turnover, accounts

@@ -126,6 +126,8 @@ class TurnoverHour:
     left: int = 0
     tier_counts: np.ndarray = field(default_factory=lambda: np.zeros(3, dtype=np.int64))
     """Enrolled people per tier (very active, regular, occasional), as of the last day."""
+    left_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Worker rows that left this hour (their live accounts can go back on sale)."""
 
 
 @dataclass

@@ -169,7 +169,7 @@ class Turnover:
         if self.pool is not None:
             self._remember(online)
             if end_of_day == 23:
-                record.joined, record.left = self._churn()
+                record.joined, record.left, record.left_rows = self._churn()
         if end_of_day == 23:
             self._update_tiers()
         record.tier_counts = self.tier_counts.copy()
@@ -193,8 +193,8 @@ class Turnover:
         offered = np.where(was_online[p.rows], w.session_minutes[p.rows] / 60.0, 0.0)
         p.earned, p.hours = rules.update_memory(p.earned, p.hours, earned_now, offered, p.decay)
 
-    def _churn(self) -> tuple[int, int]:
-        """The day's exits and entries; returns how many joined and how many left."""
+    def _churn(self) -> tuple[int, int, np.ndarray]:
+        """The day's exits and entries: how many joined, how many left, and their rows."""
         p, w = self.pool, self.workers
         enrolled = w.enrolled[p.rows]
         rate = rules.remembered_rate(p.earned, p.hours)
@@ -219,7 +219,7 @@ class Turnover:
         n_join, n_leave = int(join.size), int(leave.sum())
         self.joined_total += n_join
         self.left_total += n_leave
-        return n_join, n_leave
+        return n_join, n_leave, p.rows[leave]
 
     def _update_tiers(self) -> None:
         enrolled = self.workers.enrolled[self.human]
