@@ -39,6 +39,17 @@ from sim.ui.widgets import (
 )
 
 
+def _slide_text(sl: story.Slide) -> None:
+    """A slide's title and its points, in the presenter's large type."""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=esc(sl.title),
+        classes=["cf-slide-title"],
+        attributes={"data-testid": "slide-title"},
+    )
+    solara.HTML(tag="div", unsafe_innerHTML="".join(f"<p>{esc(p)}</p>" for p in sl.points))
+
+
 @solara.component
 def Presenter():
     """Presenter mode: the current slide with previous/next buttons and the key help.
@@ -79,23 +90,11 @@ def Presenter():
         ModeSwitch()
     if sl.scenario is None:
         with solara.Column(classes=["cf-slide"]):
-            solara.HTML(
-                tag="div",
-                unsafe_innerHTML=esc(sl.title),
-                classes=["cf-slide-title"],
-                attributes={"data-testid": "slide-title"},
-            )
-            solara.HTML(tag="div", unsafe_innerHTML="".join(f"<p>{esc(p)}</p>" for p in sl.points))
+            _slide_text(sl)
         return
     with solara.Columns([5, 7], gutters_dense=True, classes=["cf-cols"]):
         with solara.Column(classes=["cf-slide"]):
-            solara.HTML(
-                tag="div",
-                unsafe_innerHTML=esc(sl.title),
-                classes=["cf-slide-title"],
-                attributes={"data-testid": "slide-title"},
-            )
-            solara.HTML(tag="div", unsafe_innerHTML="".join(f"<p>{esc(p)}</p>" for p in sl.points))
+            _slide_text(sl)
             if sl.look_at:
                 solara.HTML(
                     tag="div",
