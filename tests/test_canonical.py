@@ -60,6 +60,22 @@ def test_a_summary_that_changes_without_a_model_version_bump_is_caught(tmp_path)
     assert update_record(base, version) == problems, "make results must refuse to record it"
     assert version_problems(read_record(base), committed_hashes(base), version) == problems
 
+
+def test_a_new_scenario_is_recorded_without_a_bump_but_an_unrecorded_one_is_caught(tmp_path):
+    import shutil
+
+    from sim.run.canonical import committed_hashes, read_record, update_record, version_problems
+
+    base = tmp_path / "results"
+    shutil.copytree(ROOT / "results", base, ignore=shutil.ignore_patterns("*.png", "sweeps"))
+    version = read_record(base).model_version
+    shutil.copytree(base / SCENARIOS[0], base / "a_new_scenario")
+    problems = version_problems(read_record(base), committed_hashes(base), version)
+    assert len(problems) == 1 and "a_new_scenario" in problems[0]
+    assert update_record(base, version) == []  # a new scenario changes no earlier result
+    assert "a_new_scenario" in read_record(base).summaries
+    assert version_problems(read_record(base), committed_hashes(base), version) == []
+
     bumped = version + ".1"
     assert (
         "record them again"

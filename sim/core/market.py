@@ -20,7 +20,7 @@ from sim.core.ledger import WORLD, Ledger
 from sim.core.records import Delivery, K, MarketHour, zeros_k
 from sim.core.students import RateOverrides
 from sim.scenario.load import to_minor
-from sim.scenario.schema import ACTION_TYPES, Campaign, Scenario
+from sim.scenario.schema import ACTION_TYPES, ROUTING_TACTICS, Campaign, Scenario
 
 # Assumption (docs/ODD.md): before seeing removals, a client expects 80% of what it buys
 # to survive, with the weight of 200 observed actions.
@@ -153,6 +153,7 @@ class Structure:
     recruiter_account: np.ndarray
     client_account: dict[str, int]
     workforce: np.ndarray  # workers per leaf market
+    bots: np.ndarray | None = None  # bots per leaf market (None: no bots anywhere)
 
     def paths(self, top: int) -> list[list[int]]:
         """Every chain of recruiters from ``top`` down to a leaf, depth first.
@@ -319,15 +320,31 @@ class Market:
         kids = self.structure.children[r]
         if not kids:
             return self.posted_pay[r] + self.influencer_pay[r]
-        weights = np.array([self._subtree_workforce(c) for c in kids], dtype=np.float64)
+        routed = self._routed(r)
+        weights = np.array([self._subtree_workforce(c, routed) for c in kids], dtype=np.float64)
         if weights.sum() <= 0:
             weights[:] = 1.0
         cost = (self.charges[kids] * weights[:, None]).sum(axis=0) / weights.sum()
         return np.ceil(cost).astype(np.int64)
 
-    def _subtree_workforce(self, r: int) -> int:
+    def _subtree_workforce(self, r: int, weights: np.ndarray) -> int:
         st = self.structure
-        return int(sum(st.workforce[st.leaf_of_recruiter[p[-1]]] for p in st.paths(r)))
+        return int(sum(weights[st.leaf_of_recruiter[p[-1]]] for p in st.paths(r)))
+
+    def _routed(self, top: int) -> np.ndarray:
+        """Per leaf market, the weight of its workforce in ``top``'s orders.
+
+        Its headcount; once ``top`` has adopted to_people only its people count, after
+        to_bots only its bots (the tactic adopted last applies; a tree without the kind
+        wanted keeps the headcounts).
+        """
+        st = self.structure
+        route = [t for t in self.tactics_of(top) if t in ROUTING_TACTICS]
+        if not route or st.bots is None:
+            return st.workforce
+        wanted = st.bots if route[-1] == "to_bots" else st.workforce - st.bots
+        reached = [st.leaf_of_recruiter[p[-1]] for p in st.paths(top)]
+        return wanted if wanted[reached].sum() > 0 else st.workforce
 
     def survival(self, r: int) -> float:
         """The recruiter's own estimate of the share of its deliveries that survive."""
@@ -651,7 +668,8 @@ class Market:
         if len(paths) == 1:
             shares = quantities[None, :].astype(np.int64)
         else:
-            sizes = np.array([st.workforce[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
+            weights = self._routed(top)
+            sizes = np.array([weights[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
             if sizes.sum() == 0:
                 sizes[:] = 1
             shares = np.stack(
@@ -840,7 +858,7 @@ class Market:
         self.removal_cost["recruiters"] += int(d.refills @ p.outflow)
         leaf = p.chain[-1]
         spec = self.scenario.recruiters[leaf]
-        self.window_delivered[leaf] += float(d.by_type.sum())
+        self.window_delivered[p.chain] += float(d.by_type.sum())  # every recruiter above too
         if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
             cost = to_minor(spec.software_cost, self.scale)
             # bought once, as soon as the operator holds the money (it never goes below 0)
@@ -903,7 +921,7 @@ class Market:
             else:
                 self.removal_cost["clients"] += int(left @ o.prices)
             self.removed_by[o.recruiter] += float(by_type.sum())
-            self.window_removed[p.chain[-1]] += float(by_type.sum())
+            self.window_removed[p.chain] += float(by_type.sum())
             key = (o.client, o.recruiter)
             self.seen_removed[key] = self.seen_removed.get(key, 0.0) + float(by_type.sum())
 

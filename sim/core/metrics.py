@@ -125,6 +125,7 @@ METRICS = (
     "total_accounts_sold",
     "total_account_sales",
     "account_sales_share_of_spend",
+    "bot_share_of_delivered",
 )
 
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
@@ -329,7 +330,18 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         **_genuine_metrics(model),
         **_turnover_metrics(model),
         **accounts,
+        "bot_share_of_delivered": _bot_share(model),
     }
+
+
+def _bot_share(model: ClickFarmModel) -> float:
+    """Share of this hour's delivered actions that bots did (0 without bots or deliveries)."""
+    rec = model.record
+    if rec is None or not model.workforce.has_bots or not rec.work.delivered:
+        return 0.0
+    is_bot = model.workers.is_bot
+    by_bots = sum(int(d.done[is_bot[d.who]].sum()) for d in rec.work.deliveries)
+    return by_bots / rec.work.delivered
 
 
 def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:

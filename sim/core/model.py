@@ -130,6 +130,11 @@ class ClickFarmModel(mesa.Model):
             recruiter_account=recruiter_account,
             client_account=dict(zip(client_names, rows.tolist(), strict=True)),
             workforce=np.array([m.size for m in self.workforce.members], dtype=np.int64),
+            bots=np.array(
+                [int(workers.is_bot[m].sum()) for m in self.workforce.members], dtype=np.int64
+            )
+            if workers.is_bot.any()
+            else None,
         )
         self.market = Market(s, led, structure)
         self.moderation = Moderation(s, workers, accounts)

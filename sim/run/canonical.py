@@ -81,7 +81,10 @@ def read_record(base: Path = RESULTS_DIR) -> VersionRecord | None:
 
 
 def version_problems(
-    record: VersionRecord | None, hashes: dict[str, str], model_version: str = MODEL_VERSION
+    record: VersionRecord | None,
+    hashes: dict[str, str],
+    model_version: str = MODEL_VERSION,
+    allow_new: bool = False,
 ) -> list[str]:
     """Why the committed summaries and the record disagree (empty when they agree).
 
@@ -89,6 +92,8 @@ def version_problems(
         record: What ``results/MODEL_VERSION.json`` says.
         hashes: The hashes of the committed summaries now.
         model_version: The model version of the code.
+        allow_new: A scenario the record does not know yet is no change (a new scenario
+            changes no earlier result, so it needs no bump: ``make results`` records it).
     """
     if record is None:
         return [f"no {RECORD_FILE}; run `make results` to record the model version"]
@@ -96,6 +101,7 @@ def version_problems(
         name
         for name in set(hashes) | set(record.summaries)
         if hashes.get(name) != record.summaries.get(name)
+        and not (allow_new and name not in record.summaries)
     )
     if record.model_version != model_version:
         return [
@@ -146,7 +152,7 @@ def update_record(base: Path = RESULTS_DIR, model_version: str = MODEL_VERSION) 
     record = read_record(base)
     hashes = committed_hashes(base)
     if record is not None and record.model_version == model_version:
-        problems = version_problems(record, hashes, model_version)
+        problems = version_problems(record, hashes, model_version, allow_new=True)
         if problems:
             return problems
     (base / RECORD_FILE).write_text(VersionRecord(model_version, hashes).to_json())

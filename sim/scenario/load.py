@@ -20,7 +20,7 @@ from sim.scenario.document import SourcedDoc, apply_overrides, load_document, pa
 from sim.scenario.errors import ScenarioError
 from sim.scenario.fields import friendly_path
 from sim.scenario.messages import validation_error
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ROUTING_TACTICS, Scenario
 from sim.scenario.student_events import STUDENT_CHECKS, STUDENT_FIELDS
 
 ScenarioSource = str | Path | dict | SourcedDoc | Scenario
@@ -455,12 +455,7 @@ def _check_market(s, recruiters, leaves, staffed, children, regions, fail) -> No
                     f"{', '.join(sorted(leaves))})",
                 )
     for i, r in enumerate(s.recruiters):
-        if r.tactics.repertoire and r.id not in leaves:
-            fail(
-                ("recruiters", i, "tactics", "repertoire"),
-                "tactics are used by the recruiters whose workers deliver; expected a "
-                "bottom-level recruiter (one without sub-recruiters)",
-            )
+        _check_tactics(s, i, r, leaves, children, fail)
     alt = s.paid_alternative
     if alt is not None:
         if alt.recruiter.id in recruiters:
@@ -491,6 +486,44 @@ def _check_market(s, recruiters, leaves, staffed, children, regions, fail) -> No
             fail(
                 ("paid_alternative", "workers", "id"),
                 f"'{alt.workers.id}' is already a worker group; expected a new id",
+            )
+
+
+def _check_tactics(s, i: int, r, leaves, children, fail) -> None:
+    """Delivery tactics belong to bottom-level recruiters, routing tactics to top-level ones."""
+    loc = ("recruiters", i, "tactics")
+    for j, name in enumerate(r.tactics.repertoire):
+        if name not in ROUTING_TACTICS:
+            if r.id not in leaves:
+                fail(
+                    (*loc, "repertoire", j),
+                    f"'{name}' is a tactic of the recruiters whose workers deliver; expected "
+                    "a bottom-level recruiter (one without sub-recruiters), or to_people / "
+                    "to_bots",
+                )
+            continue
+        if r.parent is not None or r.id in leaves:
+            fail(
+                (*loc, "repertoire", j),
+                f"'{name}' chooses which sub-recruiters get the orders; expected a top-level "
+                "recruiter with sub-recruiters",
+            )
+        wanted = "bot" if name == "to_bots" else "human"
+        below = _subtree_leaves(r.id, children)
+        if not any(g.recruiter in below and g.kind == wanted for g in s.workers):
+            fail(
+                (*loc, "repertoire", j),
+                f"'{name}' moves the orders to {'bots' if wanted == 'bot' else 'people'}, but "
+                f"no {wanted} workers work below '{r.id}'; expected workers of kind "
+                f"{wanted} under one of its sub-recruiters",
+            )
+    for name in r.tactics.cost_per_action:
+        if name in ROUTING_TACTICS:
+            fail(
+                (*loc, "cost_per_action", name),
+                f"'{name}' costs nothing itself (the sub-recruiters' charges change the "
+                "cost); expected a delivery tactic: drip_feed, older_accounts, "
+                "more_accounts or buy_aged",
             )
 
 

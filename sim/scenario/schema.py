@@ -351,7 +351,11 @@ class Pricing(Strict):
     """Adaptive: orders filled within this share of their deadline count as filling fast."""
 
 
-TacticName = Literal["drip_feed", "older_accounts", "more_accounts", "buy_aged"]
+TacticName = Literal[
+    "drip_feed", "older_accounts", "more_accounts", "buy_aged", "to_people", "to_bots"
+]
+ROUTING_TACTICS = ("to_people", "to_bots")
+"""Tactics of a top-level recruiter: which of its sub-recruiters' workforces get its orders."""
 
 
 class Tactics(Strict):
@@ -361,6 +365,9 @@ class Tactics(Strict):
     oldest live account; more_accounts: workers rotate their live accounts hour by hour;
     buy_aged: the recruiter buys aged accounts on the account market for its workers whose
     account is young, and sells the young ones back (needs an ``account_market:``).
+    Two tactics belong to a top-level recruiter with sub-recruiters instead: to_people
+    hands its orders only to the people below it (its bot operators get none), to_bots
+    only to its bots; the one adopted last applies.
     """
 
     repertoire: list[TacticName] = []
