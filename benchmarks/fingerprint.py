@@ -29,6 +29,7 @@ from common import worker_overrides  # noqa: E402
 
 SHIPPED = (
     "baseline_microtask_market",
+    "bots_to_people",
     "bots_vs_click_workers",
     "fillon2017_points",
     "microtask_turnover",
