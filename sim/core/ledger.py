@@ -89,10 +89,14 @@ class Ledger:
             return
         amount = int(amount)
         bal = self.balances[unit]
-        _check_range(int(bal[payer]) - amount, unit, purpose)
-        _check_range(int(bal[payee]) + amount, unit, purpose)
-        bal[payer] -= amount
-        bal[payee] += amount
+        # a positive amount can only push the payer down and the payee up
+        paid, received = int(bal[payer]) - amount, int(bal[payee]) + amount
+        if paid < INT64_MIN:
+            _check_range(paid, unit, purpose)
+        if received > INT64_MAX:
+            _check_range(received, unit, purpose)
+        bal[payer] = paid
+        bal[payee] = int(bal[payee]) + amount  # read again: payer and payee may be one row
         self._record(unit, self._tiers[payer], self._tiers[payee], purpose, amount, tag)
 
     def pay_many(
@@ -117,9 +121,11 @@ class Ledger:
         fits = largest <= INT64_MAX // amounts.size
         total = int(amounts.sum()) if fits else sum(amounts.tolist())
         bal = self.balances[unit]
-        _check_range(int(bal[payer]) - total, unit, purpose)
+        if int(bal[payer]) - total < INT64_MIN:
+            _check_range(int(bal[payer]) - total, unit, purpose)
         # no payee can end above its balance now plus everything paid in this call
-        _check_range(int(bal[payees].max()) + total, unit, purpose)
+        if int(bal[payees].max()) + total > INT64_MAX:
+            _check_range(int(bal[payees].max()) + total, unit, purpose)
         bal[payer] -= total
         np.add.at(bal, payees, amounts)
         # Payees are always one block of one tier (all workers, all influencers...).
@@ -127,8 +133,9 @@ class Ledger:
         return total
 
     def _record(self, unit: str, src: str, dst: str, purpose: str, amount: int, tag: str) -> None:
-        self.step_flows[(unit, src, dst, purpose)] += amount
-        self.total_flows[(unit, src, dst, purpose)] += amount
+        key = (unit, src, dst, purpose)
+        self.step_flows[key] += amount
+        self.total_flows[key] += amount
         if tag:
             self.tagged_flows[(tag, unit, src, dst, purpose)] += amount
 
