@@ -33,6 +33,24 @@ def rate_card(mapping: dict, scale: int) -> np.ndarray:
     return np.array([to_minor(mapping.get(a, 0), scale) for a in ACTION_TYPES], dtype=np.int64)
 
 
+def _pay_for_counts(counts: np.ndarray, by_type: list[int], card: np.ndarray) -> np.ndarray | None:
+    """``rules.pay_for_counts(counts, card)``, from the columns that can be nonzero only.
+
+    ``by_type`` is the column sums of ``counts`` (a delivery's actions per type): a type
+    nobody did, or that earns nothing, adds nothing, so only the one or two types an
+    order asks for are multiplied out. Integer sums are exact in any order, so the result
+    is the same. None when no column counts (every row would be 0).
+    """
+    rates = card.tolist()
+    kinds = [k for k, n in enumerate(by_type) if n and rates[k]]
+    if not kinds:
+        return None
+    out = counts[:, kinds[0]] * card[kinds[0]]  # int64 scalars: int64 products, as in rules
+    for k in kinds[1:]:
+        out += counts[:, k] * card[k]
+    return out
+
+
 @dataclass
 class Pool:
     """The share of one order served by one leaf recruiter's workforce."""
@@ -819,6 +837,9 @@ class Market:
         """
         led, o, p = self.ledger, d.order, d.pool
         st = self.structure
+        tag = o.tag
+        by_type, refills = d.by_type.tolist(), d.refills.tolist()
+        actions = float(sum(by_type))
         ordered = d.by_type - d.refills
         payer = o.client_account
         for level, rec in enumerate(p.chain):
@@ -830,42 +851,47 @@ class Market:
                     )
                     o.escrow_pending += 1
             elif level == 0:
-                amount = int(ordered @ p.chain_prices[0])
-                led.transfer("money", payer, acct, amount, "order price", o.tag)
+                amount = int(ordered.dot(p.chain_prices[0]))
+                led.transfer("money", payer, acct, amount, "order price", tag)
                 o.spent += amount
             else:
-                amount = int(d.by_type @ p.chain_prices[level])
-                led.transfer("money", payer, acct, amount, "sub-contract", o.tag)
+                amount = int(d.by_type.dot(p.chain_prices[level]))
+                led.transfer("money", payer, acct, amount, "sub-contract", tag)
             payer = acct
-        self.removal_cost["recruiters"] += int(d.refills @ p.outflow)
+        if any(refills):
+            self.removal_cost["recruiters"] += int(d.refills.dot(p.outflow))
         leaf = p.chain[-1]
         spec = self.scenario.recruiters[leaf]
-        self.window_delivered[leaf] += float(d.by_type.sum())
+        self.window_delivered[leaf] += actions
         if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
             cost = to_minor(spec.software_cost, self.scale)
             # bought once, as soon as the operator holds the money (it never goes below 0)
             if int(led.balances["money"][payer]) >= cost:
                 self.software_paid[leaf] = True
-                led.transfer("money", payer, WORLD, cost, "bot software", o.tag)
-        wages = rules.pay_for_counts(d.counts, p.pay)
-        if wages.any():
-            payees.pay_workers(leaf, payer, d.who, wages, o.tag, hour)
-        if p.influencer_pay.any():
-            per_worker = rules.pay_for_counts(d.counts, p.influencer_pay)
-            payees.pay_influencers(payer, d.who, per_worker, o.tag)
-        if p.points.any():
-            points = rules.points_for_counts(d.counts, p.points, o.urgency)
-            payees.pay_points(payer, d.who, points, o.tag)
+                led.transfer("money", payer, WORLD, cost, "bot software", tag)
+        wages = _pay_for_counts(d.counts, by_type, p.pay)
+        if wages is not None and wages.any():
+            payees.pay_workers(leaf, payer, d.who, wages, tag, hour)
+        if any(p.influencer_pay.tolist()):
+            per_worker = _pay_for_counts(d.counts, by_type, p.influencer_pay)
+            if per_worker is None:
+                per_worker = np.zeros(len(d.who), dtype=np.int64)
+            payees.pay_influencers(payer, d.who, per_worker, tag)
+        if any(p.points.tolist()):
+            points = _pay_for_counts(d.counts, by_type, p.points)
+            if points is None:
+                points = np.zeros(len(d.who), dtype=np.int64)
+            payees.pay_points(payer, d.who, points * int(o.urgency), tag)
         if spec.tactics.repertoire and self.tactics_adopted[leaf]:
             # tactics are paid from what the leaf holds: it never pays out more than that
             balance = int(self.ledger.balances["money"][payer])
-            cost = min(self.tactic_cost(leaf) * int(d.by_type.sum()), max(balance, 0))
-            led.transfer("money", payer, WORLD, cost, "tactic cost", o.tag)
+            cost = min(self.tactic_cost(leaf) * int(sum(by_type)), max(balance, 0))
+            led.transfer("money", payer, WORLD, cost, "tactic cost", tag)
             self.tactic_cost_paid += cost
             self.tactic_paid[leaf] += cost
-        self.delivered_by[o.recruiter] += float(d.by_type.sum())
+        self.delivered_by[o.recruiter] += actions
         key = (o.client, o.recruiter)
-        self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + float(d.by_type.sum())
+        self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + actions
 
     # -- removals -------------------------------------------------------------------------
     def apply_removals(self, removed_by_pool: dict[int, np.ndarray], hour: int) -> None:
