@@ -134,12 +134,21 @@ class Order:
     @property
     def remaining_total(self) -> int:
         """Ordered actions not yet delivered."""
-        return int(sum(int(p.remaining.sum()) for p in self.pools))
+        # sums of short Python lists: exact, and much cheaper than numpy calls on 7 numbers
+        pools = self.pools
+        if len(pools) == 1:
+            return sum(pools[0].remaining.tolist())
+        return sum(sum(p.remaining.tolist()) for p in pools)
+
+    @property
+    def delivered_total(self) -> int:
+        """Ordered actions delivered, all types together (replacements not counted)."""
+        return sum(sum(p.delivered.tolist()) - sum(p.refilled.tolist()) for p in self.pools)
 
     def progress(self) -> float:
         """Share of the ordered actions delivered so far."""
-        total = int(self.quantities.sum())
-        return 0.0 if total == 0 else float(self.delivered.sum()) / total
+        total = sum(self.quantities.tolist())
+        return 0.0 if total == 0 else float(self.delivered_total) / total
 
 
 @dataclass
@@ -202,6 +211,35 @@ class EscrowBatch:
     pool: Pool
     release_hour: int
     held: np.ndarray  # actions per type still in escrow
+
+
+@dataclass(frozen=True)
+class CampaignTerms:
+    """What every placement of one campaign shares, looked up once (scenarios are frozen).
+
+    Attributes:
+        target: Actions per type each placement asks for (copy before handing it out).
+        budget: The placement budget in ledger units, or None for no budget.
+        ceiling: The client's highest price per action (ledger units; never written to).
+        capped: Per type, whether the client pays anything for it (``ceiling > 0``).
+        candidates: Recruiter rows the client may buy from: its own first, then rivals.
+        days: Days its deadline spans (promotion is funded per started day).
+        promotion: Promotion budget per day, in ledger units.
+        audience_region: Row of its audience's region.
+        client_account: The client's ledger account.
+        escrow: Whether the client pays through escrow.
+    """
+
+    target: np.ndarray
+    budget: int | None
+    ceiling: np.ndarray
+    capped: np.ndarray
+    candidates: tuple[int, ...]
+    days: int
+    promotion: int
+    audience_region: int
+    client_account: int
+    escrow: bool
 
 
 class Payees(Protocol):
@@ -304,6 +342,7 @@ class Market:
         self.refused_by_campaign: dict[int, int] = {}
         self.expired_total = 0
         self.removal_cost = {"clients": 0, "recruiters": 0, "workers": 0}
+        self._terms: dict[int, CampaignTerms] = {}  # per campaign row, on first use
         self._due = self._schedule()
         self._next_due = 0
         for r in range(n):
@@ -312,6 +351,8 @@ class Market:
         self.rate_history: list[RateChange] = []
         self._log_rates(0)
         self.overrides = RateOverrides(n)  # rates fixed by classroom students
+        self.student_rates = False  # whether any is fixed (set_student_rates is the way in)
+        self._fixed_rule = [r.pricing.rule == "fixed" for r in s.recruiters]
 
     # -- set-up -----------------------------------------------------------------------
     def _schedule(self) -> list[tuple[int, int, int]]:
@@ -366,12 +407,9 @@ class Market:
         The campaign's typed prices under the fixed rule, otherwise its current quote;
         times any price shock.
         """
-        base = (
-            campaign_prices
-            if self.scenario.recruiters[r].pricing.rule == "fixed"
-            else self.quote[r]
-        )
-        base = self.overrides.price_for(r, base)
+        base = campaign_prices if self._fixed_rule[r] else self.quote[r]
+        if self.student_rates:
+            base = self.overrides.price_for(r, base)
         if self.price_factor[r] == 1.0:
             return base.copy()
         return np.rint(base * self.price_factor[r]).astype(np.int64)
@@ -452,7 +490,8 @@ class Market:
                 floor = rules.cost_plus_price(self.cost_per_action(r), 0.0, 1.0)
                 own = np.maximum(rules.blend_price(own, comp, p.competitor_weight), floor)
             self.quote[r] = own
-        self.overrides.apply(self)
+        if self.student_rates:
+            self.overrides.apply(self)
         self._log_rates(hour + 1)
 
     def _log_rates(self, hour: int) -> None:
@@ -506,13 +545,13 @@ class Market:
             _, ci, k = self._due[self._next_due]
             self._next_due += 1
             c = s.campaigns[ci]
-            budget = None if c.budget is None else to_minor(c.budget, self.scale)
-            target = np.array([c.actions.get(a, 0) for a in ACTION_TYPES], dtype=np.int64)
+            terms = self.campaign_terms(ci)
+            target = terms.target.copy()
             placement = Placement(
                 campaign=ci,
                 number=k,
                 target=target,
-                budget=budget,
+                budget=terms.budget,
                 reorder_until=hour + c.deadline_hours + c.reorder_window_hours,
                 index=len(self.placements),
             )
@@ -524,6 +563,31 @@ class Market:
         for placement in self.reorder_watch:
             self._maybe_reorder(placement, hour, record)
 
+    def campaign_terms(self, ci: int) -> CampaignTerms:
+        """The fixed terms of campaign ``ci`` (built on first use, then kept)."""
+        terms = self._terms.get(ci)
+        if terms is None:
+            terms = self._terms[ci] = self._terms_of(self.scenario.campaigns[ci])
+        return terms
+
+    def _terms_of(self, c: Campaign) -> CampaignTerms:
+        s = self.scenario
+        ceiling = rate_card(c.price_per_action, self.scale)
+        target = np.array([c.actions.get(a, 0) for a in ACTION_TYPES], dtype=np.int64)
+        ceiling.flags.writeable = target.flags.writeable = False
+        return CampaignTerms(
+            target=target,
+            budget=None if c.budget is None else to_minor(c.budget, self.scale),
+            ceiling=ceiling,
+            capped=ceiling > 0,
+            candidates=(self.index[c.recruiter], *(self.index[r] for r in c.competitors)),
+            days=-(-c.deadline_hours // 24),
+            promotion=to_minor(c.promotion_per_day, self.scale),
+            audience_region=list(s.regions).index(c.audience_region),
+            client_account=self.structure.client_account[c.client],
+            escrow=c.payment == "escrow",
+        )
+
     def _place(
         self,
         pl: Placement,
@@ -532,56 +596,40 @@ class Market:
         record: MarketHour,
         campaign: Campaign | None = None,
     ) -> None:
-        s, st, led = self.scenario, self.structure, self.ledger
+        s, led = self.scenario, self.ledger
         c = campaign or s.campaigns[pl.campaign]
-        ceiling = rate_card(c.price_per_action, self.scale)
-        candidates = [self.index[c.recruiter]] + [self.index[r] for r in c.competitors]
-        candidates = [r for r in candidates if self.active[r]]
+        terms = self.campaign_terms(pl.campaign) if campaign is None else self._terms_of(c)
+        ceiling = terms.ceiling
+        candidates = [r for r in terms.candidates if self.active[r]]
         prices, refused_by = [], []
         for r in candidates:
             price = self.price_for(r, ceiling)
             # refuse what the client will not pay or what cannot cover the chain's costs
-            ok = (price <= np.where(ceiling > 0, ceiling, price)) & self._covers(r, price)
-            ok &= (ceiling > 0) | (price == 0)
-            prices.append(np.where(ok, price, 0))
+            ok = np.where(terms.capped, price <= ceiling, price == 0) & self._covers(r, price)
+            prices.append(price * ok)
             refused_by.append(~ok)
         budget_left = None
         if pl.budget is not None:
             budget_left = pl.budget - pl.committed()
-        # the client's view of each recruiter: price per expected surviving action
-        shares = np.zeros((len(candidates), K))
         if len(candidates) == 1:  # no choice to make
-            shares[0] = ~refused_by[0]
-        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
-            cps = np.array(
-                [
-                    np.inf
-                    if refused_by[j][k]
-                    else max(prices[j][k], 0) / self._seen_survival(c.client, r)
-                    for j, r in enumerate(candidates)
-                ]
-            )
-            shares[:, k] = rules.client_shares(cps, c.price_sensitivity)
-        quantities = np.zeros((len(candidates), K), dtype=np.int64)
-        if len(candidates) == 1:
-            quantities[0] = np.where(shares[0] > 0, wanted, 0)
-        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
-            quantities[:, k] = rules.largest_remainder(int(wanted[k]), shares[:, k])
-        refused_all = np.where(shares.sum(axis=0) == 0, wanted, 0)
-        record.refused += int(refused_all.sum())
+            quantities = [wanted * ~refused_by[0]]
+            refused_all = wanted - quantities[0]
+        else:
+            quantities, refused_all = self._choose(c, candidates, prices, refused_by, wanted)
+        refused = sum(refused_all.tolist())
+        record.refused += refused
         self.refused_total += refused_all
-        self.refused_by_campaign[pl.campaign] = self.refused_by_campaign.get(pl.campaign, 0) + int(
-            refused_all.sum()
+        self.refused_by_campaign[pl.campaign] = (
+            self.refused_by_campaign.get(pl.campaign, 0) + refused
         )
         suffix = "" if c.repeat is None else f"#{pl.number + 1}"
         for j, r in enumerate(candidates):
             q = quantities[j]
             if budget_left is not None:
                 q = rules.affordable_quantities(q, prices[j], max(budget_left, 0))
-            if not q.any():
+            if not any(q.tolist()):
                 continue
-            days = -(-c.deadline_hours // 24)
-            promotion = to_minor(c.promotion_per_day, self.scale) if not pl.orders else 0
+            promotion = terms.promotion if not pl.orders else 0
             order = Order(
                 name=f"{c.id}{suffix}" + (f"@{s.recruiters[r].id}" if c.competitors else ""),
                 campaign=pl.campaign,
@@ -594,13 +642,13 @@ class Market:
                 prices=prices[j],
                 urgency=c.urgency,
                 objective=c.objective,
-                audience_region=list(s.regions).index(c.audience_region),
+                audience_region=terms.audience_region,
                 organic_per_hour=c.organic_actions_per_hour,
                 promotion_per_day=promotion,
                 drip_feed=c.drip_feed,
                 client=c.client,
-                client_account=st.client_account[c.client],
-                escrow=c.payment == "escrow",
+                client_account=terms.client_account,
+                escrow=terms.escrow,
                 escrow_hold_hours=c.escrow_hold_hours,
                 pools=self._split(r, q, prices[j]),
                 index=len(self.orders),
@@ -609,30 +657,54 @@ class Market:
                 p.pool_id = len(self.pools)
                 self.pools.append(p)
                 self._pool_order[p.pool_id] = order
-            order.funded = int(q @ order.prices) + promotion * days
+            cost = int(q.dot(order.prices))
+            order.funded = cost + promotion * terms.days
             if budget_left is not None:
                 budget_left -= order.funded
-            led.transfer(
-                "money", WORLD, order.client_account, order.funded, "client budget", order.tag
-            )
+            tag = order.tag
+            led.transfer("money", WORLD, order.client_account, order.funded, "client budget", tag)
             if order.escrow:
-                held = int(q @ order.prices)
                 led.transfer(
-                    "money",
-                    order.client_account,
-                    self.escrow_account,
-                    held,
-                    "into escrow",
-                    order.tag,
+                    "money", order.client_account, self.escrow_account, cost, "into escrow", tag
                 )
             self.orders.append(order)
             self.open_orders.append(order)
             pl.orders.append(order)
             if order.objective:
                 self.objective_orders.append(order)
-            self.ordered_total += int(q.sum())
-            record.ordered += int(q.sum())
+            n = sum(q.tolist())
+            self.ordered_total += n
+            record.ordered += n
             record.placed_orders += 1
+
+    def _choose(
+        self,
+        c: Campaign,
+        candidates: list[int],
+        prices: list[np.ndarray],
+        refused_by: list[np.ndarray],
+        wanted: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """How many actions of each type the client buys from each candidate (none or 2+).
+
+        The client's view of each recruiter is its price per expected surviving action.
+        Returns the quantities (candidates x K) and what no candidate would take (K).
+        """
+        shares = np.zeros((len(candidates), K))
+        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
+            cps = np.array(
+                [
+                    np.inf
+                    if refused_by[j][k]
+                    else max(prices[j][k], 0) / self._seen_survival(c.client, r)
+                    for j, r in enumerate(candidates)
+                ]
+            )
+            shares[:, k] = rules.client_shares(cps, c.price_sensitivity)
+        quantities = np.zeros((len(candidates), K), dtype=np.int64)
+        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
+            quantities[:, k] = rules.largest_remainder(int(wanted[k]), shares[:, k])
+        return quantities, np.where(shares.sum(axis=0) == 0, wanted, 0)
 
     def _covers(self, r: int, price: np.ndarray) -> np.ndarray:
         """Per action type: whether every level of every chain below ``r`` covers its costs.
@@ -640,18 +712,16 @@ class Market:
         Solvency: each level is paid at least what it pays out, so no one pays out money it
         does not take in.
         """
-        ok = np.ones(K, dtype=bool)
+        ok = None
         for path in self.structure.paths(r):
             incoming = price
-            for rec in path:
-                kids = self.structure.children[rec]
-                out = self.posted_pay[rec] + self.influencer_pay[rec] if not kids else None
-                if out is not None:
-                    ok &= incoming >= out
-                else:
-                    nxt = path[path.index(rec) + 1]
-                    ok &= incoming >= self.charges[nxt]
-                    incoming = self.charges[nxt]
+            for below in path[1:]:  # a recruiter with sub-recruiters pays their charges
+                covered = incoming >= self.charges[below]
+                ok = covered if ok is None else ok & covered
+                incoming = self.charges[below]
+            leaf = path[-1]  # a leaf pays its workers and influencers
+            covered = incoming >= self.posted_pay[leaf] + self.influencer_pay[leaf]
+            ok = covered if ok is None else ok & covered
         return ok
 
     def _seen_survival(self, client: str, r: int) -> float:
@@ -667,7 +737,7 @@ class Market:
         st = self.structure
         paths = st.paths(top)
         if len(paths) == 1:
-            shares = quantities[None, :].astype(np.int64)
+            shares = [quantities]
         else:
             sizes = np.array([st.workforce[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
             if sizes.sum() == 0:
@@ -723,7 +793,7 @@ class Market:
         for o in self.open_orders:
             if o.status == "open" and hour >= o.end:
                 self._expire(o, record)
-            if o.status == "open" and not o.remaining_total and not o.promotion_per_day:
+            if o.status == "open" and not o.promotion_per_day and not o.remaining_total:
                 self._finish(o)
             if o.status == "refilling" and hour >= o.refill_until and not o.escrow_pending:
                 self._close(o)
@@ -758,15 +828,17 @@ class Market:
             self.period_orders[leaf] += 1
             self.period_fast[leaf] += int(fast)
         self._refund_undelivered(o)
-        self.finished_ordered += int(o.quantities.sum())
-        self.finished_delivered += int(o.delivered.sum())
+        self.finished_ordered += sum(o.quantities.tolist())
+        self.finished_delivered += o.delivered_total
         o.status = "refilling"
 
     def _refund_undelivered(self, o: Order) -> None:
+        if not o.escrow:  # unescrowed, it never left the client's account (see _close)
+            return
         led = self.ledger
         undelivered = sum((p.expired for p in o.pools), zeros_k())
         amount = int(undelivered @ o.prices)
-        if o.escrow and amount:
+        if amount:
             led.transfer(
                 "money", self.escrow_account, o.client_account, amount, "escrow refund", o.tag
             )
@@ -777,7 +849,8 @@ class Market:
         o.status = "closed"
         for p in o.pools:
             # replacements still owed when the guarantee ends are the client's loss
-            self.removal_cost["clients"] += int(p.refill_owed @ o.prices)
+            if any(p.refill_owed.tolist()):
+                self.removal_cost["clients"] += int(p.refill_owed.dot(o.prices))
             p.refill_owed = zeros_k()
         unspent = o.funded - o.spent
         if unspent:
@@ -942,6 +1015,7 @@ class Market:
     ) -> None:
         """A student broker fixes its pay and/or price for action ``k`` from ``hour`` on."""
         self.overrides.set(r, k, pay, price)
+        self.student_rates = True
         self.overrides.apply(self)
         self._log_rates(hour)
 
