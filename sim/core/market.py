@@ -305,7 +305,8 @@ class Market:
         self.charges = np.array([rate_card(r.charges, self.scale) for r in s.recruiters])
         self.charges = self.charges.reshape(n, K)
         self.quote = np.zeros((n, K), dtype=np.int64)  # price to clients (non-fixed rules)
-        self._last_rates: dict[tuple[int, int], tuple[int, int, int]] = {}
+        # the rates last logged (posted pay, influencer pay, quote), for the rate history
+        self._logged = (np.zeros((n, K), np.int64),) * 3
         self.delivered_by = np.zeros(n)  # per recruiter, for its own survival estimate
         self.removed_by = np.zeros(n)
         # per (client, recruiter): what the client saw delivered and removed
@@ -353,6 +354,12 @@ class Market:
         self.overrides = RateOverrides(n)  # rates fixed by classroom students
         self.student_rates = False  # whether any is fixed (set_student_rates is the way in)
         self._fixed_rule = [r.pricing.rule == "fixed" for r in s.recruiters]
+        self._guarantees = [r.refill_days > 0 for r in s.recruiters]
+        self._tops = [i for i, r in enumerate(s.recruiters) if r.parent is None]
+        self._repriced = [i for i, fixed in enumerate(self._fixed_rule) if not fixed]
+        # influencer pay: who pays any, and for which actions (the typed rates never change)
+        self._paid_influencers = self.typed_influencer_pay > 0
+        self._influencing = np.flatnonzero(self._paid_influencers.any(axis=1)).tolist()
 
     # -- set-up -----------------------------------------------------------------------
     def _schedule(self) -> list[tuple[int, int, int]]:
@@ -440,7 +447,7 @@ class Market:
 
     def uses(self, r: int, tactic: str) -> bool:
         """Whether recruiter ``r`` has adopted ``tactic``."""
-        return tactic in self.tactics_of(r)
+        return bool(self.tactics_adopted[r]) and tactic in self.tactics_of(r)
 
     def adapt_tactics(self, hour: int, rng: np.random.Generator) -> None:
         """Recruiters whose removal rate over their window was too high adopt a tactic."""
@@ -467,10 +474,10 @@ class Market:
     def reprice(self, hour: int) -> None:
         """Recruiters whose adjustment is due update posted pay and price quotes."""
         s = self.scenario
-        tops = [i for i, r in enumerate(s.recruiters) if r.parent is None]
-        for r, spec in enumerate(s.recruiters):
-            p = spec.pricing
-            if p.rule == "fixed" or (hour + 1) % p.adjust_every_hours:
+        tops = self._tops
+        for r in self._repriced:  # the fixed rule never reprices
+            p = s.recruiters[r].pricing
+            if (hour + 1) % p.adjust_every_hours:
                 continue
             if p.rule == "adaptive" and not self.structure.children[r]:
                 self._adapt_pay(r, p)
@@ -495,18 +502,20 @@ class Market:
         self._log_rates(hour + 1)
 
     def _log_rates(self, hour: int) -> None:
-        """Record every recruiter's rates that changed (all of them at hour 0)."""
-        for r in range(len(self.scenario.recruiters)):
-            for k in range(K):
-                now = (
-                    int(self.posted_pay[r, k]),
-                    int(self.influencer_pay[r, k]),
-                    int(self.quote[r, k]),
-                )
-                last = self._last_rates.get((r, k))
-                if now != last and (any(now) or last is not None):
-                    self._last_rates[(r, k)] = now
-                    self.rate_history.append(RateChange(hour, r, k, *now, self.survival(r)))
+        """Record every recruiter's rates that changed (all of them at hour 0).
+
+        A rate never logged counts as logged at 0, so it is logged once it is set.
+        """
+        now = (self.posted_pay, self.influencer_pay, self.quote)
+        changed = now[0] != self._logged[0]
+        changed |= now[1] != self._logged[1]
+        changed |= now[2] != self._logged[2]
+        if not changed.any():
+            return
+        for r, k in zip(*(i.tolist() for i in np.nonzero(changed)), strict=True):
+            rates = (int(now[0][r, k]), int(now[1][r, k]), int(now[2][r, k]))
+            self.rate_history.append(RateChange(hour, r, k, *rates, self.survival(r)))
+        self._logged = tuple(a.copy() for a in now)
 
     def _adapt_pay(self, r: int, p) -> None:
         """A leaf's posted pay (to workers and influencers) follows how its tasks filled."""
@@ -531,9 +540,9 @@ class Market:
     def influencer_pay_ratio(self) -> np.ndarray:
         """Per recruiter: its influencers' current pay over the typed pay (1 = as typed)."""
         typed, now = self.typed_influencer_pay, self.influencer_pay
-        paid = typed > 0
+        paid = self._paid_influencers
         ratio = np.ones(len(typed))
-        for r in np.flatnonzero(paid.any(axis=1)):
+        for r in self._influencing:
             ratio[r] = float((now[r][paid[r]] / typed[r][paid[r]]).mean())
         return ratio
 
@@ -887,7 +896,8 @@ class Market:
     # -- delivery -------------------------------------------------------------------------
     def open_pools(self) -> list[tuple[Order, Pool]]:
         """Pools with work available to workers now, in the fixed order of orders."""
-        return [(o, p) for o in self.open_orders for p in o.pools if p.available().any()]
+        # any() of a short list: the numpy method costs more than the work it does here
+        return [(o, p) for o in self.open_orders for p in o.pools if any(p.available().tolist())]
 
     def financeable(self, o: Order, p: Pool, wanted: int) -> int:
         """How many of ``wanted`` actions the order's recruiter can pay for up front.
@@ -895,7 +905,7 @@ class Market:
         Work the client does not pay for at delivery (escrowed orders, refills) is paid out
         of the recruiter's own balance, which can never go below zero.
         """
-        if not o.escrow and not p.refill_owed.any():
+        if not o.escrow and not any(p.refill_owed.tolist()):
             return wanted
         cost = int(p.outflow.max())
         if cost <= 0:
@@ -996,15 +1006,16 @@ class Market:
                         )
                         o.refunded += refund
                     self.removal_cost["recruiters"] += int(take @ p.outflow)
-            guarantee = self.scenario.recruiters[o.recruiter].refill_days > 0
+            guarantee = self._guarantees[o.recruiter]
             if guarantee and o.status != "closed" and hour < o.refill_until:
                 p.refill_owed += left
             else:
-                self.removal_cost["clients"] += int(left @ o.prices)
-            self.removed_by[o.recruiter] += float(by_type.sum())
-            self.window_removed[p.chain[-1]] += float(by_type.sum())
+                self.removal_cost["clients"] += int(left.dot(o.prices))
+            removed = float(by_type.sum())
+            self.removed_by[o.recruiter] += removed
+            self.window_removed[p.chain[-1]] += removed
             key = (o.client, o.recruiter)
-            self.seen_removed[key] = self.seen_removed.get(key, 0.0) + float(by_type.sum())
+            self.seen_removed[key] = self.seen_removed.get(key, 0.0) + removed
 
     def _order_of(self, p: Pool) -> Order:
         return self._pool_order[p.pool_id]
