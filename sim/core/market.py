@@ -11,12 +11,13 @@ Money moves only through the ledger; every rule applied is a pure function of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol
 
 import numpy as np
 
 from sim.core import rules
-from sim.core.ledger import WORLD, Ledger
+from sim.core.ledger import INT64_MIN, WORLD, Ledger
 from sim.core.records import Delivery, K, MarketHour, zeros_k
 from sim.core.students import RateOverrides
 from sim.scenario.load import to_minor
@@ -26,6 +27,7 @@ from sim.scenario.schema import ACTION_TYPES, Campaign, Scenario
 # to survive, with the weight of 200 observed actions.
 SURVIVAL_PRIOR = 0.8
 SURVIVAL_PRIOR_WEIGHT = 200.0
+_ORDER_INDEX = attrgetter("index")
 
 
 def rate_card(mapping: dict, scale: int) -> np.ndarray:
@@ -221,7 +223,9 @@ class CampaignTerms:
         target: Actions per type each placement asks for (copy before handing it out).
         budget: The placement budget in ledger units, or None for no budget.
         ceiling: The client's highest price per action (ledger units; never written to).
-        capped: Per type, whether the client pays anything for it (``ceiling > 0``).
+        highest: The price it accepts at most: its ceiling where that is above 0, else 0.
+        lowest: The price it accepts at least: 0 where its ceiling is not above 0 (it pays
+            nothing for that type), else no bound.
         candidates: Recruiter rows the client may buy from: its own first, then rivals.
         days: Days its deadline spans (promotion is funded per started day).
         promotion: Promotion budget per day, in ledger units.
@@ -233,7 +237,8 @@ class CampaignTerms:
     target: np.ndarray
     budget: int | None
     ceiling: np.ndarray
-    capped: np.ndarray
+    highest: np.ndarray
+    lowest: np.ndarray
     candidates: tuple[int, ...]
     days: int
     promotion: int
@@ -507,11 +512,11 @@ class Market:
         A rate never logged counts as logged at 0, so it is logged once it is set.
         """
         now = (self.posted_pay, self.influencer_pay, self.quote)
+        if all(a.tobytes() == b.tobytes() for a, b in zip(now, self._logged, strict=True)):
+            return  # the usual hour: nothing changed (equal int64 bytes are equal values)
         changed = now[0] != self._logged[0]
         changed |= now[1] != self._logged[1]
         changed |= now[2] != self._logged[2]
-        if not changed.any():
-            return
         for r, k in zip(*(i.tolist() for i in np.nonzero(changed)), strict=True):
             rates = (int(now[0][r, k]), int(now[1][r, k]), int(now[2][r, k]))
             self.rate_history.append(RateChange(hour, r, k, *rates, self.survival(r)))
@@ -583,12 +588,17 @@ class Market:
         s = self.scenario
         ceiling = rate_card(c.price_per_action, self.scale)
         target = np.array([c.actions.get(a, 0) for a in ACTION_TYPES], dtype=np.int64)
-        ceiling.flags.writeable = target.flags.writeable = False
+        capped = ceiling > 0
+        highest = np.where(capped, ceiling, 0)
+        lowest = np.where(capped, INT64_MIN, 0)
+        for fixed in (ceiling, target, highest, lowest):
+            fixed.flags.writeable = False
         return CampaignTerms(
             target=target,
             budget=None if c.budget is None else to_minor(c.budget, self.scale),
             ceiling=ceiling,
-            capped=ceiling > 0,
+            highest=highest,
+            lowest=lowest,
             candidates=(self.index[c.recruiter], *(self.index[r] for r in c.competitors)),
             days=-(-c.deadline_hours // 24),
             promotion=to_minor(c.promotion_per_day, self.scale),
@@ -614,7 +624,7 @@ class Market:
         for r in candidates:
             price = self.price_for(r, ceiling)
             # refuse what the client will not pay or what cannot cover the chain's costs
-            ok = np.where(terms.capped, price <= ceiling, price == 0) & self._covers(r, price)
+            ok = (price <= terms.highest) & (price >= terms.lowest) & self._covers(r, price)
             prices.append(price * ok)
             refused_by.append(~ok)
         budget_left = None
@@ -811,7 +821,7 @@ class Market:
         self.open_orders = still
         self.release_escrow(hour)
         self.place_due(hour, record)
-        self.open_orders.sort(key=lambda o: o.index)  # fixes the order of random draws
+        self.open_orders.sort(key=_ORDER_INDEX)  # fixes the order of random draws
         return record
 
     def _expire(self, o: Order, record: MarketHour) -> None:
@@ -896,8 +906,13 @@ class Market:
     # -- delivery -------------------------------------------------------------------------
     def open_pools(self) -> list[tuple[Order, Pool]]:
         """Pools with work available to workers now, in the fixed order of orders."""
-        # any() of a short list: the numpy method costs more than the work it does here
-        return [(o, p) for o in self.open_orders for p in o.pools if any(p.available().tolist())]
+        # any() of a short list (of what available() adds up): numpy's any() costs more
+        return [
+            (o, p)
+            for o in self.open_orders
+            for p in o.pools
+            if any((p.remaining + p.refill_owed).tolist())
+        ]
 
     def financeable(self, o: Order, p: Pool, wanted: int) -> int:
         """How many of ``wanted`` actions the order's recruiter can pay for up front.
