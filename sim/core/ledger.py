@@ -123,8 +123,9 @@ class Ledger:
         bal = self.balances[unit]
         if int(bal[payer]) - total < INT64_MIN:
             _check_range(int(bal[payer]) - total, unit, purpose)
-        # no payee can end above its balance now plus everything paid in this call
-        if int(bal[payees].max()) + total > INT64_MAX:
+        # no payee can end above its balance now plus everything paid in this call (the
+        # largest balance of all bounds theirs: a plain max is cheaper than gathering them)
+        if int(bal.max()) + total > INT64_MAX and int(bal[payees].max()) + total > INT64_MAX:
             _check_range(int(bal[payees].max()) + total, unit, purpose)
         bal[payer] -= total
         np.add.at(bal, payees, amounts)
