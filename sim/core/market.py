@@ -35,22 +35,37 @@ def rate_card(mapping: dict, scale: int) -> np.ndarray:
     return np.array([to_minor(mapping.get(a, 0), scale) for a in ACTION_TYPES], dtype=np.int64)
 
 
-def _pay_for_counts(counts: np.ndarray, by_type: list[int], card: np.ndarray) -> np.ndarray | None:
-    """``rules.pay_for_counts(counts, card)``, from the columns that can be nonzero only.
+def _pay_for_delivery(d: Delivery, card: np.ndarray) -> np.ndarray | None:
+    """``rules.pay_for_counts(d.counts, card)`` with as few passes over the workers as can be.
 
-    ``by_type`` is the column sums of ``counts`` (a delivery's actions per type): a type
-    nobody did, or that earns nothing, adds nothing, so only the one or two types an
-    order asks for are multiplied out. Integer sums are exact in any order, so the result
-    is the same. None when no column counts (every row would be 0).
+    Each worker's pay is the sum over action types of count x rate. Only the types
+    delivered count (the columns of ``d.counts`` sum to ``d.by_type``), and as the counts of
+    a worker sum to ``d.done``, types paid one same rate ``base`` come to ``done x base``:
+    pay = done x base + sum over the other types of count x (rate - base). Integer
+    arithmetic is exact, so this is the same int64 as the matrix product, with one column
+    read (or none) instead of seven.
+
+    Returns:
+        Each worker's amount, or None when every amount is 0.
     """
     rates = card.tolist()
-    kinds = [k for k, n in enumerate(by_type) if n and rates[k]]
-    if not kinds:
+    kinds = [k for k, n in enumerate(d.by_type.tolist()) if n]
+    paid = [rates[k] for k in kinds]
+    if not any(paid):
         return None
-    out = counts[:, kinds[0]] * card[kinds[0]]  # int64 scalars: int64 products, as in rules
-    for k in kinds[1:]:
-        out += counts[:, k] * card[k]
-    return out
+    if min(paid) < 0:  # not a rate card the scenario can give: the plain sum of products
+        out = sum(d.counts[:, k] * card[k] for k in kinds)
+        return out if out.any() else None
+    base = max(set(paid), key=paid.count)  # the rate most of the delivered types share
+    if base:
+        out = np.asarray(d.done, dtype=np.int64) * np.int64(base)
+    else:
+        out = np.zeros(len(d.done), dtype=np.int64)
+    for k in kinds:
+        if rates[k] != base:
+            out += d.counts[:, k] * np.int64(rates[k] - base)
+    # with no negative rate, someone who did a paid type earned something: no need to look
+    return out if min(paid) > 0 or out.any() else None
 
 
 @dataclass
@@ -967,16 +982,16 @@ class Market:
             if int(led.balances["money"][payer]) >= cost:
                 self.software_paid[leaf] = True
                 led.transfer("money", payer, WORLD, cost, "bot software", tag)
-        wages = _pay_for_counts(d.counts, by_type, p.pay)
-        if wages is not None and wages.any():
+        wages = _pay_for_delivery(d, p.pay)
+        if wages is not None:
             payees.pay_workers(leaf, payer, d.who, wages, tag, hour)
         if any(p.influencer_pay.tolist()):
-            per_worker = _pay_for_counts(d.counts, by_type, p.influencer_pay)
+            per_worker = _pay_for_delivery(d, p.influencer_pay)
             if per_worker is None:
                 per_worker = np.zeros(len(d.who), dtype=np.int64)
             payees.pay_influencers(payer, d.who, per_worker, tag)
         if any(p.points.tolist()):
-            points = _pay_for_counts(d.counts, by_type, p.points)
+            points = _pay_for_delivery(d, p.points)
             if points is None:
                 points = np.zeros(len(d.who), dtype=np.int64)
             payees.pay_points(payer, d.who, points * int(o.urgency), tag)
