@@ -112,9 +112,10 @@ class Ledger:
         amounts = np.asarray(amounts, dtype=np.int64)
         if amounts.size == 0:
             return 0
-        if amounts.min() < 0:
+        # one pass for both checks: read as unsigned, a negative amount is above INT64_MAX
+        largest = int(amounts.view(np.uint64).max())
+        if largest > INT64_MAX:
             raise LedgerImbalance(f"negative transfer for {purpose}")
-        largest = int(amounts.max())
         if largest == 0:
             return 0
         # the int64 sum cannot wrap when size x largest fits; otherwise add exactly
