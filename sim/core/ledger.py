@@ -89,10 +89,14 @@ class Ledger:
             return
         amount = int(amount)
         bal = self.balances[unit]
-        _check_range(int(bal[payer]) - amount, unit, purpose)
-        _check_range(int(bal[payee]) + amount, unit, purpose)
-        bal[payer] -= amount
-        bal[payee] += amount
+        # a positive amount can only push the payer down and the payee up
+        paid, received = int(bal[payer]) - amount, int(bal[payee]) + amount
+        if paid < INT64_MIN:
+            _check_range(paid, unit, purpose)
+        if received > INT64_MAX:
+            _check_range(received, unit, purpose)
+        bal[payer] = paid
+        bal[payee] = int(bal[payee]) + amount  # read again: payer and payee may be one row
         self._record(unit, self._tiers[payer], self._tiers[payee], purpose, amount, tag)
 
     def pay_many(
@@ -108,18 +112,22 @@ class Ledger:
         amounts = np.asarray(amounts, dtype=np.int64)
         if amounts.size == 0:
             return 0
-        if amounts.min() < 0:
+        # one pass for both checks: read as unsigned, a negative amount is above INT64_MAX
+        largest = int(amounts.view(np.uint64).max())
+        if largest > INT64_MAX:
             raise LedgerImbalance(f"negative transfer for {purpose}")
-        largest = int(amounts.max())
         if largest == 0:
             return 0
         # the int64 sum cannot wrap when size x largest fits; otherwise add exactly
         fits = largest <= INT64_MAX // amounts.size
         total = int(amounts.sum()) if fits else sum(amounts.tolist())
         bal = self.balances[unit]
-        _check_range(int(bal[payer]) - total, unit, purpose)
-        # no payee can end above its balance now plus everything paid in this call
-        _check_range(int(bal[payees].max()) + total, unit, purpose)
+        if int(bal[payer]) - total < INT64_MIN:
+            _check_range(int(bal[payer]) - total, unit, purpose)
+        # no payee can end above its balance now plus everything paid in this call (the
+        # largest balance of all bounds theirs: a plain max is cheaper than gathering them)
+        if int(bal.max()) + total > INT64_MAX and int(bal[payees].max()) + total > INT64_MAX:
+            _check_range(int(bal[payees].max()) + total, unit, purpose)
         bal[payer] -= total
         np.add.at(bal, payees, amounts)
         # Payees are always one block of one tier (all workers, all influencers...).
@@ -127,8 +135,9 @@ class Ledger:
         return total
 
     def _record(self, unit: str, src: str, dst: str, purpose: str, amount: int, tag: str) -> None:
-        self.step_flows[(unit, src, dst, purpose)] += amount
-        self.total_flows[(unit, src, dst, purpose)] += amount
+        key = (unit, src, dst, purpose)
+        self.step_flows[key] += amount
+        self.total_flows[key] += amount
         if tag:
             self.tagged_flows[(tag, unit, src, dst, purpose)] += amount
 

@@ -11,12 +11,13 @@ Money moves only through the ledger; every rule applied is a pure function of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol
 
 import numpy as np
 
 from sim.core import rules
-from sim.core.ledger import WORLD, Ledger
+from sim.core.ledger import INT64_MIN, WORLD, Ledger
 from sim.core.records import Delivery, K, MarketHour, zeros_k
 from sim.core.students import RateOverrides
 from sim.scenario.load import to_minor
@@ -26,11 +27,45 @@ from sim.scenario.schema import ACTION_TYPES, ROUTING_TACTICS, Campaign, Scenari
 # to survive, with the weight of 200 observed actions.
 SURVIVAL_PRIOR = 0.8
 SURVIVAL_PRIOR_WEIGHT = 200.0
+_ORDER_INDEX = attrgetter("index")
 
 
 def rate_card(mapping: dict, scale: int) -> np.ndarray:
     """A scenario's per-action amounts as ledger units, in ``ACTION_TYPES`` order."""
     return np.array([to_minor(mapping.get(a, 0), scale) for a in ACTION_TYPES], dtype=np.int64)
+
+
+def _pay_for_delivery(d: Delivery, card: np.ndarray) -> np.ndarray | None:
+    """``rules.pay_for_counts(d.counts, card)`` with as few passes over the workers as can be.
+
+    Each worker's pay is the sum over action types of count x rate. Only the types
+    delivered count (the columns of ``d.counts`` sum to ``d.by_type``), and as the counts of
+    a worker sum to ``d.done``, types paid one same rate ``base`` come to ``done x base``:
+    pay = done x base + sum over the other types of count x (rate - base). Integer
+    arithmetic is exact, so this is the same int64 as the matrix product, with one column
+    read (or none) instead of seven.
+
+    Returns:
+        Each worker's amount, or None when every amount is 0.
+    """
+    rates = card.tolist()
+    kinds = [k for k, n in enumerate(d.by_type.tolist()) if n]
+    paid = [rates[k] for k in kinds]
+    if not any(paid):
+        return None
+    if min(paid) < 0:  # not a rate card the scenario can give: the plain sum of products
+        out = sum(d.counts[:, k] * card[k] for k in kinds)
+        return out if out.any() else None
+    base = max(set(paid), key=paid.count)  # the rate most of the delivered types share
+    if base:
+        out = np.asarray(d.done, dtype=np.int64) * np.int64(base)
+    else:
+        out = np.zeros(len(d.done), dtype=np.int64)
+    for k in kinds:
+        if rates[k] != base:
+            out += d.counts[:, k] * np.int64(rates[k] - base)
+    # with no negative rate, someone who did a paid type earned something: no need to look
+    return out if min(paid) > 0 or out.any() else None
 
 
 @dataclass
@@ -116,12 +151,21 @@ class Order:
     @property
     def remaining_total(self) -> int:
         """Ordered actions not yet delivered."""
-        return int(sum(int(p.remaining.sum()) for p in self.pools))
+        # sums of short Python lists: exact, and much cheaper than numpy calls on 7 numbers
+        pools = self.pools
+        if len(pools) == 1:
+            return sum(pools[0].remaining.tolist())
+        return sum(sum(p.remaining.tolist()) for p in pools)
+
+    @property
+    def delivered_total(self) -> int:
+        """Ordered actions delivered, all types together (replacements not counted)."""
+        return sum(sum(p.delivered.tolist()) - sum(p.refilled.tolist()) for p in self.pools)
 
     def progress(self) -> float:
         """Share of the ordered actions delivered so far."""
-        total = int(self.quantities.sum())
-        return 0.0 if total == 0 else float(self.delivered.sum()) / total
+        total = sum(self.quantities.tolist())
+        return 0.0 if total == 0 else float(self.delivered_total) / total
 
 
 @dataclass
@@ -187,6 +231,38 @@ class EscrowBatch:
     held: np.ndarray  # actions per type still in escrow
 
 
+@dataclass(frozen=True)
+class CampaignTerms:
+    """What every placement of one campaign shares, looked up once (scenarios are frozen).
+
+    Attributes:
+        target: Actions per type each placement asks for (copy before handing it out).
+        budget: The placement budget in ledger units, or None for no budget.
+        ceiling: The client's highest price per action (ledger units; never written to).
+        highest: The price it accepts at most: its ceiling where that is above 0, else 0.
+        lowest: The price it accepts at least: 0 where its ceiling is not above 0 (it pays
+            nothing for that type), else no bound.
+        candidates: Recruiter rows the client may buy from: its own first, then rivals.
+        days: Days its deadline spans (promotion is funded per started day).
+        promotion: Promotion budget per day, in ledger units.
+        audience_region: Row of its audience's region.
+        client_account: The client's ledger account.
+        escrow: Whether the client pays through escrow.
+    """
+
+    target: np.ndarray
+    budget: int | None
+    ceiling: np.ndarray
+    highest: np.ndarray
+    lowest: np.ndarray
+    candidates: tuple[int, ...]
+    days: int
+    promotion: int
+    audience_region: int
+    client_account: int
+    escrow: bool
+
+
 class Payees(Protocol):
     """Who a leaf recruiter pays: the workforce component implements this."""
 
@@ -250,7 +326,8 @@ class Market:
         self.charges = np.array([rate_card(r.charges, self.scale) for r in s.recruiters])
         self.charges = self.charges.reshape(n, K)
         self.quote = np.zeros((n, K), dtype=np.int64)  # price to clients (non-fixed rules)
-        self._last_rates: dict[tuple[int, int], tuple[int, int, int]] = {}
+        # the rates last logged (posted pay, influencer pay, quote), for the rate history
+        self._logged = (np.zeros((n, K), np.int64),) * 3
         self.delivered_by = np.zeros(n)  # per recruiter, for its own survival estimate
         self.removed_by = np.zeros(n)
         # per (client, recruiter): what the client saw delivered and removed
@@ -287,6 +364,7 @@ class Market:
         self.refused_by_campaign: dict[int, int] = {}
         self.expired_total = 0
         self.removal_cost = {"clients": 0, "recruiters": 0, "workers": 0}
+        self._terms: dict[int, CampaignTerms] = {}  # per campaign row, on first use
         self._due = self._schedule()
         self._next_due = 0
         for r in range(n):
@@ -295,6 +373,14 @@ class Market:
         self.rate_history: list[RateChange] = []
         self._log_rates(0)
         self.overrides = RateOverrides(n)  # rates fixed by classroom students
+        self.student_rates = False  # whether any is fixed (set_student_rates is the way in)
+        self._fixed_rule = [r.pricing.rule == "fixed" for r in s.recruiters]
+        self._guarantees = [r.refill_days > 0 for r in s.recruiters]
+        self._tops = [i for i, r in enumerate(s.recruiters) if r.parent is None]
+        self._repriced = [i for i, fixed in enumerate(self._fixed_rule) if not fixed]
+        # influencer pay: who pays any, and for which actions (the typed rates never change)
+        self._paid_influencers = self.typed_influencer_pay > 0
+        self._influencing = np.flatnonzero(self._paid_influencers.any(axis=1)).tolist()
 
     # -- set-up -----------------------------------------------------------------------
     def _schedule(self) -> list[tuple[int, int, int]]:
@@ -365,12 +451,9 @@ class Market:
         The campaign's typed prices under the fixed rule, otherwise its current quote;
         times any price shock.
         """
-        base = (
-            campaign_prices
-            if self.scenario.recruiters[r].pricing.rule == "fixed"
-            else self.quote[r]
-        )
-        base = self.overrides.price_for(r, base)
+        base = campaign_prices if self._fixed_rule[r] else self.quote[r]
+        if self.student_rates:
+            base = self.overrides.price_for(r, base)
         if self.price_factor[r] == 1.0:
             return base.copy()
         return np.rint(base * self.price_factor[r]).astype(np.int64)
@@ -401,7 +484,7 @@ class Market:
 
     def uses(self, r: int, tactic: str) -> bool:
         """Whether recruiter ``r`` has adopted ``tactic``."""
-        return tactic in self.tactics_of(r)
+        return bool(self.tactics_adopted[r]) and tactic in self.tactics_of(r)
 
     def adapt_tactics(self, hour: int, rng: np.random.Generator) -> None:
         """Recruiters whose removal rate over their window was too high adopt a tactic."""
@@ -428,10 +511,10 @@ class Market:
     def reprice(self, hour: int) -> None:
         """Recruiters whose adjustment is due update posted pay and price quotes."""
         s = self.scenario
-        tops = [i for i, r in enumerate(s.recruiters) if r.parent is None]
-        for r, spec in enumerate(s.recruiters):
-            p = spec.pricing
-            if p.rule == "fixed" or (hour + 1) % p.adjust_every_hours:
+        tops = self._tops
+        for r in self._repriced:  # the fixed rule never reprices
+            p = s.recruiters[r].pricing
+            if (hour + 1) % p.adjust_every_hours:
                 continue
             if p.rule == "adaptive" and not self.structure.children[r]:
                 self._adapt_pay(r, p)
@@ -451,22 +534,25 @@ class Market:
                 floor = rules.cost_plus_price(self.cost_per_action(r), 0.0, 1.0)
                 own = np.maximum(rules.blend_price(own, comp, p.competitor_weight), floor)
             self.quote[r] = own
-        self.overrides.apply(self)
+        if self.student_rates:
+            self.overrides.apply(self)
         self._log_rates(hour + 1)
 
     def _log_rates(self, hour: int) -> None:
-        """Record every recruiter's rates that changed (all of them at hour 0)."""
-        for r in range(len(self.scenario.recruiters)):
-            for k in range(K):
-                now = (
-                    int(self.posted_pay[r, k]),
-                    int(self.influencer_pay[r, k]),
-                    int(self.quote[r, k]),
-                )
-                last = self._last_rates.get((r, k))
-                if now != last and (any(now) or last is not None):
-                    self._last_rates[(r, k)] = now
-                    self.rate_history.append(RateChange(hour, r, k, *now, self.survival(r)))
+        """Record every recruiter's rates that changed (all of them at hour 0).
+
+        A rate never logged counts as logged at 0, so it is logged once it is set.
+        """
+        now = (self.posted_pay, self.influencer_pay, self.quote)
+        if all(a.tobytes() == b.tobytes() for a, b in zip(now, self._logged, strict=True)):
+            return  # the usual hour: nothing changed (equal int64 bytes are equal values)
+        changed = now[0] != self._logged[0]
+        changed |= now[1] != self._logged[1]
+        changed |= now[2] != self._logged[2]
+        for r, k in zip(*(i.tolist() for i in np.nonzero(changed)), strict=True):
+            rates = (int(now[0][r, k]), int(now[1][r, k]), int(now[2][r, k]))
+            self.rate_history.append(RateChange(hour, r, k, *rates, self.survival(r)))
+        self._logged = tuple(a.copy() for a in now)
 
     def _adapt_pay(self, r: int, p) -> None:
         """A leaf's posted pay (to workers and influencers) follows how its tasks filled."""
@@ -491,9 +577,9 @@ class Market:
     def influencer_pay_ratio(self) -> np.ndarray:
         """Per recruiter: its influencers' current pay over the typed pay (1 = as typed)."""
         typed, now = self.typed_influencer_pay, self.influencer_pay
-        paid = typed > 0
+        paid = self._paid_influencers
         ratio = np.ones(len(typed))
-        for r in np.flatnonzero(paid.any(axis=1)):
+        for r in self._influencing:
             ratio[r] = float((now[r][paid[r]] / typed[r][paid[r]]).mean())
         return ratio
 
@@ -505,13 +591,13 @@ class Market:
             _, ci, k = self._due[self._next_due]
             self._next_due += 1
             c = s.campaigns[ci]
-            budget = None if c.budget is None else to_minor(c.budget, self.scale)
-            target = np.array([c.actions.get(a, 0) for a in ACTION_TYPES], dtype=np.int64)
+            terms = self.campaign_terms(ci)
+            target = terms.target.copy()
             placement = Placement(
                 campaign=ci,
                 number=k,
                 target=target,
-                budget=budget,
+                budget=terms.budget,
                 reorder_until=hour + c.deadline_hours + c.reorder_window_hours,
                 index=len(self.placements),
             )
@@ -523,6 +609,36 @@ class Market:
         for placement in self.reorder_watch:
             self._maybe_reorder(placement, hour, record)
 
+    def campaign_terms(self, ci: int) -> CampaignTerms:
+        """The fixed terms of campaign ``ci`` (built on first use, then kept)."""
+        terms = self._terms.get(ci)
+        if terms is None:
+            terms = self._terms[ci] = self._terms_of(self.scenario.campaigns[ci])
+        return terms
+
+    def _terms_of(self, c: Campaign) -> CampaignTerms:
+        s = self.scenario
+        ceiling = rate_card(c.price_per_action, self.scale)
+        target = np.array([c.actions.get(a, 0) for a in ACTION_TYPES], dtype=np.int64)
+        capped = ceiling > 0
+        highest = np.where(capped, ceiling, 0)
+        lowest = np.where(capped, INT64_MIN, 0)
+        for fixed in (ceiling, target, highest, lowest):
+            fixed.flags.writeable = False
+        return CampaignTerms(
+            target=target,
+            budget=None if c.budget is None else to_minor(c.budget, self.scale),
+            ceiling=ceiling,
+            highest=highest,
+            lowest=lowest,
+            candidates=(self.index[c.recruiter], *(self.index[r] for r in c.competitors)),
+            days=-(-c.deadline_hours // 24),
+            promotion=to_minor(c.promotion_per_day, self.scale),
+            audience_region=list(s.regions).index(c.audience_region),
+            client_account=self.structure.client_account[c.client],
+            escrow=c.payment == "escrow",
+        )
+
     def _place(
         self,
         pl: Placement,
@@ -531,56 +647,40 @@ class Market:
         record: MarketHour,
         campaign: Campaign | None = None,
     ) -> None:
-        s, st, led = self.scenario, self.structure, self.ledger
+        s, led = self.scenario, self.ledger
         c = campaign or s.campaigns[pl.campaign]
-        ceiling = rate_card(c.price_per_action, self.scale)
-        candidates = [self.index[c.recruiter]] + [self.index[r] for r in c.competitors]
-        candidates = [r for r in candidates if self.active[r]]
+        terms = self.campaign_terms(pl.campaign) if campaign is None else self._terms_of(c)
+        ceiling = terms.ceiling
+        candidates = [r for r in terms.candidates if self.active[r]]
         prices, refused_by = [], []
         for r in candidates:
             price = self.price_for(r, ceiling)
             # refuse what the client will not pay or what cannot cover the chain's costs
-            ok = (price <= np.where(ceiling > 0, ceiling, price)) & self._covers(r, price)
-            ok &= (ceiling > 0) | (price == 0)
-            prices.append(np.where(ok, price, 0))
+            ok = (price <= terms.highest) & (price >= terms.lowest) & self._covers(r, price)
+            prices.append(price * ok)
             refused_by.append(~ok)
         budget_left = None
         if pl.budget is not None:
             budget_left = pl.budget - pl.committed()
-        # the client's view of each recruiter: price per expected surviving action
-        shares = np.zeros((len(candidates), K))
         if len(candidates) == 1:  # no choice to make
-            shares[0] = ~refused_by[0]
-        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
-            cps = np.array(
-                [
-                    np.inf
-                    if refused_by[j][k]
-                    else max(prices[j][k], 0) / self._seen_survival(c.client, r)
-                    for j, r in enumerate(candidates)
-                ]
-            )
-            shares[:, k] = rules.client_shares(cps, c.price_sensitivity)
-        quantities = np.zeros((len(candidates), K), dtype=np.int64)
-        if len(candidates) == 1:
-            quantities[0] = np.where(shares[0] > 0, wanted, 0)
-        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
-            quantities[:, k] = rules.largest_remainder(int(wanted[k]), shares[:, k])
-        refused_all = np.where(shares.sum(axis=0) == 0, wanted, 0)
-        record.refused += int(refused_all.sum())
+            quantities = [wanted * ~refused_by[0]]
+            refused_all = wanted - quantities[0]
+        else:
+            quantities, refused_all = self._choose(c, candidates, prices, refused_by, wanted)
+        refused = sum(refused_all.tolist())
+        record.refused += refused
         self.refused_total += refused_all
-        self.refused_by_campaign[pl.campaign] = self.refused_by_campaign.get(pl.campaign, 0) + int(
-            refused_all.sum()
+        self.refused_by_campaign[pl.campaign] = (
+            self.refused_by_campaign.get(pl.campaign, 0) + refused
         )
         suffix = "" if c.repeat is None else f"#{pl.number + 1}"
         for j, r in enumerate(candidates):
             q = quantities[j]
             if budget_left is not None:
                 q = rules.affordable_quantities(q, prices[j], max(budget_left, 0))
-            if not q.any():
+            if not any(q.tolist()):
                 continue
-            days = -(-c.deadline_hours // 24)
-            promotion = to_minor(c.promotion_per_day, self.scale) if not pl.orders else 0
+            promotion = terms.promotion if not pl.orders else 0
             order = Order(
                 name=f"{c.id}{suffix}" + (f"@{s.recruiters[r].id}" if c.competitors else ""),
                 campaign=pl.campaign,
@@ -593,13 +693,13 @@ class Market:
                 prices=prices[j],
                 urgency=c.urgency,
                 objective=c.objective,
-                audience_region=list(s.regions).index(c.audience_region),
+                audience_region=terms.audience_region,
                 organic_per_hour=c.organic_actions_per_hour,
                 promotion_per_day=promotion,
                 drip_feed=c.drip_feed,
                 client=c.client,
-                client_account=st.client_account[c.client],
-                escrow=c.payment == "escrow",
+                client_account=terms.client_account,
+                escrow=terms.escrow,
                 escrow_hold_hours=c.escrow_hold_hours,
                 pools=self._split(r, q, prices[j]),
                 index=len(self.orders),
@@ -608,30 +708,54 @@ class Market:
                 p.pool_id = len(self.pools)
                 self.pools.append(p)
                 self._pool_order[p.pool_id] = order
-            order.funded = int(q @ order.prices) + promotion * days
+            cost = int(q.dot(order.prices))
+            order.funded = cost + promotion * terms.days
             if budget_left is not None:
                 budget_left -= order.funded
-            led.transfer(
-                "money", WORLD, order.client_account, order.funded, "client budget", order.tag
-            )
+            tag = order.tag
+            led.transfer("money", WORLD, order.client_account, order.funded, "client budget", tag)
             if order.escrow:
-                held = int(q @ order.prices)
                 led.transfer(
-                    "money",
-                    order.client_account,
-                    self.escrow_account,
-                    held,
-                    "into escrow",
-                    order.tag,
+                    "money", order.client_account, self.escrow_account, cost, "into escrow", tag
                 )
             self.orders.append(order)
             self.open_orders.append(order)
             pl.orders.append(order)
             if order.objective:
                 self.objective_orders.append(order)
-            self.ordered_total += int(q.sum())
-            record.ordered += int(q.sum())
+            n = sum(q.tolist())
+            self.ordered_total += n
+            record.ordered += n
             record.placed_orders += 1
+
+    def _choose(
+        self,
+        c: Campaign,
+        candidates: list[int],
+        prices: list[np.ndarray],
+        refused_by: list[np.ndarray],
+        wanted: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """How many actions of each type the client buys from each candidate (none or 2+).
+
+        The client's view of each recruiter is its price per expected surviving action.
+        Returns the quantities (candidates x K) and what no candidate would take (K).
+        """
+        shares = np.zeros((len(candidates), K))
+        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
+            cps = np.array(
+                [
+                    np.inf
+                    if refused_by[j][k]
+                    else max(prices[j][k], 0) / self._seen_survival(c.client, r)
+                    for j, r in enumerate(candidates)
+                ]
+            )
+            shares[:, k] = rules.client_shares(cps, c.price_sensitivity)
+        quantities = np.zeros((len(candidates), K), dtype=np.int64)
+        for k in np.flatnonzero(wanted) if len(candidates) > 1 else ():
+            quantities[:, k] = rules.largest_remainder(int(wanted[k]), shares[:, k])
+        return quantities, np.where(shares.sum(axis=0) == 0, wanted, 0)
 
     def _covers(self, r: int, price: np.ndarray) -> np.ndarray:
         """Per action type: whether every level of every chain below ``r`` covers its costs.
@@ -639,18 +763,16 @@ class Market:
         Solvency: each level is paid at least what it pays out, so no one pays out money it
         does not take in.
         """
-        ok = np.ones(K, dtype=bool)
+        ok = None
         for path in self.structure.paths(r):
             incoming = price
-            for rec in path:
-                kids = self.structure.children[rec]
-                out = self.posted_pay[rec] + self.influencer_pay[rec] if not kids else None
-                if out is not None:
-                    ok &= incoming >= out
-                else:
-                    nxt = path[path.index(rec) + 1]
-                    ok &= incoming >= self.charges[nxt]
-                    incoming = self.charges[nxt]
+            for below in path[1:]:  # a recruiter with sub-recruiters pays their charges
+                covered = incoming >= self.charges[below]
+                ok = covered if ok is None else ok & covered
+                incoming = self.charges[below]
+            leaf = path[-1]  # a leaf pays its workers and influencers
+            covered = incoming >= self.posted_pay[leaf] + self.influencer_pay[leaf]
+            ok = covered if ok is None else ok & covered
         return ok
 
     def _seen_survival(self, client: str, r: int) -> float:
@@ -666,7 +788,7 @@ class Market:
         st = self.structure
         paths = st.paths(top)
         if len(paths) == 1:
-            shares = quantities[None, :].astype(np.int64)
+            shares = [quantities]
         else:
             weights = self._routed(top)
             sizes = np.array([weights[st.leaf_of_recruiter[p[-1]]] for p in paths], float)
@@ -723,7 +845,7 @@ class Market:
         for o in self.open_orders:
             if o.status == "open" and hour >= o.end:
                 self._expire(o, record)
-            if o.status == "open" and not o.remaining_total and not o.promotion_per_day:
+            if o.status == "open" and not o.promotion_per_day and not o.remaining_total:
                 self._finish(o)
             if o.status == "refilling" and hour >= o.refill_until and not o.escrow_pending:
                 self._close(o)
@@ -732,7 +854,7 @@ class Market:
         self.open_orders = still
         self.release_escrow(hour)
         self.place_due(hour, record)
-        self.open_orders.sort(key=lambda o: o.index)  # fixes the order of random draws
+        self.open_orders.sort(key=_ORDER_INDEX)  # fixes the order of random draws
         return record
 
     def _expire(self, o: Order, record: MarketHour) -> None:
@@ -758,15 +880,17 @@ class Market:
             self.period_orders[leaf] += 1
             self.period_fast[leaf] += int(fast)
         self._refund_undelivered(o)
-        self.finished_ordered += int(o.quantities.sum())
-        self.finished_delivered += int(o.delivered.sum())
+        self.finished_ordered += sum(o.quantities.tolist())
+        self.finished_delivered += o.delivered_total
         o.status = "refilling"
 
     def _refund_undelivered(self, o: Order) -> None:
+        if not o.escrow:  # unescrowed, it never left the client's account (see _close)
+            return
         led = self.ledger
         undelivered = sum((p.expired for p in o.pools), zeros_k())
         amount = int(undelivered @ o.prices)
-        if o.escrow and amount:
+        if amount:
             led.transfer(
                 "money", self.escrow_account, o.client_account, amount, "escrow refund", o.tag
             )
@@ -777,7 +901,8 @@ class Market:
         o.status = "closed"
         for p in o.pools:
             # replacements still owed when the guarantee ends are the client's loss
-            self.removal_cost["clients"] += int(p.refill_owed @ o.prices)
+            if any(p.refill_owed.tolist()):
+                self.removal_cost["clients"] += int(p.refill_owed.dot(o.prices))
             p.refill_owed = zeros_k()
         unspent = o.funded - o.spent
         if unspent:
@@ -814,7 +939,13 @@ class Market:
     # -- delivery -------------------------------------------------------------------------
     def open_pools(self) -> list[tuple[Order, Pool]]:
         """Pools with work available to workers now, in the fixed order of orders."""
-        return [(o, p) for o in self.open_orders for p in o.pools if p.available().any()]
+        # any() of a short list (of what available() adds up): numpy's any() costs more
+        return [
+            (o, p)
+            for o in self.open_orders
+            for p in o.pools
+            if any((p.remaining + p.refill_owed).tolist())
+        ]
 
     def financeable(self, o: Order, p: Pool, wanted: int) -> int:
         """How many of ``wanted`` actions the order's recruiter can pay for up front.
@@ -822,7 +953,7 @@ class Market:
         Work the client does not pay for at delivery (escrowed orders, refills) is paid out
         of the recruiter's own balance, which can never go below zero.
         """
-        if not o.escrow and not p.refill_owed.any():
+        if not o.escrow and not any(p.refill_owed.tolist()):
             return wanted
         cost = int(p.outflow.max())
         if cost <= 0:
@@ -837,6 +968,9 @@ class Market:
         """
         led, o, p = self.ledger, d.order, d.pool
         st = self.structure
+        tag = o.tag
+        by_type, refills = d.by_type.tolist(), d.refills.tolist()
+        actions = float(sum(by_type))
         ordered = d.by_type - d.refills
         payer = o.client_account
         for level, rec in enumerate(p.chain):
@@ -848,42 +982,48 @@ class Market:
                     )
                     o.escrow_pending += 1
             elif level == 0:
-                amount = int(ordered @ p.chain_prices[0])
-                led.transfer("money", payer, acct, amount, "order price", o.tag)
+                amount = int(ordered.dot(p.chain_prices[0]))
+                led.transfer("money", payer, acct, amount, "order price", tag)
                 o.spent += amount
             else:
-                amount = int(d.by_type @ p.chain_prices[level])
-                led.transfer("money", payer, acct, amount, "sub-contract", o.tag)
+                amount = int(d.by_type.dot(p.chain_prices[level]))
+                led.transfer("money", payer, acct, amount, "sub-contract", tag)
             payer = acct
-        self.removal_cost["recruiters"] += int(d.refills @ p.outflow)
+        if any(refills):
+            self.removal_cost["recruiters"] += int(d.refills.dot(p.outflow))
         leaf = p.chain[-1]
         spec = self.scenario.recruiters[leaf]
-        self.window_delivered[p.chain] += float(d.by_type.sum())  # every recruiter above too
+        for r in p.chain:  # the leaf and every recruiter above it
+            self.window_delivered[r] += actions
         if spec.kind == "bot_operator" and not self.software_paid[leaf] and spec.software_cost > 0:
             cost = to_minor(spec.software_cost, self.scale)
             # bought once, as soon as the operator holds the money (it never goes below 0)
             if int(led.balances["money"][payer]) >= cost:
                 self.software_paid[leaf] = True
-                led.transfer("money", payer, WORLD, cost, "bot software", o.tag)
-        wages = rules.pay_for_counts(d.counts, p.pay)
-        if wages.any():
-            payees.pay_workers(leaf, payer, d.who, wages, o.tag, hour)
-        if p.influencer_pay.any():
-            per_worker = rules.pay_for_counts(d.counts, p.influencer_pay)
-            payees.pay_influencers(payer, d.who, per_worker, o.tag)
-        if p.points.any():
-            points = rules.points_for_counts(d.counts, p.points, o.urgency)
-            payees.pay_points(payer, d.who, points, o.tag)
+                led.transfer("money", payer, WORLD, cost, "bot software", tag)
+        wages = _pay_for_delivery(d, p.pay)
+        if wages is not None:
+            payees.pay_workers(leaf, payer, d.who, wages, tag, hour)
+        if any(p.influencer_pay.tolist()):
+            per_worker = _pay_for_delivery(d, p.influencer_pay)
+            if per_worker is None:
+                per_worker = np.zeros(len(d.who), dtype=np.int64)
+            payees.pay_influencers(payer, d.who, per_worker, tag)
+        if any(p.points.tolist()):
+            points = _pay_for_delivery(d, p.points)
+            if points is None:
+                points = np.zeros(len(d.who), dtype=np.int64)
+            payees.pay_points(payer, d.who, points * int(o.urgency), tag)
         if spec.tactics.repertoire and self.tactics_adopted[leaf]:
             # tactics are paid from what the leaf holds: it never pays out more than that
             balance = int(self.ledger.balances["money"][payer])
-            cost = min(self.tactic_cost(leaf) * int(d.by_type.sum()), max(balance, 0))
-            led.transfer("money", payer, WORLD, cost, "tactic cost", o.tag)
+            cost = min(self.tactic_cost(leaf) * int(sum(by_type)), max(balance, 0))
+            led.transfer("money", payer, WORLD, cost, "tactic cost", tag)
             self.tactic_cost_paid += cost
             self.tactic_paid[leaf] += cost
-        self.delivered_by[o.recruiter] += float(d.by_type.sum())
+        self.delivered_by[o.recruiter] += actions
         key = (o.client, o.recruiter)
-        self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + float(d.by_type.sum())
+        self.seen_delivered[key] = self.seen_delivered.get(key, 0.0) + actions
 
     # -- removals -------------------------------------------------------------------------
     def apply_removals(self, removed_by_pool: dict[int, np.ndarray], hour: int) -> None:
@@ -915,15 +1055,17 @@ class Market:
                         )
                         o.refunded += refund
                     self.removal_cost["recruiters"] += int(take @ p.outflow)
-            guarantee = self.scenario.recruiters[o.recruiter].refill_days > 0
+            guarantee = self._guarantees[o.recruiter]
             if guarantee and o.status != "closed" and hour < o.refill_until:
                 p.refill_owed += left
             else:
-                self.removal_cost["clients"] += int(left @ o.prices)
-            self.removed_by[o.recruiter] += float(by_type.sum())
-            self.window_removed[p.chain] += float(by_type.sum())
+                self.removal_cost["clients"] += int(left.dot(o.prices))
+            removed = float(by_type.sum())
+            self.removed_by[o.recruiter] += removed
+            for r in p.chain:  # the leaf and every recruiter above it
+                self.window_removed[r] += removed
             key = (o.client, o.recruiter)
-            self.seen_removed[key] = self.seen_removed.get(key, 0.0) + float(by_type.sum())
+            self.seen_removed[key] = self.seen_removed.get(key, 0.0) + removed
 
     def _order_of(self, p: Pool) -> Order:
         return self._pool_order[p.pool_id]
@@ -934,6 +1076,7 @@ class Market:
     ) -> None:
         """A student broker fixes its pay and/or price for action ``k`` from ``hour`` on."""
         self.overrides.set(r, k, pay, price)
+        self.student_rates = True
         self.overrides.apply(self)
         self._log_rates(hour)
 
