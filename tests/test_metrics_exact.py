@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.core.metrics import _mean_speed, pay_percentiles
+from sim.core import rules
+from sim.core.metrics import _mean_speed, pay_percentiles, task_inequality
 
 
 def test_pay_percentiles_by_hand():
@@ -32,3 +33,24 @@ def test_mean_speed_with_everyone_enrolled_is_the_masked_mean():
         some[0] = True
         k = int(some.sum())
         assert _mean_speed(speed, some, k) == float(speed.mean(where=some))
+
+
+def test_task_inequality_by_hand():
+    # sorted 0, 0, 1, 3: Gini = 2 * (3 * 1 + 4 * 3) / (4 * 4) - 5 / 4 = 0.625; top 1 of 4: 3/4
+    tasks = np.array([3, 0, 1, 0])
+    assert task_inequality(tasks, tasks > 0) == (0.625, 0.75)
+    nobody = np.zeros(5, dtype=np.int64)
+    assert task_inequality(nobody, nobody > 0) == (0.0, 0.0)
+
+
+def test_task_inequality_is_the_rules_to_the_last_bit():
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 9, 10, 11, 57, 2_000, 30_000):
+        tasks = rng.poisson(0.3, n) * rng.integers(0, 400, n)
+        ordered = np.sort(tasks).astype(np.float64)
+        expected = (
+            rules.gini(ordered, presorted=True),
+            rules.top_share(ordered, 0.10, presorted=True),
+        )
+        got = task_inequality(tasks, tasks > 0)
+        assert np.array(got).tobytes() == np.array(expected).tobytes()

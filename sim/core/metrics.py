@@ -250,6 +250,43 @@ def pay_percentiles(values: np.ndarray) -> tuple[float, float, float]:
     return out[0], out[1], out[2]
 
 
+TOP_SHARE = 0.10
+"""The share of the most active workers whose share of all tasks is reported."""
+
+
+def task_inequality(tasks: np.ndarray, did_tasks: np.ndarray) -> tuple[float, float]:
+    """The Gini coefficient of tasks done and the top 10 %'s share of them.
+
+    Exactly ``rules.gini`` and ``rules.top_share`` of the sorted counts, read from the
+    workers who did any task (a few in a hundred): every sum those functions take in
+    floating point adds whole numbers below 2**53, which is exact in any order, so the
+    same sums are taken here in integers over the nonzero counts, with their ranks in
+    the whole sorted array, and fed to the same final arithmetic.
+
+    Args:
+        tasks: Tasks done per worker (non-negative integers).
+        did_tasks: ``tasks > 0``.
+    """
+    n = tasks.size
+    nonzero = np.sort(tasks[did_tasks])
+    m = nonzero.size
+    largest = int(nonzero[-1]) if m else 0
+    if tasks.dtype.kind not in "iu" or n * m * largest >= 2**53:  # sums may round: as rules
+        ordered = np.sort(tasks).astype(np.float64)
+        return (
+            rules.gini(ordered, presorted=True),
+            rules.top_share(ordered, TOP_SHARE, presorted=True),
+        )
+    total = int(nonzero.sum())
+    if n == 0 or total <= 0:
+        return 0.0, 0.0
+    ranked = int(np.dot(np.arange(n - m + 1, n + 1, dtype=np.int64), nonzero))
+    gini = float((2 * np.float64(ranked)) / (n * np.float64(total)) - (n + 1) / n)
+    k = max(1, int(np.ceil(TOP_SHARE * n)))
+    top = total if k >= m else int(nonzero[m - k :].sum())
+    return gini, float(np.float64(top) / np.float64(total))
+
+
 def _rows(rows: np.ndarray, pick: slice | np.ndarray) -> slice | np.ndarray:
     """Ledger rows of the picked workers: a slice when they are one unbroken block."""
     if isinstance(pick, slice) and rows.size and int(rows[-1] - rows[0]) == rows.size - 1:
@@ -283,7 +320,9 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     # pay per hour of those who did at least one task (as surveys of workers measure it);
     # people who only ever looked and found nothing are counted apart
     online = hours > 0
-    rows = np.flatnonzero((w.tasks_done[human] > 0) & online)  # rows beat a scattered mask
+    tasks = w.tasks_done[human]
+    did_tasks = tasks > 0
+    rows = np.flatnonzero(did_tasks & online)  # rows beat a scattered mask
     never_found = int(np.count_nonzero(online)) - rows.size  # online, and never did a task
     hourly = earned[rows] / (hours[rows] * model.scale)
     p10, median, p90 = pay_percentiles(hourly)
@@ -298,8 +337,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         for (u, _s, d, p), a in flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    # one sort for both inequality measures, in the floats they compute with
-    tasks_sorted = np.sort(w.tasks_done[human]).astype(np.float64)
+    activity_gini, top10_share = task_inequality(tasks, did_tasks)
     due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
     if st.constants is None:
         st.constants = RunConstants.of(model)
@@ -372,8 +410,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "hourly_pay_median": float(median),
         "hourly_pay_p10": float(p10),
         "hourly_pay_p90": float(p90),
-        "activity_gini": rules.gini(tasks_sorted, presorted=True),
-        "top10_share_of_tasks": rules.top_share(tasks_sorted, 0.10, presorted=True),
+        "activity_gini": activity_gini,
+        "top10_share_of_tasks": top10_share,
         "cost_per_1000_surviving": (
             money(st.spend) * 1000 / surviving_total if surviving_total > 0 else 0.0
         ),
