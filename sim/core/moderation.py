@@ -6,6 +6,7 @@ oldest first, remove what they recognise and ban accounts after repeated strikes
 
 from __future__ import annotations
 
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -118,6 +119,7 @@ class Moderation:
         self.students = StudentModerators()  # moderators driven by classroom students
         self._no_student_reviews = StudentReviews.empty()
         self._communities = bool((workers.community >= 0).any())  # fixed for the run
+        self._has_bots = bool(workers.is_bot.any())  # fixed for the run
 
     def set_capacity(self, moderators: int) -> None:
         """Employ this many moderators (within the scenario's limit)."""
@@ -251,9 +253,13 @@ class Moderation:
             ),
             "low_trust": 1.0 - acc.trust[account],
             "multiple_accounts": rules.multiple_accounts_signal(w.accounts_alive[who]),
-            "geography": (w.region[who] != np.repeat(batch.regions, n)).astype(np.float64),
-            "automation": w.is_bot[who].astype(np.float64),
+            "geography": (w.region[who] != _per_row(batch.regions, n)).astype(np.float64),
         }
+        # without bots the automation signal is 0 everywhere: adding weight x 0 to the
+        # log-odds could only turn a 0.0 into -0.0 or back, which the sigmoid maps to 0.5
+        # all the same; the labelled queue keeps the signal itself
+        if self._has_bots or self.labelled:
+            signals["automation"] = w.is_bot[who].astype(np.float64)
         # then add the per-action signals in the detector's order (rules.flag_probability)
         score = np.repeat(np.array(start, dtype=np.float64), n)
         for name, signal in signals.items():
@@ -398,22 +404,32 @@ class _Batch:
 
     def __init__(self, deliveries: list[Delivery]) -> None:
         self.deliveries = deliveries
-        if deliveries:
-            done = np.concatenate([d.done for d in deliveries])
-            rows = np.flatnonzero(done)
-            self.who = np.concatenate([d.who for d in deliveries])[rows]
-            self.done = done[rows]
-            ends = np.cumsum([d.done.size for d in deliveries])
-            self.bounds = [0, *np.searchsorted(rows, ends).tolist()]
-        else:
-            self.who = self.done = np.zeros(0, dtype=np.int64)
-            self.bounds = [0]
-        self.sizes = np.diff(self.bounds)
         self.regions = [d.order.audience_region for d in deliveries]
-        # actions per delivery (integer sums: exact in any grouping)
-        running = np.concatenate([[0], np.cumsum(self.done)])
-        self.done_per_delivery = (running[self.bounds[1:]] - running[self.bounds[:-1]]).tolist()
-        self.total = int(running[-1])
+        if not deliveries:
+            self.who = self.done = np.zeros(0, dtype=np.int64)
+            self.bounds, self.sizes, self.done_per_delivery, self.total = [0], self.who, [], 0
+            return
+        done = np.concatenate([d.done for d in deliveries])
+        rows = np.flatnonzero(done != 0)  # a boolean's nonzero is much quicker than an int's
+        self.who = np.concatenate([d.who for d in deliveries])[rows]
+        self.done = done[rows]
+        ends = np.searchsorted(rows, list(accumulate(d.done.size for d in deliveries)))
+        self.bounds = [0, *ends.tolist()]
+        self.sizes = np.array([b - a for a, b in pairwise(self.bounds)])
+        # actions per delivery, from the running total at each delivery's end (integers)
+        at_end = [0] * len(deliveries)
+        if rows.size:
+            running = np.cumsum(self.done)[ends - 1].tolist()
+            at_end = [v if e else 0 for v, e in zip(running, self.bounds[1:], strict=True)]
+        self.done_per_delivery = [b - a for a, b in zip([0, *at_end[:-1]], at_end, strict=True)]
+        self.total = at_end[-1]
+
+
+def _per_row(values: list, sizes: np.ndarray) -> np.ndarray | int | float:
+    """Each delivery's value repeated over its rows; just the value when all share one."""
+    if values and all(v == values[0] for v in values):
+        return values[0]
+    return np.repeat(np.array(values), sizes)
 
 
 def _order_signals(batch: _Batch, w: Workers, communities: bool) -> dict[int, tuple[float, float]]:
