@@ -254,7 +254,7 @@ TOP_SHARE = 0.10
 """The share of the most active workers whose share of all tasks is reported."""
 
 
-def task_inequality(tasks: np.ndarray, did_tasks: np.ndarray) -> tuple[float, float]:
+def task_inequality(tasks: np.ndarray, nonzero: np.ndarray) -> tuple[float, float]:
     """The Gini coefficient of tasks done and the top 10 %'s share of them.
 
     Exactly ``rules.gini`` and ``rules.top_share`` of the sorted counts, read from the
@@ -265,10 +265,10 @@ def task_inequality(tasks: np.ndarray, did_tasks: np.ndarray) -> tuple[float, fl
 
     Args:
         tasks: Tasks done per worker (non-negative integers).
-        did_tasks: ``tasks > 0``.
+        nonzero: The nonzero ones, in any order.
     """
     n = tasks.size
-    nonzero = np.sort(tasks[did_tasks])
+    nonzero = np.sort(nonzero)
     m = nonzero.size
     largest = int(nonzero[-1]) if m else 0
     if tasks.dtype.kind not in "iu" or n * m * largest >= 2**53:  # sums may round: as rules
@@ -321,8 +321,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     # people who only ever looked and found nothing are counted apart
     online = hours > 0
     tasks = w.tasks_done[human]
-    did_tasks = tasks > 0
-    rows = np.flatnonzero(did_tasks & online)  # rows beat a scattered mask
+    did_tasks = np.flatnonzero(tasks > 0)  # a few in a hundred: rows beat a scattered mask
+    rows = did_tasks[online[did_tasks]]
     never_found = int(np.count_nonzero(online)) - rows.size  # online, and never did a task
     hourly = earned[rows] / (hours[rows] * model.scale)
     p10, median, p90 = pay_percentiles(hourly)
@@ -337,7 +337,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         for (u, _s, d, p), a in flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    activity_gini, top10_share = task_inequality(tasks, did_tasks)
+    activity_gini, top10_share = task_inequality(tasks, tasks[did_tasks])
     due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
     if st.constants is None:
         st.constants = RunConstants.of(model)
