@@ -321,8 +321,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     # people who only ever looked and found nothing are counted apart
     online = hours > 0
     tasks = w.tasks_done[human]
-    did_tasks = np.flatnonzero(tasks > 0)  # a few in a hundred: rows beat a scattered mask
-    rows = did_tasks[online[did_tasks]]
+    did_rows = np.flatnonzero(tasks > 0)  # a few in a hundred: rows beat a scattered mask
+    rows = did_rows[online[did_rows]]
     never_found = int(np.count_nonzero(online)) - rows.size  # online, and never did a task
     hourly = earned[rows] / (hours[rows] * model.scale)
     p10, median, p90 = pay_percentiles(hourly)
@@ -337,7 +337,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         for (u, _s, d, p), a in flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    activity_gini, top10_share = task_inequality(tasks, tasks[did_tasks])
+    activity_gini, top10_share = task_inequality(tasks, tasks[did_rows])
     due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
     if st.constants is None:
         st.constants = RunConstants.of(model)

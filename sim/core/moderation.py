@@ -233,9 +233,9 @@ class Moderation:
     ) -> tuple[np.ndarray, ...]:
         """Score every delivered action with the detector; the flagged ones' queue entries.
 
-        All of the hour's deliveries are scored at once, one row per (delivery, worker) in
-        delivery order: the same operations per row, and the same draws in the same order,
-        as scoring them delivery by delivery.
+        All of the hour's deliveries are scored at once, one row per worker who delivered
+        something, delivery after delivery: the same operations per row, and the same draws
+        in the same order, as scoring them delivery by delivery.
         """
         w, acc, det = self.workers, self.accounts, self.scenario.platform.detection
         weights, who, n = self.weights, batch.who, batch.sizes
