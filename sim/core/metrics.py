@@ -5,6 +5,7 @@ The names are the columns of the time series, documented in docs/ODD.md "Observa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -128,7 +129,42 @@ METRICS = (
     "bot_share_of_delivered",
 )
 
+_ACCOUNT_COUNTS = ("accounts_made", "accounts_sold", "accounts_for_sale", "total_accounts_sold")
+NO_ACCOUNT_MARKET = {
+    n: 0 if n in _ACCOUNT_COUNTS else 0.0 for n in METRICS[METRICS.index("accounts_made") :]
+}
+"""The account market's metrics in a scenario without one (read-only: it is shared)."""
+
 SPEND_PURPOSES = ("order price", "promotion", "into escrow")
+
+
+@dataclass
+class RunConstants:
+    """What the metrics read of a model that stays fixed for its run, gathered once.
+
+    The pay a recruiter was typed with and the prices it first quoted are set when the
+    market is built; so are the scenario's pricing rules and reference wage.
+    """
+
+    paid_cells: np.ndarray  # (recruiter, pay column) cells with a typed pay above zero
+    typed_paid: np.ndarray  # the typed pay of those cells
+    quoted_cells: np.ndarray  # cells of recruiters that quote clients, with a first quote
+    reference_wage: float
+
+    @classmethod
+    def of(cls, model: ClickFarmModel) -> RunConstants:
+        """The constants of ``model``'s run."""
+        m = model.market
+        typed = np.concatenate([m.typed_pay, m.typed_influencer_pay], axis=1)
+        quoting = np.array(
+            [r.parent is None and r.pricing.rule != "fixed" for r in model.spec.recruiters]
+        )
+        return cls(
+            paid_cells=typed > 0,
+            typed_paid=typed[typed > 0],
+            quoted_cells=quoting[:, None] & (m.initial_quote > 0),
+            reference_wage=float(model.spec.market_reference.wage_per_hour),
+        )
 
 
 @dataclass
@@ -148,6 +184,7 @@ class MetricState:
     genuine_banned: int = 0
     genuine_revenue_lost: float = 0.0  # ledger units
     cascade_actions: int = 0
+    constants: RunConstants | None = None  # gathered at the first hour's metrics
 
 
 def _spend(flows: dict) -> int:
@@ -179,6 +216,76 @@ def delivered_unit_cost(model: ClickFarmModel) -> np.ndarray:
     ceiling = rate_card(moved[0].price_per_action if moved else {}, model.scale)
     asked = model.market.price_for(len(model.spec.recruiters) - 1, ceiling).astype(float)
     return np.where(got > 0, paid / np.maximum(got, 1), asked)
+
+
+PAY_PERCENTILES = (10, 50, 90)
+
+
+def pay_percentiles(values: np.ndarray) -> tuple[float, float, float]:
+    """The 10th, 50th and 90th percentiles of ``values`` (zeros when there are none).
+
+    Exactly ``np.percentile(values, [10, 50, 90])`` (its default linear method): the same
+    order statistics (here from one sort) and the same interpolation, step by step, without
+    its general machinery, which costs more than the sort on a few thousand values. (A
+    -0.0 among the values may come out as 0.0 or the other way round: they sort as equals;
+    pay per hour is never -0.0.)
+    """
+    if not values.size:
+        return 0.0, 0.0, 0.0
+    ordered = np.sort(values)
+    if np.isnan(ordered[-1]):  # NaN sorts last; numpy's answer is then NaN
+        return tuple(float(v) for v in np.percentile(values, PAY_PERCENTILES))
+    last = values.size - 1
+    out = []
+    for percent in PAY_PERCENTILES:
+        virtual = last * (percent / 100)  # numpy: (n - 1) * quantile
+        below = math.floor(virtual)
+        above = below + 1
+        if virtual >= last:  # at the largest value: numpy takes it from index -1 twice
+            below = above = -1
+        a, b = float(ordered[below]), float(ordered[above])
+        t = virtual - below
+        diff = b - a
+        # numpy's lerp: from the lower value, or from the upper one when t >= 0.5
+        out.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    return out[0], out[1], out[2]
+
+
+TOP_SHARE = 0.10
+"""The share of the most active workers whose share of all tasks is reported."""
+
+
+def task_inequality(tasks: np.ndarray, nonzero: np.ndarray) -> tuple[float, float]:
+    """The Gini coefficient of tasks done and the top 10 %'s share of them.
+
+    Exactly ``rules.gini`` and ``rules.top_share`` of the sorted counts, read from the
+    workers who did any task (a few in a hundred): every sum those functions take in
+    floating point adds whole numbers below 2**53, which is exact in any order, so the
+    same sums are taken here in integers over the nonzero counts, with their ranks in
+    the whole sorted array, and fed to the same final arithmetic.
+
+    Args:
+        tasks: Tasks done per worker (non-negative integers).
+        nonzero: The nonzero ones, in any order.
+    """
+    n = tasks.size
+    nonzero = np.sort(nonzero)
+    m = nonzero.size
+    largest = int(nonzero[-1]) if m else 0
+    if tasks.dtype.kind not in "iu" or n * m * largest >= 2**53:  # sums may round: as rules
+        ordered = np.sort(tasks).astype(np.float64)
+        return (
+            rules.gini(ordered, presorted=True),
+            rules.top_share(ordered, TOP_SHARE, presorted=True),
+        )
+    total = int(nonzero.sum())
+    if n == 0 or total <= 0:
+        return 0.0, 0.0
+    ranked = int(np.dot(np.arange(n - m + 1, n + 1, dtype=np.int64), nonzero))
+    gini = float((2 * np.float64(ranked)) / (n * np.float64(total)) - (n + 1) / n)
+    k = max(1, int(np.ceil(TOP_SHARE * n)))
+    top = total if k >= m else int(nonzero[m - k :].sum())
+    return gini, float(np.float64(top) / np.float64(total))
 
 
 def _rows(rows: np.ndarray, pick: slice | np.ndarray) -> slice | np.ndarray:
@@ -213,12 +320,13 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     hours = w.hours_online[human]
     # pay per hour of those who did at least one task (as surveys of workers measure it);
     # people who only ever looked and found nothing are counted apart
-    did_tasks = w.tasks_done[human] > 0
-    worked = did_tasks & (hours > 0)
-    never_found = int(np.count_nonzero((hours > 0) & ~did_tasks))
-    rows = np.flatnonzero(worked)  # indexing by rows beats a scattered boolean mask
+    online = hours > 0
+    tasks = w.tasks_done[human]
+    did_rows = np.flatnonzero(tasks > 0)  # a few in a hundred: rows beat a scattered mask
+    rows = did_rows[online[did_rows]]
+    never_found = int(np.count_nonzero(online)) - rows.size  # online, and never did a task
     hourly = earned[rows] / (hours[rows] * model.scale)
-    p10, median, p90 = np.percentile(hourly, [10, 50, 90]) if hourly.size else (0.0, 0.0, 0.0)
+    p10, median, p90 = pay_percentiles(hourly)
     worker_income_total = int(earned.sum())
     recruiter_income = sum(
         a if d == "recruiters" else -a
@@ -230,16 +338,16 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         for (u, _s, d, p), a in flows.items()
         if u == "money" and p.startswith(("base ad revenue", "engagement ad revenue"))
     )
-    tasks_sorted = np.sort(w.tasks_done[human])  # one sort for both inequality measures
+    activity_gini, top10_share = task_inequality(tasks, tasks[did_rows])
     due = [o for o in m.objective_orders if o.objective_reached or model.hour + 1 >= o.end]
-    typed = np.concatenate([m.typed_pay, m.typed_influencer_pay], axis=1)
-    posted = np.concatenate([m.posted_pay, m.influencer_pay], axis=1)
-    paid_cells = typed > 0
-    pay_index = float((posted[paid_cells] / typed[paid_cells]).mean()) if paid_cells.any() else 1.0
-    quoting = np.array(
-        [r.parent is None and r.pricing.rule != "fixed" for r in model.spec.recruiters]
-    )
-    both = quoting[:, None] & (m.quote > 0) & (m.initial_quote > 0)
+    if st.constants is None:
+        st.constants = RunConstants.of(model)
+    fixed = st.constants
+    pay_index = 1.0
+    if fixed.typed_paid.size:
+        posted = np.concatenate([m.posted_pay, m.influencer_pay], axis=1)
+        pay_index = float((posted[fixed.paid_cells] / fixed.typed_paid).mean())
+    both = fixed.quoted_cells & (m.quote > 0)
     price_index = float((m.quote[both] / m.initial_quote[both]).mean()) if both.any() else 1.0
     twin = model.twin
     points_saved = 0.0
@@ -247,7 +355,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     if twin is not None:
         points_saved = money(int(round(float(st.points_only @ delivered_unit_cost(twin)))))
         twin_spend = money(twin.metric_state.spend)
-    ref_wage = float(model.spec.market_reference.wage_per_hour)
+    ref_wage = fixed.reference_wage
     cascade = model.influencers.cascade
     cascade_now = 0
     if cascade is not None and rec is not None:
@@ -303,8 +411,8 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "hourly_pay_median": float(median),
         "hourly_pay_p10": float(p10),
         "hourly_pay_p90": float(p90),
-        "activity_gini": rules.gini(tasks_sorted, presorted=True),
-        "top10_share_of_tasks": rules.top_share(tasks_sorted, 0.10, presorted=True),
+        "activity_gini": activity_gini,
+        "top10_share_of_tasks": top10_share,
         "cost_per_1000_surviving": (
             money(st.spend) * 1000 / surviving_total if surviving_total > 0 else 0.0
         ),
@@ -361,10 +469,21 @@ def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
         "share_very_active": float(shares[0]),
         "share_regular": float(shares[1]),
         "share_occasional": float(shares[2]),
-        "mean_speed": float(w.speed.mean(where=enrolled)) if n_enrolled else 0.0,
+        "mean_speed": _mean_speed(w.speed, enrolled, n_enrolled),
         "remembered_hourly_earnings": model.money(round(tv.remembered_hourly())),
         "share_qualified_tasks": tv.qualified_share,
     }
+
+
+def _mean_speed(speed: np.ndarray, enrolled: np.ndarray, n_enrolled: int) -> float:
+    """Mean speed of the enrolled people (0 when there are none).
+
+    When every row is enrolled, the masked mean is the plain one (an all-true ``where``
+    sums the same elements in the same order), which is several times quicker.
+    """
+    if not n_enrolled:
+        return 0.0
+    return float(speed.mean() if n_enrolled == speed.size else speed.mean(where=enrolled))
 
 
 def _accumulate_genuine(st: MetricState, rec) -> None:
@@ -414,8 +533,7 @@ def _account_metrics(model: ClickFarmModel, rec, spend: int) -> dict[str, float]
     am = model.account_market
     hour = rec.accounts if rec is not None else None
     if am is None:
-        counts = ("accounts_made", "accounts_sold", "accounts_for_sale", "total_accounts_sold")
-        return {n: 0 if n in counts else 0.0 for n in METRICS[METRICS.index("accounts_made") :]}
+        return NO_ACCOUNT_MARKET
     t, money = am.total, model.money
     kept = t.sales + t.profile_sales - t.buybacks
     return {

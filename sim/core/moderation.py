@@ -6,6 +6,7 @@ oldest first, remove what they recognise and ban accounts after repeated strikes
 
 from __future__ import annotations
 
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,7 +49,7 @@ class ReviewQueue:
         n = sum(len(e[0]) for e in entries)
         for name, chunks in zip(self.FIELDS[:4], parts, strict=True):
             dtype = self.DTYPES.get(name, np.int64)
-            setattr(self, name, np.concatenate([getattr(self, name), *chunks]).astype(dtype))
+            setattr(self, name, np.concatenate([getattr(self, name), *chunks], dtype=dtype))
         self.hour = np.concatenate([self.hour, np.full(n, hour, dtype=np.int64)])
 
     def take(self, capacity: int, now: int, window: int) -> tuple[np.ndarray, ...]:
@@ -57,14 +58,37 @@ class ReviewQueue:
         Entries older than ``window`` hours leave the queue unreviewed (the platform stops
         looking at old content).
         """
-        self._keep((now - self.hour) < window)
-        before = np.cumsum(self.count) - self.count
-        reviewed = np.clip(capacity - before, 0, self.count)
+        self.expire(now, window)
+        count = self.count
+        before = np.cumsum(count) - count
+        # the entries reviewed are the first ones, those that start within the capacity
+        reach = int(np.searchsorted(before, capacity, side="left"))
+        reviewed = np.minimum(count[:reach], capacity - before[:reach])
         taken = reviewed > 0
-        out = (self.worker[taken], self.account[taken], self.pool[taken], reviewed[taken])
-        self.count = self.count - reviewed
-        self._keep(self.count > 0)
-        return out
+        out = tuple(a[:reach][taken] for a in (self.worker, self.account, self.pool))
+        count = count.copy()
+        count[:reach] -= reviewed
+        # all but the last of the reached entries are now fully reviewed
+        done = reach - 1 if reach and count[reach - 1] else reach
+        self.count = count
+        if np.count_nonzero(count[done:]) == count.size - done:
+            self._drop_first(done)
+        else:  # entries left with nothing to review further back (students' queues)
+            self._keep(count > 0)
+        return (*out, reviewed[taken])
+
+    def expire(self, now: int, window: int) -> None:
+        """Drop the entries older than ``window`` hours, unreviewed.
+
+        Entries are kept in the order they were pushed, so their hours never decrease and
+        the old ones are the first ones.
+        """
+        self._drop_first(int(np.searchsorted(self.hour, now - window, side="right")))
+
+    def _drop_first(self, n: int) -> None:
+        if n:
+            for name in self.FIELDS:
+                setattr(self, name, getattr(self, name)[n:])
 
     def _keep(self, mask: np.ndarray) -> None:
         for name in self.FIELDS:
@@ -93,6 +117,9 @@ class Moderation:
         self.labelled = False  # whether the queue knows each entry's signals and kind
         self.history: list[tuple[int, float, dict[str, float]]] = []  # (hour, bias, weights)
         self.students = StudentModerators()  # moderators driven by classroom students
+        self._no_student_reviews = StudentReviews.empty()
+        self._communities = bool((workers.community >= 0).any())  # fixed for the run
+        self._has_bots = bool(workers.is_bot.any())  # fixed for the run
 
     def set_capacity(self, moderators: int) -> None:
         """Employ this many moderators (within the scenario's limit)."""
@@ -137,49 +164,26 @@ class Moderation:
         genuine: GenuineActions | None = None,
     ) -> ModerationHour:
         """Flag this hour's deliveries, review the queue, remove and ban."""
-        s, w, acc = self.scenario, self.workers, self.accounts
-        det, mod = s.platform.detection, s.platform.moderation
-        weights = self.weights
-        signals_by_order = _order_signals(deliveries, w)
+        w, acc = self.workers, self.accounts
+        det, mod = self.scenario.platform.detection, self.scenario.platform.moderation
+        batch = _Batch(deliveries)
+        signals_by_order = _order_signals(batch, w, self._communities)
         record = ModerationHour()
         entries = []
-        for d in deliveries:
-            burst, central = signals_by_order[id(d.order)]
-            account = w.active_account[d.who]
-            signals = {
-                "burstiness": burst,
-                "centralisation": central,
-                "account_age": rules.young_account_signal(
-                    acc.age_hours[account] / 24, det.young_account_days
-                ),
-                "low_trust": 1.0 - acc.trust[account],
-                "multiple_accounts": rules.multiple_accounts_signal(w.accounts_alive[d.who]),
-                "geography": (w.region[d.who] != d.order.audience_region).astype(np.float64),
-                "automation": w.is_bot[d.who].astype(np.float64),
-            }
-            flagged = rng.binomial(d.done, rules.flag_probability(self.bias, weights, signals))
-            keep = flagged > 0
-            if self.labelled:
-                self.queue.stage(signals, keep, genuine=False)
-            record.flagged += int(flagged.sum())
-            entries.append(
-                (
-                    d.who[keep],
-                    account[keep],
-                    np.full(int(keep.sum()), d.pool.pool_id),
-                    flagged[keep],
-                )
-            )
+        if deliveries:
+            entries.append(self._flag_deliveries(batch, signals_by_order, rng, record))
         if genuine is not None:
             entries += self._flag_genuine(genuine, signals_by_order, rng, record)
         self.queue.push(hour, entries)
         self.students.deal(self.queue, self.moderators, hour)  # their share, set aside
         self.flagged_since_policy += record.flagged
-        self._delivered_this_hour = sum(int(d.done.sum()) for d in deliveries)
+        self._delivered_this_hour = batch.total
         self.delivered_since_policy += self._delivered_this_hour
-        students = self.students.review(
-            hour, mod.review_window_hours, self.moderators, mod.reviews_per_hour
-        )
+        students = self._no_student_reviews  # what ``review`` returns with nothing to review
+        if self.students.pending or self.students.queues:
+            students = self.students.review(
+                hour, mod.review_window_hours, self.moderators, mod.reviews_per_hour
+            )
         simulated = self.moderators - self.students.employed(self.moderators)
         capacity = rules.review_capacity(simulated, mod.reviews_per_hour)
         q_worker, q_account, q_pool, reviewed = self.queue.take(
@@ -202,20 +206,12 @@ class Moderation:
                 hour, (q_worker, q_account, q_pool, reviewed, removed), record, rng
             )
         hit = removed > 0
-        for pool_id in np.unique(q_pool[hit]):
-            pool = market.pools[int(pool_id)]
-            n = int(removed[q_pool == pool_id].sum())
-            standing = pool.delivered - pool.removed
-            n = min(n, int(standing.sum()))
-            by_type = rng.multivariate_hypergeometric(standing, n, method="marginals")
-            pool.removed += by_type
-            record.removed_by_type += by_type
-            record.removed_by_pool[int(pool_id)] = by_type
+        hit_removed = removed[hit]
+        self._remove_from_pools(q_pool[hit], hit_removed, market, record, rng)
         record.removed = int(record.removed_by_type.sum())
-        np.add.at(w.actions_removed, q_worker[hit], removed[hit])
+        np.add.at(w.actions_removed, q_worker[hit], hit_removed)
         # each removed action is a strike against its account; trust halves per review round
-        struck, where = np.unique(q_account[hit], return_inverse=True)
-        strikes = np.bincount(where, weights=removed[hit], minlength=struck.size).astype(np.int64)
+        struck, strikes = _totals_by_key(q_account[hit], hit_removed)
         open_ = ~acc.banned[struck]
         live = struck[open_]
         acc.strikes[live] += strikes[open_]
@@ -227,6 +223,79 @@ class Moderation:
         record.banned_accounts = newly
         record.queue = self.queue.size + self.students.waiting()
         return record
+
+    def _flag_deliveries(
+        self,
+        batch: _Batch,
+        signals_by_order: dict[int, tuple[float, float]],
+        rng: np.random.Generator,
+        record: ModerationHour,
+    ) -> tuple[np.ndarray, ...]:
+        """Score every delivered action with the detector; the flagged ones' queue entries.
+
+        All of the hour's deliveries are scored at once, one row per worker who delivered
+        something, delivery after delivery: the same operations per row, and the same draws
+        in the same order, as scoring them delivery by delivery.
+        """
+        w, acc, det = self.workers, self.accounts, self.scenario.platform.detection
+        weights, who, n = self.weights, batch.who, batch.sizes
+        # the detector's log-odds start from the signals shared by an order's actions
+        shared = [signals_by_order[id(d.order)] for d in batch.deliveries]
+        start = []
+        for burst, central in shared:
+            score = self.bias
+            score = score + weights["burstiness"] * burst
+            start.append(score + weights["centralisation"] * central)
+        account = w.active_account[who]
+        signals = {
+            "account_age": rules.young_account_signal(
+                acc.age_hours[account] / 24, det.young_account_days
+            ),
+            "low_trust": 1.0 - acc.trust[account],
+            "multiple_accounts": rules.multiple_accounts_signal(w.accounts_alive[who]),
+            "geography": (w.region[who] != _per_row(batch.regions, n)).astype(np.float64),
+        }
+        # without bots the automation signal is 0 everywhere: adding weight x 0 to the
+        # log-odds could only turn a 0.0 into -0.0 or back, which the sigmoid maps to 0.5
+        # all the same; the labelled queue keeps the signal itself
+        if self._has_bots or self.labelled:
+            signals["automation"] = w.is_bot[who].astype(np.float64)
+        # then add the per-action signals in the detector's order (rules.flag_probability)
+        score = np.repeat(np.array(start, dtype=np.float64), n)
+        for name, signal in signals.items():
+            score += weights[name] * signal
+        flagged = rng.binomial(batch.done, rules.sigmoid(score))
+        keep = flagged > 0
+        if self.labelled:
+            burst, central = (
+                np.repeat(np.array(v, dtype=np.float64), n) for v in zip(*shared, strict=True)
+            )
+            signals = {"burstiness": burst, "centralisation": central, **signals}
+            self.queue.stage(signals, keep, genuine=False)
+        record.flagged += int(flagged.sum())
+        pools = np.repeat(np.array([d.pool.pool_id for d in batch.deliveries]), n)
+        return who[keep], account[keep], pools[keep], flagged[keep]
+
+    def _remove_from_pools(
+        self,
+        pools: np.ndarray,
+        removed: np.ndarray,
+        market: Market,
+        record: ModerationHour,
+        rng: np.random.Generator,
+    ) -> None:
+        """Take the removed actions, pool by pool in pool order, from what stands of each."""
+        if not pools.size:
+            return
+        per_pool = np.bincount(pools, weights=removed)  # integers: exact as floats
+        for pool_id in np.flatnonzero(per_pool).tolist():
+            pool = market.pools[pool_id]
+            standing = pool.delivered - pool.removed
+            n = min(int(per_pool[pool_id]), int(standing.sum()))
+            by_type = rng.multivariate_hypergeometric(standing, n, method="marginals")
+            pool.removed += by_type
+            record.removed_by_type += by_type
+            record.removed_by_pool[pool_id] = by_type
 
     # -- genuine users and retraining (sim/core/organic.py, sim/core/retraining.py) ---------
     def attach_learning(
@@ -326,30 +395,98 @@ class Moderation:
         self.history.append((hour, self.bias, dict(self.weights)))
 
 
-def _order_signals(deliveries: list[Delivery], w: Workers) -> dict[int, tuple[float, float]]:
-    """Per order this hour: burstiness and how centralised its sources were."""
+class _Batch:
+    """This hour's deliveries as one set of rows, delivery after delivery.
+
+    Only the rows of workers who delivered something are kept: nothing can be flagged of
+    the others, and a binomial draw for zero actions takes nothing from the generator.
+    """
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+        self.regions = [d.order.audience_region for d in deliveries]
+        if not deliveries:
+            self.who = self.done = np.zeros(0, dtype=np.int64)
+            self.bounds, self.sizes, self.done_per_delivery, self.total = [0], self.who, [], 0
+            return
+        done = np.concatenate([d.done for d in deliveries])
+        rows = np.flatnonzero(done != 0)  # a boolean's nonzero is much quicker than an int's
+        self.who = np.concatenate([d.who for d in deliveries])[rows]
+        self.done = done[rows]
+        ends = np.searchsorted(rows, list(accumulate(d.done.size for d in deliveries)))
+        self.bounds = [0, *ends.tolist()]
+        self.sizes = np.array([b - a for a, b in pairwise(self.bounds)])
+        # actions per delivery, from the running total at each delivery's end (integers)
+        at_end = [0] * len(deliveries)
+        if rows.size:
+            running = np.cumsum(self.done)[ends - 1].tolist()
+            at_end = [v if e else 0 for v, e in zip(running, self.bounds[1:], strict=True)]
+        self.done_per_delivery = [b - a for a, b in zip([0, *at_end[:-1]], at_end, strict=True)]
+        self.total = at_end[-1]
+
+
+def _per_row(values: list, sizes: np.ndarray) -> np.ndarray | int | float:
+    """Each delivery's value repeated over its rows; just the value when all share one."""
+    if values and all(v == values[0] for v in values):
+        return values[0]
+    return np.repeat(np.array(values), sizes)
+
+
+def _order_signals(batch: _Batch, w: Workers, communities: bool) -> dict[int, tuple[float, float]]:
+    """Per order this hour: burstiness and how centralised its sources were.
+
+    ``communities``: whether any worker belongs to an influencer's community (when none
+    does, every action comes from its pool's recruiter).
+    """
     delivered: dict[int, int] = {}
     sources: dict[int, dict[tuple[str, int], float]] = {}
-    for d in deliveries:
+    comm = w.community[batch.who] if communities else None
+    for i, d in enumerate(batch.deliveries):
         key = id(d.order)
-        delivered[key] = delivered.get(key, 0) + int(d.done.sum())
+        done = batch.done_per_delivery[i]
+        delivered[key] = delivered.get(key, 0) + done
         src = sources.setdefault(key, {})
-        comm = w.community[d.who]
-        inside = comm >= 0
-        if inside.any():
-            per = np.bincount(comm[inside], weights=d.done[inside])
-            for j in np.flatnonzero(per):
-                src[("influencer", int(j))] = src.get(("influencer", int(j)), 0.0) + per[j]
-        outside = float(d.done[~inside].sum())
+        outside = float(done)
+        if comm is not None:
+            lo, hi = batch.bounds[i], batch.bounds[i + 1]
+            inside = comm[lo:hi] >= 0
+            if inside.any():
+                per = np.bincount(comm[lo:hi][inside], weights=batch.done[lo:hi][inside])
+                for j in np.flatnonzero(per):
+                    src[("influencer", int(j))] = src.get(("influencer", int(j)), 0.0) + per[j]
+                outside = float(batch.done[lo:hi][~inside].sum())
         if outside:
             leaf = ("recruiter", d.pool.chain[-1])
             src[leaf] = src.get(leaf, 0.0) + outside
     out = {}
-    for d in deliveries:
+    for d in batch.deliveries:
         key = id(d.order)
         if key not in out:
             out[key] = (
                 rules.burstiness(delivered[key], d.order.organic_per_hour),
-                rules.centralisation(np.array(list(sources[key].values()))),
+                _centralisation(list(sources[key].values())),
             )
     return out
+
+
+def _centralisation(by_source: list[float]) -> float:
+    """``rules.centralisation`` of positive amounts; one source is 1 without numpy's help."""
+    if len(by_source) == 1:
+        return 1.0  # (x / x) ** 2 for the one positive x
+    return rules.centralisation(np.array(by_source))
+
+
+def _totals_by_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` in ascending order, and the sum of the integer ``values`` of each.
+
+    The same as ``np.unique`` with a ``bincount`` of its inverse, in fewer numpy calls.
+    """
+    if not keys.size:
+        return keys, np.zeros(0, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.empty(keys.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ordered[starts], np.add.reduceat(values[order], starts).astype(np.int64, copy=False)

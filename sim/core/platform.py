@@ -9,6 +9,7 @@ fractions and the ledger is paid the change in their integer part each hour.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -36,13 +37,33 @@ class Platform:
         # reach per action as an exact fraction of its decimal value in the scenario
         self.reach = [Fraction(Decimal(repr(scenario.actions[a].reach))) for a in ACTION_TYPES]
         self.reach_float = np.array([scenario.actions[a].reach for a in ACTION_TYPES])
+        # the same fractions over one common denominator, so that the running net reach
+        # is an exact integer count of 1/denominator units (integer sums, no Fractions)
+        self._reach_denominator = math.lcm(*(r.denominator for r in self.reach))
+        self._reach_units = [int(r * self._reach_denominator) for r in self.reach]
+        self._net_reach_units = 0
         self.base_paid = 0
-        self.net_reach = Fraction(0)  # surviving engagement's reach so far, exactly
         self.engagement_paid = 0
+        self._base_profit = p.users * to_minor(p.ad_profit_per_user_per_quarter, scale)
+        self._wages = np.zeros(0, dtype=np.int64)  # one wage per employed moderator
+        self._delivered: tuple[WorkHour | None, np.ndarray] = (None, np.zeros(0))
+
+    @property
+    def net_reach(self) -> Fraction:
+        """Surviving engagement's reach so far, exactly."""
+        return Fraction(self._net_reach_units, self._reach_denominator)
+
+    def _delivered_by_type(self, work: WorkHour) -> np.ndarray:
+        """Actions delivered this hour per type (summed once per hour)."""
+        if self._delivered[0] is not work:
+            total = sum((d.by_type for d in work.deliveries), np.zeros(len(ACTION_TYPES), np.int64))
+            self._delivered = (work, total)
+        return self._delivered[1]
 
     def revenue_per_action(self, work: WorkHour) -> float:
         """Engagement ad revenue one of this hour's delivered actions brings (ledger units)."""
-        delivered = sum((d.by_type for d in work.deliveries), np.zeros(len(ACTION_TYPES)))
+        # as floats, as they were summed before (exact: integer counts)
+        delivered = self._delivered_by_type(work).astype(np.float64)
         n = float(delivered.sum())
         return float(delivered @ self.reach_float) * self.cpm / 1000 / n if n else 0.0
 
@@ -61,22 +82,22 @@ class Platform:
         Genuine users' actions (when the scenario has them) earn engagement revenue like
         surviving fake ones; those moderators remove take it back and count as lost.
         """
-        led, p, record = self.ledger, self.scenario.platform, PlatformHour()
+        led, record = self.ledger, PlatformHour()
         if moderators:
+            if self._wages.size != moderators:
+                self._wages = np.full(moderators, self.wage, dtype=np.int64)
             led.pay_many(
                 "money",
                 self.account,
                 self.moderator_accounts[:moderators],
-                np.full(moderators, self.wage, dtype=np.int64),
+                self._wages,
                 "moderator wages",
             )
         # base advertising profit of the platform's users, paid exactly over the quarter
-        profit = p.users * to_minor(p.ad_profit_per_user_per_quarter, self.scale)
-        owed = profit * (hour + 1) // rules.HOURS_PER_QUARTER
+        owed = self._base_profit * (hour + 1) // rules.HOURS_PER_QUARTER
         led.transfer("money", WORLD, self.account, owed - self.base_paid, "base ad revenue")
         self.base_paid = owed
-        delivered = sum((d.by_type for d in work.deliveries), np.zeros(len(ACTION_TYPES), np.int64))
-        net = delivered - removed_by_type
+        net = self._delivered_by_type(work) - removed_by_type
         record.reach_organic = float(net @ self.reach_float)
         promoted = 0.0
         for o in market.open_orders:
@@ -93,10 +114,11 @@ class Platform:
         # revenue follows net reach: removals in a later hour take their share back
         if genuine is not None:
             net = net + self._genuine_net(genuine, genuine_removed, record)
-        self.net_reach += sum(
-            (int(n) * r for n, r in zip(net, self.reach, strict=True)), Fraction(0)
+        self._net_reach_units += sum(
+            int(n) * r for n, r in zip(net.tolist(), self._reach_units, strict=True)
         )
-        owed_engagement = _floor(self.net_reach * self.cpm / 1000)
+        # floor(net reach x cpm / 1000), exactly
+        owed_engagement = self._net_reach_units * self.cpm // (self._reach_denominator * 1000)
         change = owed_engagement - self.engagement_paid
         if change >= 0:
             led.transfer("money", WORLD, self.account, change, "engagement ad revenue")
@@ -112,7 +134,3 @@ class Platform:
         """Genuine actions that stand this hour, per type; notes the revenue removals cost."""
         record.genuine_revenue_lost = float(removed @ self.reach_float) * self.cpm / 1000
         return genuine.by_type - removed
-
-
-def _floor(x: Fraction) -> int:
-    return x.numerator // x.denominator

@@ -68,7 +68,7 @@ class LabelledQueue(ReviewQueue):
 
     def take(self, capacity: int, now: int, window: int) -> tuple[np.ndarray, ...]:
         """Review as ``ReviewQueue.take`` does; also note the taken entries' labels."""
-        self._keep((now - self.hour) < window)
+        self.expire(now, window)
         features, genuine = self.features, self.genuine
         out = super().take(capacity, now, window)
         taken = len(out[0])  # a prefix of the queue: reviews go oldest first
