@@ -170,6 +170,7 @@ class Workforce:
         self.human = np.flatnonzero(~workers.is_bot)  # rows of people, not bots
         self.point_worth = workers.w_points * workers.point_value  # before status effects
         self.conviction_per_hour = workers.w_conviction * workers.conviction_value
+        self.has_conviction = bool(self.conviction_per_hour.any())
         self.has_communities = bool((workers.community >= 0).any())
         self.fill_rate = np.ones(n_markets)
         self.members = [np.flatnonzero(workers.market == m) for m in range(n_markets)]
@@ -280,46 +281,53 @@ class Workforce:
         student_time = self.students.work(hour, market, self, record)
         pools = market.open_pools()
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
-        # time accounts, full length but touched only for the workers online this hour
-        used = np.zeros(n)  # minutes of the session already spent this hour
-        work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
         group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
         reach_on = group_reach.any(axis=1)[w.group[on]]  # no pools: all False
         looking = on[~reach_on]
-        looking = looking[~w.is_bot[looking]]
+        looking_human = ~w.is_bot[looking]
+        looking = looking[looking_human]
         # online with nothing in reach: one look at an empty list, unpaid
-        wait_m[looking] = np.minimum(
+        wait_looking = np.minimum(
             w.search_minutes[looking] * mult[w.market[looking]], w.session_minutes[looking]
         )
         cand = on[reach_on]
+        # the candidates' minutes this hour, by position in ``cand``
+        spent = _Minutes.zeros(cand.size)
         active = np.zeros(n, dtype=bool)
         capacity = np.zeros(len(self.fill_rate))
         found = np.zeros(len(self.fill_rate))
         if pools and cand.size:
             desc = self._describe(pools, hour, market)
             status = self.status_multiplier()
-            best, value = self._best(
-                cand, desc, group_reach, status, mult, np.ones(len(pools), bool)
-            )
+            # one value matrix for the hour when it is small: later rounds read its columns
+            values = self._values(cand, desc, group_reach, status) if cand.size <= CHUNK else None
+            everything = np.ones(len(pools), bool)
+            if values is None:
+                best, value = self._best(cand, desc, group_reach, status, everything)
+            else:
+                best, value = self._pick(values, cand, desc, everything)
             works = np.isfinite(value) & ((value >= w.reservation[cand]) | w.is_bot[cand])
-            chosen, choice = cand[works], best[works]
-            active[chosen] = True
+            chosen, choice = np.flatnonzero(works), best[works]
+            active[cand[chosen]] = True
+            speed_of, session_of = w.speed[cand], w.session_minutes[cand]
+            search_of = w.search_minutes[cand]
             left = np.array([self._avail_total(o, p, hour, market) for o, p in pools])
             pool_wanted, pool_found = np.zeros(len(pools)), np.zeros(len(pools))
             for _round in range(MAX_ROUNDS):
-                again_who, order_ = [], np.argsort(choice, kind="stable")
+                again_at, order_ = [], np.argsort(choice, kind="stable")
                 chosen, choice = chosen[order_], choice[order_]
                 bounds = np.flatnonzero(np.diff(choice)) + 1
-                for who, j in zip(
+                for at, j in zip(
                     np.split(chosen, bounds),
                     choice[np.concatenate([[0], bounds])] if choice.size else [],
                     strict=False,
                 ):
                     o, p = pools[j]
+                    who = cand[at]
                     # each worker is in one pool a round: read its attributes once
-                    speed, session, used_who = w.speed[who], w.session_minutes[who], used[who]
-                    q = w.search_minutes[who] * desc.search_mult[j]
+                    speed, session, used_who = speed_of[at], session_of[at], spent.used[at]
+                    q = search_of[at] * desc.search_mult[j]
                     session_left = np.maximum(session - used_who, 0.0)
                     wanted = rng.poisson(
                         rules.tasks_per_session(session_left, desc.task_minutes[j], speed, q)
@@ -351,24 +359,28 @@ class Workforce:
                     else:
                         task_m = paid_task = np.zeros(who.size)
                     searched = done * q
-                    spent = task_m + searched + fruitless
+                    took = task_m + searched + fruitless
                     scale = np.where(
-                        spent > session_left, session_left / np.maximum(spent, 1e-12), 1.0
+                        took > session_left, session_left / np.maximum(took, 1e-12), 1.0
                     )
-                    work_m[who] += task_m * scale
-                    paid_m[who] += paid_task * scale
-                    search_m[who] += searched * scale
-                    wait_m[who] += fruitless * scale
-                    used_who = used_who + spent * scale
-                    used[who] = used_who
+                    spent.work[at] += task_m * scale
+                    spent.paid[at] += paid_task * scale
+                    spent.search[at] += searched * scale
+                    spent.wait[at] += fruitless * scale
+                    used_who = used_who + took * scale
+                    spent.used[at] = used_who
                     more = (done < wanted) & (session - used_who > 0.5)
-                    again_who.append(who[more])
-                again = np.concatenate(again_who) if again_who else np.zeros(0, dtype=np.int64)
+                    again_at.append(at[more])
+                again = np.concatenate(again_at) if again_at else np.zeros(0, dtype=np.int64)
                 open_now = left > 0
                 if not again.size or not open_now.any():
                     break
-                best, value = self._best(again, desc, group_reach, status, mult, open_now)
-                keep = np.isfinite(value) & ((value >= w.reservation[again]) | w.is_bot[again])
+                rows = cand[again]
+                if values is None:
+                    best, value = self._best(rows, desc, group_reach, status, open_now)
+                else:
+                    best, value = self._pick(values[:, again], rows, desc, open_now)
+                keep = np.isfinite(value) & ((value >= w.reservation[rows]) | w.is_bot[rows])
                 chosen, choice = again[keep], best[keep]
                 if not chosen.size:
                     break
@@ -380,8 +392,30 @@ class Workforce:
             fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
         # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
         self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
-        on = student_time.add_to(on, work_m, search_m, paid_m, active)
-        wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
+        if student_time.who.size:
+            # students' minutes add to rows of their own: book everyone on full-length arrays
+            work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+            work_m[cand], search_m[cand] = spent.work, spent.search
+            wait_m[cand], paid_m[cand] = spent.wait, spent.paid
+            wait_m[looking] = wait_looking
+            on = student_time.add_to(on, work_m, search_m, paid_m, active)
+            wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
+        else:
+            # the same minutes, gathered straight into ``on`` order (cand and looking are in it)
+            at_cand = np.flatnonzero(reach_on)
+            wm, sm, qm, pm = (
+                np.zeros(on.size),
+                np.zeros(on.size),
+                np.zeros(on.size),
+                np.zeros(on.size),
+            )
+            wm[at_cand], sm[at_cand], qm[at_cand], pm[at_cand] = (
+                spent.work,
+                spent.search,
+                spent.wait,
+                spent.paid,
+            )
+            qm[np.flatnonzero(~reach_on)[looking_human]] = wait_looking
         online_h = (wm + sm + qm) / 60.0
         unpaid = online_h - pm / 60.0
         self.hours_this_step = np.zeros(n)
@@ -445,47 +479,92 @@ class Workforce:
         )
         return need if need.any() else None
 
+    def _values(
+        self, c: np.ndarray, desc: _Pools, group_reach: np.ndarray, status: np.ndarray | None
+    ) -> np.ndarray:
+        """What an hour on each pool (rows) is worth to each of these workers (columns).
+
+        The numbers of :func:`rules.value_per_hour`, computed in three buffers instead of
+        one temporary per operation, each element with the same operations in the same
+        order; -inf where a worker's group cannot reach the pool. A term that is zero for
+        every pool and worker (no points, or no conviction) is left out: the values are only
+        compared, and adding 0 never changes a comparison.
+        """
+        w = self.workers
+        pools = desc.money.size
+        value = np.multiply(w.w_money[c], desc.money[:, None])
+        spare = np.empty((pools, c.size))
+        if desc.points.any():
+            worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
+            value += np.multiply(worth, desc.points[:, None], out=spare)
+        minutes = np.divide(desc.task_minutes[:, None], w.speed[c], out=np.empty_like(spare))
+        minutes += np.multiply(w.search_minutes[c], desc.search_mult[:, None], out=spare)
+        np.maximum(minutes, 1e-9, out=minutes)
+        value *= 60.0
+        value /= minutes
+        if self.has_conviction:
+            value += np.multiply(self.conviction_per_hour[c], desc.cause[:, None], out=spare)
+        if not self.reach_all:
+            value[~group_reach[w.group[c]].T] = -np.inf
+        return value
+
+    def _pick(
+        self, values: np.ndarray, c: np.ndarray, desc: _Pools, open_pools: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each worker's best open pool it qualifies for, and its value (``values`` unchanged).
+
+        Pools are few and workers many, so the best is kept pool by pool along whole rows;
+        ties go to the first pool, as with ``np.argmax``. A worker with no pool in reach gets
+        -inf (its pool index then means nothing).
+        """
+        need = None if desc.min_tasks is None else self.workers.tasks_done[c]
+        best = np.zeros(c.size, dtype=np.int64)
+        value = None
+        for j in np.flatnonzero(open_pools).tolist():
+            row = (
+                values[j]
+                if need is None
+                else np.where(need < desc.min_tasks[j], -np.inf, values[j])
+            )
+            if value is None:
+                value = row.copy()
+                best[:] = j
+            else:
+                np.copyto(best, j, where=row > value)
+                np.maximum(value, row, out=value)
+        if value is None:
+            return best, np.full(c.size, -np.inf)
+        if np.isnan(value).any():  # never from finite inputs; keep np.argmax's rule if so
+            v = values.copy()
+            v[~open_pools, :] = -np.inf
+            if need is not None:
+                v[need[None, :] < desc.min_tasks[:, None]] = -np.inf
+            best = np.argmax(v, axis=0)
+            value = v[best, np.arange(c.size)]
+        return best, value
+
     def _best(
         self,
         idx: np.ndarray,
         desc: _Pools,
         group_reach: np.ndarray,
-        status: np.ndarray,
-        mult: np.ndarray,
+        status: np.ndarray | None,
         open_pools: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each worker's best pool and its value per hour (-inf when none is in reach).
 
         The value matrix is laid out pools x workers: with a handful of pools and
-        thousands of workers, numpy then runs each operation along long rows.
+        thousands of workers, numpy then runs each operation along long rows. It is built
+        ``CHUNK`` workers at a time, which bounds its memory.
         """
-        w = self.workers
         best = np.zeros(idx.size, dtype=np.int64)
         value = np.full(idx.size, -np.inf)
-        search_factor = desc.search_mult[:, None]
         for start in range(0, idx.size, CHUNK):
             c = idx[start : start + CHUNK]
-            worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
-            v = rules.value_per_hour(
-                desc.money[:, None],
-                desc.points[:, None],
-                desc.task_minutes[:, None],
-                w.search_minutes[c][None, :] * search_factor,
-                w.speed[c][None, :],
-                w.w_money[c][None, :],
-                worth[None, :],
-                self.conviction_per_hour[c][None, :],
-                desc.cause[:, None],
+            values = self._values(c, desc, group_reach, status)
+            best[start : start + c.size], value[start : start + c.size] = self._pick(
+                values, c, desc, open_pools
             )
-            if not self.reach_all:
-                v[~group_reach[w.group[c]].T] = -np.inf
-            if not open_pools.all():
-                v[~open_pools, :] = -np.inf
-            if desc.min_tasks is not None:
-                v[w.tasks_done[c][None, :] < desc.min_tasks[:, None]] = -np.inf
-            b = np.argmax(v, axis=0)
-            best[start : start + c.size] = b
-            value[start : start + c.size] = v[b, np.arange(c.size)]
         return best, value
 
     def _take(self, p: Pool, done: np.ndarray, n_done: int):
@@ -632,3 +711,23 @@ class _Pools:
     cause: np.ndarray
     market: np.ndarray
     min_tasks: np.ndarray | None = None  # qualification per pool (tasks done), or none
+
+
+@dataclass
+class _Minutes:
+    """The hour's minutes of each worker looking for work, by position among them.
+
+    Minutes of the session already used, then those spent on tasks, finding tasks,
+    looking in vain, and on paid tasks.
+    """
+
+    used: np.ndarray
+    work: np.ndarray
+    search: np.ndarray
+    wait: np.ndarray
+    paid: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> _Minutes:
+        """No minutes spent yet by any of ``n`` workers."""
+        return cls(*(np.zeros(n) for _ in range(5)))
