@@ -190,6 +190,18 @@ class Workforce:
         self.hours_waiting = np.zeros(workers.size)
         self.hours_this_step = np.zeros(workers.size)
         self.online_rows = np.zeros(0, dtype=np.int64)
+        # rows come in runs of one region and kind (groups are laid out in order), so each
+        # run's diurnal factor is one number an hour
+        cut = np.flatnonzero(np.diff(workers.region) | np.diff(workers.is_bot)) + 1
+        starts = np.concatenate([[0], cut]).astype(np.int64)
+        ends = np.concatenate([cut, [workers.size]]).astype(np.int64)
+        self.runs = [
+            (int(a), int(b), int(workers.region[a]), bool(workers.is_bot[a]))
+            for a, b in zip(starts, ends, strict=True)
+            if b > a
+        ]
+        self._chance = np.empty(workers.size)  # the online draw's buffers, reused hourly
+        self._draws = np.empty(workers.size)
         self.students = StudentWorkers(workers.size)  # rows driven by classroom students
 
     def held_by_leaf(self) -> np.ndarray:
@@ -238,6 +250,23 @@ class Workforce:
         self.workers.points[who] += points
 
     # -- the hour ---------------------------------------------------------------------
+    def _online(self, hour: int) -> np.ndarray:
+        """Rows that come online this hour (one uniform draw per row, in row order).
+
+        The chance is :func:`rules.online_probability`, computed run by run of rows that
+        share a diurnal factor, in place; its clip to [0, 1] is left out because a draw in
+        [0, 1) falls below a chance exactly when it falls below the clipped chance.
+        """
+        w = self.workers
+        by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
+        chance, draws = self._chance, self._draws
+        for start, end, region, bot in self.runs:
+            factor = 1.0 if bot else by_region[region]
+            np.multiply(w.activity[start:end], factor, out=chance[start:end])
+        chance *= np.subtract(1.0, w.fatigue, out=draws)
+        self.rng.random(out=draws)
+        return np.flatnonzero(draws < chance)
+
     def status_multiplier(self) -> np.ndarray | None:
         """Badges and the leaderboard make points worth more to those near them.
 
@@ -260,14 +289,8 @@ class Workforce:
         w, rng = self.workers, self.rng
         record = WorkHour()
         n = w.size
-        by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
-        diurnal = by_region[w.region]
-        if self.has_bots:
-            diurnal = np.where(w.is_bot, 1.0, diurnal)
-        online = rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
-        on = np.flatnonzero(online)
-        on = on[w.active_account[on] >= 0]
-        on = on[w.enrolled[on]]  # turnover: people outside the workforce do not work
+        on = self._online(hour)
+        on = on[(w.active_account[on] >= 0) & w.enrolled[on]]  # turnover: only the enrolled
         if self.has_communities:
             comm = w.community[on]
             inside = comm >= 0
