@@ -189,6 +189,7 @@ class Workforce:
         self.hours_searching = np.zeros(workers.size)
         self.hours_waiting = np.zeros(workers.size)
         self.hours_this_step = np.zeros(workers.size)
+        self.booked_rows = np.zeros(0, dtype=np.int64)
         self.online_rows = np.zeros(0, dtype=np.int64)
         # rows come in runs of one region and kind (groups are laid out in order), so each
         # run's diurnal factor is one number an hour
@@ -200,6 +201,7 @@ class Workforce:
             for a, b in zip(starts, ends, strict=True)
             if b > a
         ]
+        self.fatigue_kept = 1.0 - workers.recovery_per_hour  # a resting hour's factor
         self._chance = np.empty(workers.size)  # the online draw's buffers, reused hourly
         self._draws = np.empty(workers.size)
         self.students = StudentWorkers(workers.size)  # rows driven by classroom students
@@ -443,6 +445,7 @@ class Workforce:
         unpaid = online_h - pm / 60.0
         self.hours_this_step = np.zeros(n)
         self.hours_this_step[on] = online_h
+        self.booked_rows = on  # the only rows with hours this step (update reads them)
         w.hours_online[on] += online_h
         w.hours_unpaid[on] += unpaid
         self.hours_working[on] += wm / 60.0
@@ -671,9 +674,16 @@ class Workforce:
         """Fatigue, account ageing and switching, re-opened accounts, released pay."""
         w, acc, rng = self.workers, self.accounts, self.rng
         record = WorkforceUpdate()
-        w.fatigue = rules.update_fatigue(
-            w.fatigue, self.hours_this_step, w.fatigue_per_hour, w.recovery_per_hour
+        # everyone who was not online rests; their fatigue stays within [0, 1] without a clip
+        fatigue = w.fatigue * self.fatigue_kept
+        rows = self.booked_rows
+        fatigue[rows] = rules.update_fatigue(
+            w.fatigue[rows],
+            self.hours_this_step[rows],
+            w.fatigue_per_hour[rows],
+            w.recovery_per_hour[rows],
         )
+        w.fatigue = fatigue
         acc.age_hours[:] += 1.0
         due = self.held.pop_due(hour)
         banned = acc.banned[due.account]
