@@ -52,3 +52,21 @@ def test_best_pool_is_the_first_highest_open_one_like_argmax():
     best, value = wf._pick(values, rows, desc, np.array([True, True, False]))
     assert best[:3].tolist() == [1, 0, 0]  # pool 2 is closed; ties go to the first pool
     assert value.tolist() == [3.0, 5.0, 2.0, -np.inf]
+
+
+def test_first_come_serves_arrivals_in_full_until_the_pool_runs_dry():
+    # arrivals 2, 0, 3, 1 want 4, 3, 5, 2: with 9 tasks, 2 and 0 get all, 3 gets what is left
+    got = rules.first_come(np.array([3, 2, 4, 5]), 9, np.array([2, 0, 3, 1]))
+    assert got.tolist() == [3, 0, 4, 2]
+    assert rules.first_come(np.array([3, 2]), 0, np.array([1, 0])).tolist() == [0, 0]
+    assert rules.first_come(np.array([0, 2, 1]), 2, np.array([0, 1, 2])).tolist() == [0, 2, 0]
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        wanted = rng.poisson(3.0, rng.integers(1, 30))
+        arrival = rng.permutation(wanted.size)
+        available = int(rng.integers(0, wanted.sum() + 2))
+        in_order = wanted[arrival]
+        before = np.cumsum(in_order) - in_order
+        expected = np.empty_like(wanted)
+        expected[arrival] = np.clip(available - before, 0, in_order)
+        assert np.array_equal(rules.first_come(wanted, available, arrival), expected)
