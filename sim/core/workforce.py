@@ -19,7 +19,7 @@ from sim.core.cascade import Cascades
 from sim.core.ledger import Ledger
 from sim.core.market import Market, Order, Pool
 from sim.core.population import Accounts, Workers
-from sim.core.records import Delivery, K, WorkforceUpdate, WorkHour
+from sim.core.records import Delivery, K, WorkforceUpdate, WorkHour, zeros_k
 from sim.core.students import StudentWorkers
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
@@ -340,14 +340,8 @@ class Workforce:
             left = np.array([self._avail_total(o, p, hour, market) for o, p in pools])
             pool_wanted, pool_found = np.zeros(len(pools)), np.zeros(len(pools))
             for _round in range(MAX_ROUNDS):
-                again_at, order_ = [], np.argsort(choice, kind="stable")
-                chosen, choice = chosen[order_], choice[order_]
-                bounds = np.flatnonzero(np.diff(choice)) + 1
-                for at, j in zip(
-                    np.split(chosen, bounds),
-                    choice[np.concatenate([[0], bounds])] if choice.size else [],
-                    strict=False,
-                ):
+                again_at = []
+                for j, at in _by_pool(chosen, choice, len(pools)):
                     o, p = pools[j]
                     who = cand[at]
                     # each worker is in one pool a round: read its attributes once
@@ -368,14 +362,17 @@ class Workforce:
                     n_done = int(done.sum())
                     fruitless = np.where(done < wanted, q, 0.0)
                     if n_done:
-                        counts, by_type, refills = self._take(p, done, n_done)
+                        counts, by_type, refills, kind = self._take(p, done, n_done)
                         left[j] -= n_done
                         found[p.market] += n_done
                         pool_found[j] += n_done
                         d = Delivery(o, p, who, done, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        task_m = (counts @ self.minutes) / speed
+                        if kind >= 0:  # one kind of task: the product's only non-zero term
+                            task_m = (done * self.minutes[kind]) / speed
+                        else:
+                            task_m = (counts @ self.minutes) / speed
                         unpaid_kind = p.pay <= 0
                         if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
                             paid_task = task_m
@@ -413,8 +410,7 @@ class Workforce:
             for j, (_, p) in enumerate(pools):
                 if pool_wanted[j] > 0:
                     p.fill = 0.8 * p.fill + 0.2 * pool_found[j] / pool_wanted[j]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
+        fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)  # never / 0
         # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
         self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
         if student_time.who.size:
@@ -594,7 +590,12 @@ class Workforce:
         return best, value
 
     def _take(self, p: Pool, done: np.ndarray, n_done: int):
-        """Which actions were done (originals first, then replacements owed), per worker."""
+        """Which actions were done (originals first, then replacements owed), per worker.
+
+        Returns:
+            The counts per worker and action type, the actions taken, the replacements
+            among them, and the one action type taken (-1 when several were).
+        """
         avail = p.available()
         rng = self.rng
         by_type = (
@@ -602,31 +603,38 @@ class Workforce:
             if n_done == int(avail.sum())
             else rng.multivariate_hypergeometric(avail, n_done, method="marginals")
         )
-        originals = np.minimum(by_type, p.remaining)
-        refills = by_type - originals
-        p.remaining -= originals
-        p.refill_owed -= refills
+        if p.refill_owed.any():
+            originals = np.minimum(by_type, p.remaining)
+            refills = by_type - originals
+            p.remaining -= originals
+            p.refill_owed -= refills
+            p.refilled += refills
+        else:  # nothing to replace: every action taken is an original
+            refills = zeros_k()
+            p.remaining -= by_type
         p.delivered += by_type
-        p.refilled += refills
         kinds = np.flatnonzero(by_type)
         if kinds.size == 1:
             counts = np.zeros((done.size, K), dtype=np.int64)
             counts[:, kinds[0]] = done
+            return counts, by_type, refills, int(kinds[0])
         else:
             # deal the delivered actions out in a random order: each worker takes its
             # ``done`` next ones (an exact draw without replacement, in O(actions))
             dealt = rng.permutation(np.repeat(kinds, by_type[kinds]))
             worker = np.repeat(np.arange(done.size), done)
             counts = np.bincount(worker * K + dealt, minlength=done.size * K).reshape(-1, K)
-        return counts, by_type, refills
+        return counts, by_type, refills, -1
 
     def _record_delivery(self, d: Delivery, o: Order, p: Pool, hour: int, record: WorkHour) -> None:
         w = self.workers
         n_done = int(d.by_type.sum())
-        if o.completed_hour is None and o.remaining_total == 0:
+        # (this pool's remaining is part of the order's: check it first, it is cheaper)
+        if o.completed_hour is None and not p.remaining.any() and o.remaining_total == 0:
             o.completed_hour = hour
-        points_only = (p.pay == 0) & (p.points > 0)
-        record.points_only_actions += np.where(points_only, d.by_type, 0)
+        if p.points.any():
+            points_only = (p.pay == 0) & (p.points > 0)
+            record.points_only_actions += np.where(points_only, d.by_type, 0)
         w.tasks_done[d.who] += d.done
         record.deliveries.append(d)
         record.delivered += n_done
@@ -744,6 +752,22 @@ class _Pools:
     cause: np.ndarray
     market: np.ndarray
     min_tasks: np.ndarray | None = None  # qualification per pool (tasks done), or none
+
+
+def _by_pool(chosen: np.ndarray, choice: np.ndarray, n_pools: int) -> list[tuple[int, np.ndarray]]:
+    """The workers who chose each pool, pool by pool in pool order, each in ``chosen`` order.
+
+    With a few pools a mask per pool present is cheaper than a stable sort of the choices;
+    both give the same groups in the same order.
+    """
+    if n_pools <= 8:
+        present = np.flatnonzero(np.bincount(choice, minlength=n_pools)).tolist()
+        return [(j, chosen[choice == j]) for j in present]
+    order = np.argsort(choice, kind="stable")
+    chosen, choice = chosen[order], choice[order]
+    bounds = np.flatnonzero(np.diff(choice)) + 1
+    firsts = choice[np.concatenate([[0], bounds])].tolist() if choice.size else []
+    return list(zip(firsts, np.split(chosen, bounds), strict=False))
 
 
 @dataclass
