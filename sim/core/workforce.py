@@ -162,6 +162,8 @@ class Workforce:
         self.worker_accounts = ledger.open_block("workers", workers.size)
         self.held_account = int(ledger.open_accounts("held", ["held pay"])[0])
         self.held = HeldPay.empty()
+        owner = accounts.owner  # how many leading account rows are in owner order
+        self.sorted_accounts = accounts.n if bool(np.all(owner[1:] >= owner[:-1])) else 0
         self.tags: list[str] = []
         self.withheld_total = 0
         self.withheld_by_leaf = np.zeros(len(scenario.recruiters), dtype=np.int64)
@@ -652,12 +654,26 @@ class Workforce:
         if lost.any():
             owners = np.flatnonzero(lost)
             # only the live accounts of the workers who lost theirs: each takes its first
-            alive_rows = np.flatnonzero(lost[acc.owner] & ~banned)
+            alive_rows = self._live_accounts_of(owners, lost, banned)
             holders, first = np.unique(acc.owner[alive_rows], return_index=True)
+            keep = holders >= 0  # (an account without owner is nobody's to move to)
             moved = np.full(owners.size, -1, dtype=np.int64)
-            found = np.isin(owners, holders)
-            moved[found] = alive_rows[first]
+            moved[np.searchsorted(owners, holders[keep])] = alive_rows[first[keep]]
             current[owners] = moved
+
+    def _live_accounts_of(self, owners: np.ndarray, lost: np.ndarray, banned: np.ndarray):
+        """Rows of the live accounts of these workers (``lost`` marks them), ascending.
+
+        The accounts drawn with the population are laid out by owner, so theirs are found
+        by binary search; only the accounts opened since are scanned.
+        """
+        acc, block = self.accounts, self.sorted_accounts
+        lo = np.searchsorted(acc.owner[:block], owners, side="left")
+        hi = np.searchsorted(acc.owner[:block], owners, side="right")
+        lens = hi - lo
+        rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        tail = block + np.flatnonzero(lost[acc.owner[block:]] & ~banned[block:])
+        return np.concatenate([rows[~banned[rows]], tail])
 
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from.
@@ -693,7 +709,7 @@ class Workforce:
         )
         w.fatigue = fatigue
         acc.age_hours[:] += 1.0
-        due = self.held.pop_due(hour)
+        due = self.held.pop_due(hour) if self.held.release.size else self.held
         banned = acc.banned[due.account]
         for code in np.unique(due.tag):
             of_tag = due.tag == code
