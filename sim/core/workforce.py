@@ -304,7 +304,8 @@ class Workforce:
             keep[np.flatnonzero(inside)[~sees]] = False
             on = on[keep]
         self.online_rows = on  # who was online and could act this hour (turnover reads it)
-        on = on[~self.students.driven[on]]  # a student's worker does only what it is told
+        if self.students.driven.any():  # a student's worker does only what it is told
+            on = on[~self.students.driven[on]]
         student_time = self.students.work(hour, market, self, record)
         pools = market.open_pools()
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
