@@ -424,6 +424,8 @@ class Workforce:
             wait_m[looking] = wait_looking
             on = student_time.add_to(on, work_m, search_m, paid_m, active)
             wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
+        elif cand.size == on.size:  # everyone online had work in reach: ``cand`` is ``on``
+            wm, sm, qm, pm = spent.work, spent.search, spent.wait, spent.paid
         else:
             # the same minutes, gathered straight into ``on`` order (cand and looking are in it)
             at_cand = np.flatnonzero(reach_on)
@@ -451,12 +453,14 @@ class Workforce:
         self.hours_searching[on] += sm / 60.0
         self.hours_waiting[on] += qm / 60.0
         w.active_now = active
-        human = ~w.is_bot[on]
+        if self.has_bots:  # the record counts people only
+            human = ~w.is_bot[on]
+            wm, sm, qm, unpaid = wm[human], sm[human], qm[human], unpaid[human]
         record.active_workers = int(active.sum())
-        record.work_minutes = float(wm[human].sum())
-        record.search_minutes = float(sm[human].sum())
-        record.wait_minutes = float(qm[human].sum())
-        record.unpaid_hours = float(unpaid[human].sum())
+        record.work_minutes = float(wm.sum())
+        record.search_minutes = float(sm.sum())
+        record.wait_minutes = float(qm.sum())
+        record.unpaid_hours = float(unpaid.sum())
         return record
 
     def _avail_total(self, o: Order, p: Pool, hour: int, market: Market) -> int:
