@@ -699,22 +699,10 @@ class Workforce:
             last = np.flatnonzero(np.r_[owners[order][1:] != owners[order][:-1], True])
             w.active_account[owners[order][last]] = live[order][last]
 
-    def update(self, hour: int) -> WorkforceUpdate:
-        """Fatigue, account ageing and switching, re-opened accounts, released pay."""
-        w, acc, rng = self.workers, self.accounts, self.rng
-        record = WorkforceUpdate()
-        # everyone who was not online rests; their fatigue stays within [0, 1] without a clip
-        fatigue = w.fatigue * self.fatigue_kept
-        rows = self.booked_rows
-        fatigue[rows] = rules.update_fatigue(
-            w.fatigue[rows],
-            self.hours_this_step[rows],
-            w.fatigue_per_hour[rows],
-            w.recovery_per_hour[rows],
-        )
-        w.fatigue = fatigue
-        acc.age_hours[:] += 1.0
-        due = self.held.pop_due(hour) if self.held.release.size else self.held
+    def _release_held(self, hour: int, record: WorkforceUpdate) -> None:
+        """Pay out the held pay whose review window ended; a banned account's is withheld."""
+        acc = self.accounts
+        due = self.held.pop_due(hour)
         banned = acc.banned[due.account]
         for code in np.unique(due.tag):
             of_tag = due.tag == code
@@ -742,6 +730,24 @@ class Workforce:
                 )
                 record.pay_withheld += amount
                 self.withheld_by_leaf[leaf] += amount
+
+    def update(self, hour: int) -> WorkforceUpdate:
+        """Fatigue, account ageing and switching, re-opened accounts, released pay."""
+        w, acc, rng = self.workers, self.accounts, self.rng
+        record = WorkforceUpdate()
+        # everyone who was not online rests; their fatigue stays within [0, 1] without a clip
+        fatigue = w.fatigue * self.fatigue_kept
+        rows = self.booked_rows
+        fatigue[rows] = rules.update_fatigue(
+            w.fatigue[rows],
+            self.hours_this_step[rows],
+            w.fatigue_per_hour[rows],
+            w.recovery_per_hour[rows],
+        )
+        w.fatigue = fatigue
+        acc.age_hours[:] += 1.0
+        if self.held.release.size:  # pay held for review, released or withheld
+            self._release_held(hour, record)
         self.withheld_total += record.pay_withheld
         self.leave_banned_accounts()
         if self.scenario.account_market is not None:
