@@ -394,7 +394,7 @@ def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.nd
     """
     out = np.array(wanted, dtype=np.int64)
     arrival = np.asarray(arrival)
-    in_order = out[arrival]
+    in_order = out.take(arrival)
     reached = np.cumsum(in_order)  # tasks wanted by each arrival and those before it
     cut = int(np.searchsorted(reached, available, side="right"))  # the first not served in full
     if cut < arrival.size:

@@ -294,7 +294,8 @@ class Workforce:
         record = WorkHour()
         n = w.size
         on = self._online(hour)
-        on = on[(w.active_account[on] >= 0) & w.enrolled[on]]  # turnover: only the enrolled
+        # (``take`` gathers the same values as fancy indexing, faster)
+        on = on[(w.active_account.take(on) >= 0) & w.enrolled.take(on)]  # turnover: enrolled only
         if self.has_communities:
             comm = w.community[on]
             inside = comm >= 0
@@ -311,7 +312,7 @@ class Workforce:
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
         pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
         group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
-        reach_on = group_reach.any(axis=1)[w.group[on]]  # no pools: all False
+        reach_on = group_reach.any(axis=1)[w.group.take(on)]  # no pools: all False
         looking = on[~reach_on]
         looking_human = ~w.is_bot[looking]
         looking = looking[looking_human]
@@ -335,21 +336,22 @@ class Workforce:
                 best, value = self._best(cand, desc, group_reach, status, everything)
             else:
                 best, value = self._pick(values, cand, desc, everything)
-            works = np.isfinite(value) & ((value >= w.reservation[cand]) | w.is_bot[cand])
+            works = np.isfinite(value) & ((value >= w.reservation.take(cand)) | w.is_bot.take(cand))
             chosen, choice = np.flatnonzero(works), best[works]
             active[cand[chosen]] = True
-            speed_of, session_of = w.speed[cand], w.session_minutes[cand]
-            search_of = w.search_minutes[cand]
+            speed_of, session_of = w.speed.take(cand), w.session_minutes.take(cand)
+            search_of = w.search_minutes.take(cand)
             left = np.array([self._avail_total(o, p, hour, market) for o, p in pools])
             pool_wanted, pool_found = np.zeros(len(pools)), np.zeros(len(pools))
             for _round in range(MAX_ROUNDS):
                 again_at = []
                 for j, at in _by_pool(chosen, choice, len(pools)):
                     o, p = pools[j]
-                    who = cand[at]
+                    who = cand.take(at)
                     # each worker is in one pool a round: read its attributes once
-                    speed, session, used_who = speed_of[at], session_of[at], spent.used[at]
-                    q = search_of[at] * desc.search_mult[j]
+                    speed, session = speed_of.take(at), session_of.take(at)
+                    used_who = spent.used.take(at)
+                    q = search_of.take(at) * desc.search_mult[j]
                     session_left = np.maximum(session - used_who, 0.0)
                     wanted = rng.poisson(
                         rules.tasks_per_session(session_left, desc.task_minutes[j], speed, q)
@@ -400,12 +402,14 @@ class Workforce:
                 open_now = left > 0
                 if not again.size or not open_now.any():
                     break
-                rows = cand[again]
+                rows = cand.take(again)
                 if values is None:
                     best, value = self._best(rows, desc, group_reach, status, open_now)
                 else:
-                    best, value = self._pick(values[:, again], rows, desc, open_now)
-                keep = np.isfinite(value) & ((value >= w.reservation[rows]) | w.is_bot[rows])
+                    best, value = self._pick(values.take(again, axis=1), rows, desc, open_now)
+                keep = np.isfinite(value) & (
+                    (value >= w.reservation.take(rows)) | w.is_bot.take(rows)
+                )
                 chosen, choice = again[keep], best[keep]
                 if not chosen.size:
                     break
@@ -454,7 +458,7 @@ class Workforce:
         self.hours_waiting[on] += qm / 60.0
         w.active_now = active
         if self.has_bots:  # the record counts people only
-            human = ~w.is_bot[on]
+            human = ~w.is_bot.take(on)
             wm, sm, qm, unpaid = wm[human], sm[human], qm[human], unpaid[human]
         record.active_workers = int(active.sum())
         record.work_minutes = float(wm.sum())
@@ -521,13 +525,13 @@ class Workforce:
         """
         w = self.workers
         pools = desc.money.size
-        value = np.multiply(w.w_money[c], desc.money[:, None])
+        value = np.multiply(w.w_money.take(c), desc.money[:, None])
         spare = np.empty((pools, c.size))
         if desc.points.any():
             worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
             value += np.multiply(worth, desc.points[:, None], out=spare)
-        minutes = np.divide(desc.task_minutes[:, None], w.speed[c], out=np.empty_like(spare))
-        minutes += np.multiply(w.search_minutes[c], desc.search_mult[:, None], out=spare)
+        minutes = np.divide(desc.task_minutes[:, None], w.speed.take(c), out=np.empty_like(spare))
+        minutes += np.multiply(w.search_minutes.take(c), desc.search_mult[:, None], out=spare)
         np.maximum(minutes, 1e-9, out=minutes)
         value *= 60.0
         value /= minutes
@@ -654,7 +658,7 @@ class Workforce:
         banned = acc.banned
         if not banned.size:
             return
-        lost = banned[current]  # (row -1 reads the last account: masked out next)
+        lost = banned.take(current)  # (row -1 reads the last account: masked out next)
         lost &= current >= 0
         if lost.any():
             owners = np.flatnonzero(lost)
@@ -739,10 +743,10 @@ class Workforce:
         fatigue = w.fatigue * self.fatigue_kept
         rows = self.booked_rows
         fatigue[rows] = rules.update_fatigue(
-            w.fatigue[rows],
-            self.hours_this_step[rows],
-            w.fatigue_per_hour[rows],
-            w.recovery_per_hour[rows],
+            w.fatigue.take(rows),
+            self.hours_this_step.take(rows),
+            w.fatigue_per_hour.take(rows),
+            w.recovery_per_hour.take(rows),
         )
         w.fatigue = fatigue
         acc.age_hours[:] += 1.0
