@@ -294,8 +294,8 @@ class Workforce:
         record = WorkHour()
         n = w.size
         on = self._online(hour)
-        # (``take`` gathers the same values as fancy indexing, faster)
-        on = on[(w.active_account.take(on) >= 0) & w.enrolled.take(on)]  # turnover: enrolled only
+        # (``take`` and ``compress`` select as indexing does, with less overhead)
+        on = on.compress((w.active_account.take(on) >= 0) & w.enrolled.take(on))  # enrolled only
         if self.has_communities:
             comm = w.community[on]
             inside = comm >= 0
@@ -313,14 +313,14 @@ class Workforce:
         pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
         group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
         reach_on = group_reach.any(axis=1)[w.group.take(on)]  # no pools: all False
-        looking = on[~reach_on]
+        looking = on.compress(~reach_on)
         looking_human = ~w.is_bot[looking]
-        looking = looking[looking_human]
+        looking = looking.compress(looking_human)
         # online with nothing in reach: one look at an empty list, unpaid
         wait_looking = np.minimum(
             w.search_minutes[looking] * mult[w.market[looking]], w.session_minutes[looking]
         )
-        cand = on[reach_on]
+        cand = on.compress(reach_on)
         # the candidates' minutes this hour, by position in ``cand``
         spent = _Minutes.zeros(cand.size)
         active = np.zeros(n, dtype=bool)
@@ -337,7 +337,7 @@ class Workforce:
             else:
                 best, value = self._pick(values, cand, desc, everything)
             works = np.isfinite(value) & ((value >= w.reservation.take(cand)) | w.is_bot.take(cand))
-            chosen, choice = np.flatnonzero(works), best[works]
+            chosen, choice = np.flatnonzero(works), best.compress(works)
             active[cand[chosen]] = True
             speed_of, session_of = w.speed.take(cand), w.session_minutes.take(cand)
             search_of = w.search_minutes.take(cand)
@@ -397,7 +397,7 @@ class Workforce:
                     used_who = used_who + took * scale
                     spent.used[at] = used_who
                     more = (done < wanted) & (session - used_who > 0.5)
-                    again_at.append(at[more])
+                    again_at.append(at.compress(more))
                 again = np.concatenate(again_at) if again_at else np.zeros(0, dtype=np.int64)
                 open_now = left > 0
                 if not again.size or not open_now.any():
@@ -410,7 +410,7 @@ class Workforce:
                 keep = np.isfinite(value) & (
                     (value >= w.reservation.take(rows)) | w.is_bot.take(rows)
                 )
-                chosen, choice = again[keep], best[keep]
+                chosen, choice = again.compress(keep), best.compress(keep)
                 if not chosen.size:
                     break
             # workers learn how easy each pool's tasks are to find (half-life ~3 h)
@@ -793,7 +793,7 @@ def _by_pool(chosen: np.ndarray, choice: np.ndarray, n_pools: int) -> list[tuple
     """
     if n_pools <= 8:
         present = np.flatnonzero(np.bincount(choice, minlength=n_pools)).tolist()
-        return [(j, chosen[choice == j]) for j in present]
+        return [(j, chosen.compress(choice == j)) for j in present]
     order = np.argsort(choice, kind="stable")
     chosen, choice = chosen[order], choice[order]
     bounds = np.flatnonzero(np.diff(choice)) + 1
