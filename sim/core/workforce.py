@@ -25,6 +25,7 @@ from sim.scenario.schema import ACTION_TYPES, Scenario
 
 MAX_ROUNDS = 3  # searches for another pool within one hour (assumption, docs/ODD.md)
 CHUNK = 65_536  # workers valued at once: bounds the memory of the value matrix
+MAX_RUNS = 64  # runs of rows sharing a diurnal factor worth a loop (groups are contiguous)
 
 
 @dataclass
@@ -203,6 +204,8 @@ class Workforce:
             for a, b in zip(starts, ends, strict=True)
             if b > a
         ]
+        if len(self.runs) > MAX_RUNS:  # rows interleaved: one factor per row instead
+            self.runs = None
         self.fatigue_kept = 1.0 - workers.recovery_per_hour  # a resting hour's factor
         self._chance = np.empty(workers.size)  # the online draw's buffers, reused hourly
         self._draws = np.empty(workers.size)
@@ -264,7 +267,9 @@ class Workforce:
         w = self.workers
         by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
         chance, draws = self._chance, self._draws
-        for start, end, region, bot in self.runs:
+        if self.runs is None:
+            np.multiply(w.activity, np.where(w.is_bot, 1.0, by_region[w.region]), out=chance)
+        for start, end, region, bot in self.runs or ():
             factor = 1.0 if bot else by_region[region]
             np.multiply(w.activity[start:end], factor, out=chance[start:end])
         chance *= np.subtract(1.0, w.fatigue, out=draws)
