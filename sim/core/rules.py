@@ -385,20 +385,21 @@ def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.nd
     what is left).
 
     Args:
-        wanted: Tasks each worker wants.
+        wanted: Tasks each worker wants (non-negative).
         available: Tasks in the pool.
-        arrival: Worker indices in the order the workers arrive.
+        arrival: Worker indices in the order the workers arrive (each index once).
 
     Returns:
         Tasks each worker gets, indexed like ``wanted``.
     """
-    wanted = np.asarray(wanted, dtype=np.int64)
+    out = np.array(wanted, dtype=np.int64)
     arrival = np.asarray(arrival)
-    in_order = wanted[arrival]
-    before = np.cumsum(in_order) - in_order
-    got = np.clip(available - before, 0, in_order)
-    out = np.empty_like(wanted)
-    out[arrival] = got
+    in_order = out.take(arrival)
+    reached = np.cumsum(in_order)  # tasks wanted by each arrival and those before it
+    cut = int(np.searchsorted(reached, available, side="right"))  # the first not served in full
+    if cut < arrival.size:
+        out[arrival[cut]] = max(available - (int(reached[cut]) - int(in_order[cut])), 0)
+        out[arrival[cut + 1 :]] = 0
     return out
 
 

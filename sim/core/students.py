@@ -136,6 +136,10 @@ class StudentTime:
         return np.union1d(on, self.who)
 
 
+NO_STUDENT_TIME = StudentTime()
+"""The time of an hour without student tasks (shared: nothing ever adds to it)."""
+
+
 class StudentWorkers:
     """Worker rows handed to students, and the tasks they asked for this hour."""
 
@@ -147,7 +151,7 @@ class StudentWorkers:
     def work(self, hour: int, market: Market, wf: Workforce, record: WorkHour) -> StudentTime:
         """Do this hour's student tasks, in the order they were asked; returns the time spent."""
         if not self.pending:
-            return StudentTime()
+            return NO_STUDENT_TIME
         w = wf.workers
         rows, work, search, paid = [], [], [], []
         minutes_used: dict[int, float] = {}  # one hour for all of a worker's orders

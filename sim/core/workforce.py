@@ -19,12 +19,13 @@ from sim.core.cascade import Cascades
 from sim.core.ledger import Ledger
 from sim.core.market import Market, Order, Pool
 from sim.core.population import Accounts, Workers
-from sim.core.records import Delivery, K, WorkforceUpdate, WorkHour
+from sim.core.records import Delivery, K, WorkforceUpdate, WorkHour, zeros_k
 from sim.core.students import StudentWorkers
 from sim.scenario.schema import ACTION_TYPES, Scenario
 
 MAX_ROUNDS = 3  # searches for another pool within one hour (assumption, docs/ODD.md)
 CHUNK = 65_536  # workers valued at once: bounds the memory of the value matrix
+MAX_RUNS = 64  # runs of rows sharing a diurnal factor worth a loop (groups are contiguous)
 
 
 @dataclass
@@ -162,6 +163,8 @@ class Workforce:
         self.worker_accounts = ledger.open_block("workers", workers.size)
         self.held_account = int(ledger.open_accounts("held", ["held pay"])[0])
         self.held = HeldPay.empty()
+        owner = accounts.owner  # how many leading account rows are in owner order
+        self.sorted_accounts = accounts.n if bool(np.all(owner[1:] >= owner[:-1])) else 0
         self.tags: list[str] = []
         self.withheld_total = 0
         self.withheld_by_leaf = np.zeros(len(scenario.recruiters), dtype=np.int64)
@@ -170,6 +173,7 @@ class Workforce:
         self.human = np.flatnonzero(~workers.is_bot)  # rows of people, not bots
         self.point_worth = workers.w_points * workers.point_value  # before status effects
         self.conviction_per_hour = workers.w_conviction * workers.conviction_value
+        self.has_conviction = bool(self.conviction_per_hour.any())
         self.has_communities = bool((workers.community >= 0).any())
         self.fill_rate = np.ones(n_markets)
         self.members = [np.flatnonzero(workers.market == m) for m in range(n_markets)]
@@ -188,7 +192,23 @@ class Workforce:
         self.hours_searching = np.zeros(workers.size)
         self.hours_waiting = np.zeros(workers.size)
         self.hours_this_step = np.zeros(workers.size)
+        self.booked_rows = np.zeros(0, dtype=np.int64)
         self.online_rows = np.zeros(0, dtype=np.int64)
+        # rows come in runs of one region and kind (groups are laid out in order), so each
+        # run's diurnal factor is one number an hour
+        cut = np.flatnonzero(np.diff(workers.region) | np.diff(workers.is_bot)) + 1
+        starts = np.concatenate([[0], cut]).astype(np.int64)
+        ends = np.concatenate([cut, [workers.size]]).astype(np.int64)
+        self.runs = [
+            (int(a), int(b), int(workers.region[a]), bool(workers.is_bot[a]))
+            for a, b in zip(starts, ends, strict=True)
+            if b > a
+        ]
+        if len(self.runs) > MAX_RUNS:  # rows interleaved: one factor per row instead
+            self.runs = None
+        self.fatigue_kept = 1.0 - workers.recovery_per_hour  # a resting hour's factor
+        self._chance = np.empty(workers.size)  # the online draw's buffers, reused hourly
+        self._draws = np.empty(workers.size)
         self.students = StudentWorkers(workers.size)  # rows driven by classroom students
 
     def held_by_leaf(self) -> np.ndarray:
@@ -237,6 +257,25 @@ class Workforce:
         self.workers.points[who] += points
 
     # -- the hour ---------------------------------------------------------------------
+    def _online(self, hour: int) -> np.ndarray:
+        """Rows that come online this hour (one uniform draw per row, in row order).
+
+        The chance is :func:`rules.online_probability`, computed run by run of rows that
+        share a diurnal factor, in place; its clip to [0, 1] is left out because a draw in
+        [0, 1) falls below a chance exactly when it falls below the clipped chance.
+        """
+        w = self.workers
+        by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
+        chance, draws = self._chance, self._draws
+        if self.runs is None:
+            np.multiply(w.activity, np.where(w.is_bot, 1.0, by_region[w.region]), out=chance)
+        for start, end, region, bot in self.runs or ():
+            factor = 1.0 if bot else by_region[region]
+            np.multiply(w.activity[start:end], factor, out=chance[start:end])
+        chance *= np.subtract(1.0, w.fatigue, out=draws)
+        self.rng.random(out=draws)
+        return np.flatnonzero(draws < chance)
+
     def status_multiplier(self) -> np.ndarray | None:
         """Badges and the leaderboard make points worth more to those near them.
 
@@ -259,14 +298,9 @@ class Workforce:
         w, rng = self.workers, self.rng
         record = WorkHour()
         n = w.size
-        by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
-        diurnal = by_region[w.region]
-        if self.has_bots:
-            diurnal = np.where(w.is_bot, 1.0, diurnal)
-        online = rng.random(n) < rules.online_probability(w.activity, diurnal, w.fatigue)
-        on = np.flatnonzero(online)
-        on = on[w.active_account[on] >= 0]
-        on = on[w.enrolled[on]]  # turnover: people outside the workforce do not work
+        on = self._online(hour)
+        # (``take`` and ``compress`` select as indexing does, with less overhead)
+        on = on.compress((w.active_account.take(on) >= 0) & w.enrolled.take(on))  # enrolled only
         if self.has_communities:
             comm = w.community[on]
             inside = comm >= 0
@@ -276,50 +310,53 @@ class Workforce:
             keep[np.flatnonzero(inside)[~sees]] = False
             on = on[keep]
         self.online_rows = on  # who was online and could act this hour (turnover reads it)
-        on = on[~self.students.driven[on]]  # a student's worker does only what it is told
+        if self.students.driven.any():  # a student's worker does only what it is told
+            on = on[~self.students.driven[on]]
         student_time = self.students.work(hour, market, self, record)
         pools = market.open_pools()
         mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
-        # time accounts, full length but touched only for the workers online this hour
-        used = np.zeros(n)  # minutes of the session already spent this hour
-        work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
         group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
-        reach_on = group_reach.any(axis=1)[w.group[on]]  # no pools: all False
-        looking = on[~reach_on]
-        looking = looking[~w.is_bot[looking]]
+        reach_on = group_reach.any(axis=1)[w.group.take(on)]  # no pools: all False
+        looking = on.compress(~reach_on)
+        looking_human = ~w.is_bot[looking]
+        looking = looking.compress(looking_human)
         # online with nothing in reach: one look at an empty list, unpaid
-        wait_m[looking] = np.minimum(
+        wait_looking = np.minimum(
             w.search_minutes[looking] * mult[w.market[looking]], w.session_minutes[looking]
         )
-        cand = on[reach_on]
+        cand = on.compress(reach_on)
+        # the candidates' minutes this hour, by position in ``cand``
+        spent = _Minutes.zeros(cand.size)
         active = np.zeros(n, dtype=bool)
         capacity = np.zeros(len(self.fill_rate))
         found = np.zeros(len(self.fill_rate))
         if pools and cand.size:
             desc = self._describe(pools, hour, market)
             status = self.status_multiplier()
-            best, value = self._best(
-                cand, desc, group_reach, status, mult, np.ones(len(pools), bool)
-            )
-            works = np.isfinite(value) & ((value >= w.reservation[cand]) | w.is_bot[cand])
-            chosen, choice = cand[works], best[works]
-            active[chosen] = True
+            # one value matrix for the hour when it is small: later rounds read its columns
+            values = self._values(cand, desc, group_reach, status) if cand.size <= CHUNK else None
+            everything = np.ones(len(pools), bool)
+            if values is None:
+                best, value = self._best(cand, desc, group_reach, status, everything)
+            else:
+                best, value = self._pick(values, cand, desc, everything)
+            works = np.isfinite(value) & ((value >= w.reservation.take(cand)) | w.is_bot.take(cand))
+            chosen, choice = np.flatnonzero(works), best.compress(works)
+            active[cand[chosen]] = True
+            speed_of, session_of = w.speed.take(cand), w.session_minutes.take(cand)
+            search_of = w.search_minutes.take(cand)
             left = np.array([self._avail_total(o, p, hour, market) for o, p in pools])
             pool_wanted, pool_found = np.zeros(len(pools)), np.zeros(len(pools))
             for _round in range(MAX_ROUNDS):
-                again_who, order_ = [], np.argsort(choice, kind="stable")
-                chosen, choice = chosen[order_], choice[order_]
-                bounds = np.flatnonzero(np.diff(choice)) + 1
-                for who, j in zip(
-                    np.split(chosen, bounds),
-                    choice[np.concatenate([[0], bounds])] if choice.size else [],
-                    strict=False,
-                ):
+                again_at = []
+                for j, at in _by_pool(chosen, choice, len(pools)):
                     o, p = pools[j]
+                    who = cand.take(at)
                     # each worker is in one pool a round: read its attributes once
-                    speed, session, used_who = w.speed[who], w.session_minutes[who], used[who]
-                    q = w.search_minutes[who] * desc.search_mult[j]
+                    speed, session = speed_of.take(at), session_of.take(at)
+                    used_who = spent.used.take(at)
+                    q = search_of.take(at) * desc.search_mult[j]
                     session_left = np.maximum(session - used_who, 0.0)
                     wanted = rng.poisson(
                         rules.tasks_per_session(session_left, desc.task_minutes[j], speed, q)
@@ -335,14 +372,17 @@ class Workforce:
                     n_done = int(done.sum())
                     fruitless = np.where(done < wanted, q, 0.0)
                     if n_done:
-                        counts, by_type, refills = self._take(p, done, n_done)
+                        counts, by_type, refills, kind = self._take(p, done, n_done)
                         left[j] -= n_done
                         found[p.market] += n_done
                         pool_found[j] += n_done
                         d = Delivery(o, p, who, done, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        task_m = (counts @ self.minutes) / speed
+                        if kind >= 0:  # one kind of task: the product's only non-zero term
+                            task_m = (done * self.minutes[kind]) / speed
+                        else:
+                            task_m = (counts @ self.minutes) / speed
                         unpaid_kind = p.pay <= 0
                         if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
                             paid_task = task_m
@@ -351,53 +391,85 @@ class Workforce:
                     else:
                         task_m = paid_task = np.zeros(who.size)
                     searched = done * q
-                    spent = task_m + searched + fruitless
+                    took = task_m + searched + fruitless
                     scale = np.where(
-                        spent > session_left, session_left / np.maximum(spent, 1e-12), 1.0
+                        took > session_left, session_left / np.maximum(took, 1e-12), 1.0
                     )
-                    work_m[who] += task_m * scale
-                    paid_m[who] += paid_task * scale
-                    search_m[who] += searched * scale
-                    wait_m[who] += fruitless * scale
-                    used_who = used_who + spent * scale
-                    used[who] = used_who
+                    spent.work[at] += task_m * scale
+                    spent.paid[at] += paid_task * scale
+                    spent.search[at] += searched * scale
+                    spent.wait[at] += fruitless * scale
+                    used_who = used_who + took * scale
+                    spent.used[at] = used_who
                     more = (done < wanted) & (session - used_who > 0.5)
-                    again_who.append(who[more])
-                again = np.concatenate(again_who) if again_who else np.zeros(0, dtype=np.int64)
+                    again_at.append(at.compress(more))
+                again = np.concatenate(again_at) if again_at else np.zeros(0, dtype=np.int64)
                 open_now = left > 0
                 if not again.size or not open_now.any():
                     break
-                best, value = self._best(again, desc, group_reach, status, mult, open_now)
-                keep = np.isfinite(value) & ((value >= w.reservation[again]) | w.is_bot[again])
-                chosen, choice = again[keep], best[keep]
+                rows = cand.take(again)
+                if values is None:
+                    best, value = self._best(rows, desc, group_reach, status, open_now)
+                else:
+                    best, value = self._pick(values.take(again, axis=1), rows, desc, open_now)
+                keep = np.isfinite(value) & (
+                    (value >= w.reservation.take(rows)) | w.is_bot.take(rows)
+                )
+                chosen, choice = again.compress(keep), best.compress(keep)
                 if not chosen.size:
                     break
             # workers learn how easy each pool's tasks are to find (half-life ~3 h)
             for j, (_, p) in enumerate(pools):
                 if pool_wanted[j] > 0:
                     p.fill = 0.8 * p.fill + 0.2 * pool_found[j] / pool_wanted[j]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)
+        fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)  # never / 0
         # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
         self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
-        on = student_time.add_to(on, work_m, search_m, paid_m, active)
-        wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
+        if student_time.who.size:
+            # students' minutes add to rows of their own: book everyone on full-length arrays
+            work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+            work_m[cand], search_m[cand] = spent.work, spent.search
+            wait_m[cand], paid_m[cand] = spent.wait, spent.paid
+            wait_m[looking] = wait_looking
+            on = student_time.add_to(on, work_m, search_m, paid_m, active)
+            wm, sm, qm, pm = work_m[on], search_m[on], wait_m[on], paid_m[on]
+        elif cand.size == on.size:  # everyone online had work in reach: ``cand`` is ``on``
+            wm, sm, qm, pm = spent.work, spent.search, spent.wait, spent.paid
+        else:
+            # the same minutes, gathered straight into ``on`` order (cand and looking are in it)
+            at_cand = np.flatnonzero(reach_on)
+            wm, sm, qm, pm = (
+                np.zeros(on.size),
+                np.zeros(on.size),
+                np.zeros(on.size),
+                np.zeros(on.size),
+            )
+            wm[at_cand], sm[at_cand], qm[at_cand], pm[at_cand] = (
+                spent.work,
+                spent.search,
+                spent.wait,
+                spent.paid,
+            )
+            qm[np.flatnonzero(~reach_on)[looking_human]] = wait_looking
         online_h = (wm + sm + qm) / 60.0
         unpaid = online_h - pm / 60.0
         self.hours_this_step = np.zeros(n)
         self.hours_this_step[on] = online_h
+        self.booked_rows = on  # the only rows with hours this step (update reads them)
         w.hours_online[on] += online_h
         w.hours_unpaid[on] += unpaid
         self.hours_working[on] += wm / 60.0
         self.hours_searching[on] += sm / 60.0
         self.hours_waiting[on] += qm / 60.0
         w.active_now = active
-        human = ~w.is_bot[on]
+        if self.has_bots:  # the record counts people only
+            human = ~w.is_bot.take(on)
+            wm, sm, qm, unpaid = wm[human], sm[human], qm[human], unpaid[human]
         record.active_workers = int(active.sum())
-        record.work_minutes = float(wm[human].sum())
-        record.search_minutes = float(sm[human].sum())
-        record.wait_minutes = float(qm[human].sum())
-        record.unpaid_hours = float(unpaid[human].sum())
+        record.work_minutes = float(wm.sum())
+        record.search_minutes = float(sm.sum())
+        record.wait_minutes = float(qm.sum())
+        record.unpaid_hours = float(unpaid.sum())
         return record
 
     def _avail_total(self, o: Order, p: Pool, hour: int, market: Market) -> int:
@@ -445,51 +517,101 @@ class Workforce:
         )
         return need if need.any() else None
 
+    def _values(
+        self, c: np.ndarray, desc: _Pools, group_reach: np.ndarray, status: np.ndarray | None
+    ) -> np.ndarray:
+        """What an hour on each pool (rows) is worth to each of these workers (columns).
+
+        The numbers of :func:`rules.value_per_hour`, computed in three buffers instead of
+        one temporary per operation, each element with the same operations in the same
+        order; -inf where a worker's group cannot reach the pool. A term that is zero for
+        every pool and worker (no points, or no conviction) is left out: the values are only
+        compared, and adding 0 never changes a comparison.
+        """
+        w = self.workers
+        pools = desc.money.size
+        value = np.multiply(w.w_money.take(c), desc.money[:, None])
+        spare = np.empty((pools, c.size))
+        if desc.points.any():
+            worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
+            value += np.multiply(worth, desc.points[:, None], out=spare)
+        minutes = np.divide(desc.task_minutes[:, None], w.speed.take(c), out=np.empty_like(spare))
+        minutes += np.multiply(w.search_minutes.take(c), desc.search_mult[:, None], out=spare)
+        np.maximum(minutes, 1e-9, out=minutes)
+        value *= 60.0
+        value /= minutes
+        if self.has_conviction:
+            value += np.multiply(self.conviction_per_hour[c], desc.cause[:, None], out=spare)
+        if not self.reach_all:
+            value[~group_reach[w.group[c]].T] = -np.inf
+        return value
+
+    def _pick(
+        self, values: np.ndarray, c: np.ndarray, desc: _Pools, open_pools: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each worker's best open pool it qualifies for, and its value (``values`` unchanged).
+
+        Pools are few and workers many, so the best is kept pool by pool along whole rows;
+        ties go to the first pool, as with ``np.argmax``. A worker with no pool in reach gets
+        -inf (its pool index then means nothing).
+        """
+        need = None if desc.min_tasks is None else self.workers.tasks_done[c]
+        best = np.zeros(c.size, dtype=np.int64)
+        value = None
+        for j in np.flatnonzero(open_pools).tolist():
+            row = (
+                values[j]
+                if need is None
+                else np.where(need < desc.min_tasks[j], -np.inf, values[j])
+            )
+            if value is None:
+                value = row.copy()
+                best[:] = j
+            else:
+                np.copyto(best, j, where=row > value)
+                np.maximum(value, row, out=value)
+        if value is None:
+            return best, np.full(c.size, -np.inf)
+        if np.isnan(value).any():  # never from finite inputs; keep np.argmax's rule if so
+            v = values.copy()
+            v[~open_pools, :] = -np.inf
+            if need is not None:
+                v[need[None, :] < desc.min_tasks[:, None]] = -np.inf
+            best = np.argmax(v, axis=0)
+            value = v[best, np.arange(c.size)]
+        return best, value
+
     def _best(
         self,
         idx: np.ndarray,
         desc: _Pools,
         group_reach: np.ndarray,
-        status: np.ndarray,
-        mult: np.ndarray,
+        status: np.ndarray | None,
         open_pools: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each worker's best pool and its value per hour (-inf when none is in reach).
 
         The value matrix is laid out pools x workers: with a handful of pools and
-        thousands of workers, numpy then runs each operation along long rows.
+        thousands of workers, numpy then runs each operation along long rows. It is built
+        ``CHUNK`` workers at a time, which bounds its memory.
         """
-        w = self.workers
         best = np.zeros(idx.size, dtype=np.int64)
         value = np.full(idx.size, -np.inf)
-        search_factor = desc.search_mult[:, None]
         for start in range(0, idx.size, CHUNK):
             c = idx[start : start + CHUNK]
-            worth = self.point_worth[c] if status is None else self.point_worth[c] * status[c]
-            v = rules.value_per_hour(
-                desc.money[:, None],
-                desc.points[:, None],
-                desc.task_minutes[:, None],
-                w.search_minutes[c][None, :] * search_factor,
-                w.speed[c][None, :],
-                w.w_money[c][None, :],
-                worth[None, :],
-                self.conviction_per_hour[c][None, :],
-                desc.cause[:, None],
+            values = self._values(c, desc, group_reach, status)
+            best[start : start + c.size], value[start : start + c.size] = self._pick(
+                values, c, desc, open_pools
             )
-            if not self.reach_all:
-                v[~group_reach[w.group[c]].T] = -np.inf
-            if not open_pools.all():
-                v[~open_pools, :] = -np.inf
-            if desc.min_tasks is not None:
-                v[w.tasks_done[c][None, :] < desc.min_tasks[:, None]] = -np.inf
-            b = np.argmax(v, axis=0)
-            best[start : start + c.size] = b
-            value[start : start + c.size] = v[b, np.arange(c.size)]
         return best, value
 
     def _take(self, p: Pool, done: np.ndarray, n_done: int):
-        """Which actions were done (originals first, then replacements owed), per worker."""
+        """Which actions were done (originals first, then replacements owed), per worker.
+
+        Returns:
+            The counts per worker and action type, the actions taken, the replacements
+            among them, and the one action type taken (-1 when several were).
+        """
         avail = p.available()
         rng = self.rng
         by_type = (
@@ -497,31 +619,38 @@ class Workforce:
             if n_done == int(avail.sum())
             else rng.multivariate_hypergeometric(avail, n_done, method="marginals")
         )
-        originals = np.minimum(by_type, p.remaining)
-        refills = by_type - originals
-        p.remaining -= originals
-        p.refill_owed -= refills
+        if p.refill_owed.any():
+            originals = np.minimum(by_type, p.remaining)
+            refills = by_type - originals
+            p.remaining -= originals
+            p.refill_owed -= refills
+            p.refilled += refills
+        else:  # nothing to replace: every action taken is an original
+            refills = zeros_k()
+            p.remaining -= by_type
         p.delivered += by_type
-        p.refilled += refills
         kinds = np.flatnonzero(by_type)
         if kinds.size == 1:
             counts = np.zeros((done.size, K), dtype=np.int64)
             counts[:, kinds[0]] = done
+            return counts, by_type, refills, int(kinds[0])
         else:
             # deal the delivered actions out in a random order: each worker takes its
             # ``done`` next ones (an exact draw without replacement, in O(actions))
             dealt = rng.permutation(np.repeat(kinds, by_type[kinds]))
             worker = np.repeat(np.arange(done.size), done)
             counts = np.bincount(worker * K + dealt, minlength=done.size * K).reshape(-1, K)
-        return counts, by_type, refills
+        return counts, by_type, refills, -1
 
     def _record_delivery(self, d: Delivery, o: Order, p: Pool, hour: int, record: WorkHour) -> None:
         w = self.workers
         n_done = int(d.by_type.sum())
-        if o.completed_hour is None and o.remaining_total == 0:
+        # (this pool's remaining is part of the order's: check it first, it is cheaper)
+        if o.completed_hour is None and not p.remaining.any() and o.remaining_total == 0:
             o.completed_hour = hour
-        points_only = (p.pay == 0) & (p.points > 0)
-        record.points_only_actions += np.where(points_only, d.by_type, 0)
+        if p.points.any():
+            points_only = (p.pay == 0) & (p.points > 0)
+            record.points_only_actions += np.where(points_only, d.by_type, 0)
         w.tasks_done[d.who] += d.done
         record.deliveries.append(d)
         record.delivered += n_done
@@ -534,17 +663,31 @@ class Workforce:
         banned = acc.banned
         if not banned.size:
             return
-        lost = banned[current]  # (row -1 reads the last account: masked out next)
+        lost = banned.take(current)  # (row -1 reads the last account: masked out next)
         lost &= current >= 0
         if lost.any():
             owners = np.flatnonzero(lost)
             # only the live accounts of the workers who lost theirs: each takes its first
-            alive_rows = np.flatnonzero(lost[acc.owner] & ~banned)
+            alive_rows = self._live_accounts_of(owners, lost, banned)
             holders, first = np.unique(acc.owner[alive_rows], return_index=True)
+            keep = holders >= 0  # (an account without owner is nobody's to move to)
             moved = np.full(owners.size, -1, dtype=np.int64)
-            found = np.isin(owners, holders)
-            moved[found] = alive_rows[first]
+            moved[np.searchsorted(owners, holders[keep])] = alive_rows[first[keep]]
             current[owners] = moved
+
+    def _live_accounts_of(self, owners: np.ndarray, lost: np.ndarray, banned: np.ndarray):
+        """Rows of the live accounts of these workers (``lost`` marks them), ascending.
+
+        The accounts drawn with the population are laid out by owner, so theirs are found
+        by binary search; only the accounts opened since are scanned.
+        """
+        acc, block = self.accounts, self.sorted_accounts
+        lo = np.searchsorted(acc.owner[:block], owners, side="left")
+        hi = np.searchsorted(acc.owner[:block], owners, side="right")
+        lens = hi - lo
+        rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        tail = block + np.flatnonzero(lost[acc.owner[block:]] & ~banned[block:])
+        return np.concatenate([rows[~banned[rows]], tail])
 
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from.
@@ -565,14 +708,9 @@ class Workforce:
             last = np.flatnonzero(np.r_[owners[order][1:] != owners[order][:-1], True])
             w.active_account[owners[order][last]] = live[order][last]
 
-    def update(self, hour: int) -> WorkforceUpdate:
-        """Fatigue, account ageing and switching, re-opened accounts, released pay."""
-        w, acc, rng = self.workers, self.accounts, self.rng
-        record = WorkforceUpdate()
-        w.fatigue = rules.update_fatigue(
-            w.fatigue, self.hours_this_step, w.fatigue_per_hour, w.recovery_per_hour
-        )
-        acc.age_hours[:] += 1.0
+    def _release_held(self, hour: int, record: WorkforceUpdate) -> None:
+        """Pay out the held pay whose review window ended; a banned account's is withheld."""
+        acc = self.accounts
         due = self.held.pop_due(hour)
         banned = acc.banned[due.account]
         for code in np.unique(due.tag):
@@ -601,6 +739,24 @@ class Workforce:
                 )
                 record.pay_withheld += amount
                 self.withheld_by_leaf[leaf] += amount
+
+    def update(self, hour: int) -> WorkforceUpdate:
+        """Fatigue, account ageing and switching, re-opened accounts, released pay."""
+        w, acc, rng = self.workers, self.accounts, self.rng
+        record = WorkforceUpdate()
+        # everyone who was not online rests; their fatigue stays within [0, 1] without a clip
+        fatigue = w.fatigue * self.fatigue_kept
+        rows = self.booked_rows
+        fatigue[rows] = rules.update_fatigue(
+            w.fatigue.take(rows),
+            self.hours_this_step.take(rows),
+            w.fatigue_per_hour.take(rows),
+            w.recovery_per_hour.take(rows),
+        )
+        w.fatigue = fatigue
+        acc.age_hours[:] += 1.0
+        if self.held.release.size:  # pay held for review, released or withheld
+            self._release_held(hour, record)
         self.withheld_total += record.pay_withheld
         self.leave_banned_accounts()
         if self.scenario.account_market is not None:
@@ -632,3 +788,39 @@ class _Pools:
     cause: np.ndarray
     market: np.ndarray
     min_tasks: np.ndarray | None = None  # qualification per pool (tasks done), or none
+
+
+def _by_pool(chosen: np.ndarray, choice: np.ndarray, n_pools: int) -> list[tuple[int, np.ndarray]]:
+    """The workers who chose each pool, pool by pool in pool order, each in ``chosen`` order.
+
+    With a few pools a mask per pool present is cheaper than a stable sort of the choices;
+    both give the same groups in the same order.
+    """
+    if n_pools <= 8:
+        present = np.flatnonzero(np.bincount(choice, minlength=n_pools)).tolist()
+        return [(j, chosen.compress(choice == j)) for j in present]
+    order = np.argsort(choice, kind="stable")
+    chosen, choice = chosen[order], choice[order]
+    bounds = np.flatnonzero(np.diff(choice)) + 1
+    firsts = choice[np.concatenate([[0], bounds])].tolist() if choice.size else []
+    return list(zip(firsts, np.split(chosen, bounds), strict=False))
+
+
+@dataclass
+class _Minutes:
+    """The hour's minutes of each worker looking for work, by position among them.
+
+    Minutes of the session already used, then those spent on tasks, finding tasks,
+    looking in vain, and on paid tasks.
+    """
+
+    used: np.ndarray
+    work: np.ndarray
+    search: np.ndarray
+    wait: np.ndarray
+    paid: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> _Minutes:
+        """No minutes spent yet by any of ``n`` workers."""
+        return cls(*(np.zeros(n) for _ in range(5)))
