@@ -376,7 +376,19 @@ class Workforce:
                         left[j] -= n_done
                         found[p.market] += n_done
                         pool_found[j] += n_done
-                        d = Delivery(o, p, who, done, counts, by_type, refills)
+                        got = np.flatnonzero(done)  # the record keeps only who delivered
+                        if got.size == done.size:
+                            d = Delivery(o, p, who, done, counts, by_type, refills)
+                        else:
+                            d = Delivery(
+                                o,
+                                p,
+                                who.take(got),
+                                done.take(got),
+                                counts.take(got, axis=0),
+                                by_type,
+                                refills,
+                            )
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
                         if kind >= 0:  # one kind of task: the product's only non-zero term
