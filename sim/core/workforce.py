@@ -245,7 +245,7 @@ class Workforce:
         per = np.zeros(self.influencers.size, dtype=np.int64)
         credited, owed = self.influencers.credit(who, self.workers.community[who], owed)
         np.add.at(per, credited, owed)
-        nz = np.flatnonzero(per)
+        nz = per.nonzero()[0]
         if nz.size:
             self.ledger.pay_many(
                 "money", payer, self.influencers.accounts[nz], per[nz], "influencer pay", tag
@@ -274,7 +274,7 @@ class Workforce:
             np.multiply(w.activity[start:end], factor, out=chance[start:end])
         chance *= np.subtract(1.0, w.fatigue, out=draws)
         self.rng.random(out=draws)
-        return np.flatnonzero(draws < chance)
+        return (draws < chance).nonzero()[0]
 
     def status_multiplier(self) -> np.ndarray | None:
         """Badges and the leaderboard make points worth more to those near them.
@@ -307,7 +307,7 @@ class Workforce:
             inf = self.influencers
             sees = inf.sees(on[inside], comm[inside], hour)
             keep = np.ones(on.size, dtype=bool)
-            keep[np.flatnonzero(inside)[~sees]] = False
+            keep[inside.nonzero()[0][~sees]] = False
             on = on[keep]
         self.online_rows = on  # who was online and could act this hour (turnover reads it)
         if self.students.driven.any():  # a student's worker does only what it is told
@@ -342,7 +342,7 @@ class Workforce:
             else:
                 best, value = self._pick(values, cand, desc, everything)
             works = np.isfinite(value) & ((value >= w.reservation.take(cand)) | w.is_bot.take(cand))
-            chosen, choice = np.flatnonzero(works), best.compress(works)
+            chosen, choice = works.nonzero()[0], best.compress(works)
             active[cand[chosen]] = True
             speed_of, session_of = w.speed.take(cand), w.session_minutes.take(cand)
             search_of = w.search_minutes.take(cand)
@@ -376,7 +376,7 @@ class Workforce:
                         left[j] -= n_done
                         found[p.market] += n_done
                         pool_found[j] += n_done
-                        got = np.flatnonzero(done)  # the record keeps only who delivered
+                        got = done.nonzero()[0]  # the record keeps only who delivered
                         if got.size == done.size:
                             d = Delivery(o, p, who, done, counts, by_type, refills)
                         else:
@@ -449,7 +449,7 @@ class Workforce:
             wm, sm, qm, pm = spent.work, spent.search, spent.wait, spent.paid
         else:
             # the same minutes, gathered straight into ``on`` order (cand and looking are in it)
-            at_cand = np.flatnonzero(reach_on)
+            at_cand = reach_on.nonzero()[0]
             wm, sm, qm, pm = (
                 np.zeros(on.size),
                 np.zeros(on.size),
@@ -462,7 +462,7 @@ class Workforce:
                 spent.wait,
                 spent.paid,
             )
-            qm[np.flatnonzero(~reach_on)[looking_human]] = wait_looking
+            qm[(~reach_on).nonzero()[0][looking_human]] = wait_looking
         online_h = (wm + sm + qm) / 60.0
         unpaid = online_h - pm / 60.0
         self.hours_this_step = np.zeros(n)
@@ -570,7 +570,7 @@ class Workforce:
         need = None if desc.min_tasks is None else self.workers.tasks_done[c]
         best = np.zeros(c.size, dtype=np.int64)
         value = None
-        for j in np.flatnonzero(open_pools).tolist():
+        for j in open_pools.nonzero()[0].tolist():
             row = (
                 values[j]
                 if need is None
@@ -641,7 +641,7 @@ class Workforce:
             refills = zeros_k()
             p.remaining -= by_type
         p.delivered += by_type
-        kinds = np.flatnonzero(by_type)
+        kinds = by_type.nonzero()[0]
         if kinds.size == 1:
             counts = np.zeros((done.size, K), dtype=np.int64)
             counts[:, kinds[0]] = done
@@ -678,7 +678,7 @@ class Workforce:
         lost = banned.take(current)  # (row -1 reads the last account: masked out next)
         lost &= current >= 0
         if lost.any():
-            owners = np.flatnonzero(lost)
+            owners = lost.nonzero()[0]
             # only the live accounts of the workers who lost theirs: each takes its first
             alive_rows = self._live_accounts_of(owners, lost, banned)
             holders, first = np.unique(acc.owner[alive_rows], return_index=True)
@@ -698,7 +698,7 @@ class Workforce:
         hi = np.searchsorted(acc.owner[:block], owners, side="right")
         lens = hi - lo
         rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        tail = block + np.flatnonzero(lost[acc.owner[block:]] & ~banned[block:])
+        tail = block + (lost[acc.owner[block:]] & ~banned[block:]).nonzero()[0]
         return np.concatenate([rows[~banned[rows]], tail])
 
     def choose_accounts(self, market: Market) -> None:
@@ -711,13 +711,13 @@ class Workforce:
             tactics = market.tactics_of(leaf)
             if "older_accounts" not in tactics and "more_accounts" not in tactics:
                 continue
-            live = np.flatnonzero(~acc.banned & (w.market[acc.owner] == m))
+            live = (~acc.banned & (w.market[acc.owner] == m)).nonzero()[0]
             if not live.size:
                 continue
             key = acc.age_hours[live] if "older_accounts" in tactics else self.rng.random(live.size)
             owners = acc.owner[live]
             order = np.lexsort((key, owners))
-            last = np.flatnonzero(np.r_[owners[order][1:] != owners[order][:-1], True])
+            last = np.r_[owners[order][1:] != owners[order][:-1], True].nonzero()[0]
             w.active_account[owners[order][last]] = live[order][last]
 
     def _release_held(self, hour: int, record: WorkforceUpdate) -> None:
@@ -774,7 +774,7 @@ class Workforce:
         if self.scenario.account_market is not None:
             return record  # accounts are bought on the account market (sim/core/accounts.py)
         current = w.active_account
-        without = np.flatnonzero(current < 0)
+        without = (current < 0).nonzero()[0]
         reopen = without[rng.random(without.size) < w.reopen_probability[without]]
         if reopen.size:
             # a fresh account starts young and little trusted
@@ -809,11 +809,11 @@ def _by_pool(chosen: np.ndarray, choice: np.ndarray, n_pools: int) -> list[tuple
     both give the same groups in the same order.
     """
     if n_pools <= 8:
-        present = np.flatnonzero(np.bincount(choice, minlength=n_pools)).tolist()
+        present = np.bincount(choice, minlength=n_pools).nonzero()[0].tolist()
         return [(j, chosen.compress(choice == j)) for j in present]
     order = np.argsort(choice, kind="stable")
     chosen, choice = chosen[order], choice[order]
-    bounds = np.flatnonzero(np.diff(choice)) + 1
+    bounds = np.diff(choice).nonzero()[0] + 1
     firsts = choice[np.concatenate([[0], bounds])].tolist() if choice.size else []
     return list(zip(firsts, np.split(chosen, bounds), strict=False))
 
