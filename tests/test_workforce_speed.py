@@ -61,8 +61,8 @@ def test_first_come_serves_arrivals_in_full_until_the_pool_runs_dry():
     assert rules.first_come(np.array([3, 2]), 0, np.array([1, 0])).tolist() == [0, 0]
     assert rules.first_come(np.array([0, 2, 1]), 2, np.array([0, 1, 2])).tolist() == [0, 2, 0]
     rng = np.random.default_rng(5)
-    for _ in range(200):
-        wanted = rng.poisson(3.0, rng.integers(1, 30))
+    for size in rng.integers(1, 200, 300):  # some beyond the arrivals summed first
+        wanted = rng.poisson(3.0, size)
         arrival = rng.permutation(wanted.size)
         available = int(rng.integers(0, wanted.sum() + 2))
         in_order = wanted[arrival]

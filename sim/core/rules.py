@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 HOURS_PER_QUARTER = 365 * 24 // 4  # 2,190: an integer so revenue accrues exactly
+FIRST_COME_PREFIX = 64  # arrivals first_come sums before it sums them all
 
 
 # -- prices and pay -----------------------------------------------------------------
@@ -387,19 +388,24 @@ def first_come(wanted: np.ndarray, available: int, arrival: np.ndarray) -> np.nd
     Args:
         wanted: Tasks each worker wants (non-negative).
         available: Tasks in the pool.
-        arrival: Worker indices in the order the workers arrive (each index once).
+        arrival: Every worker's index (into ``wanted``) once, in the order they arrive.
 
     Returns:
         Tasks each worker gets, indexed like ``wanted``.
     """
-    out = np.array(wanted, dtype=np.int64)
+    wanted = np.asarray(wanted, dtype=np.int64)
     arrival = np.asarray(arrival)
-    in_order = out.take(arrival)
-    reached = np.cumsum(in_order)  # tasks wanted by each arrival and those before it
+    in_order = wanted.take(arrival)
+    # tasks wanted by each arrival and those before it; a pool usually runs dry within the
+    # first few arrivals, so only they are summed unless they do not empty it
+    reached = np.cumsum(in_order[:FIRST_COME_PREFIX])
+    if in_order.size > FIRST_COME_PREFIX and int(reached[-1]) <= available:
+        reached = np.cumsum(in_order)
     cut = int(np.searchsorted(reached, available, side="right"))  # the first not served in full
+    out = np.zeros(wanted.size, dtype=np.int64)
+    out[arrival[:cut]] = in_order[:cut]
     if cut < arrival.size:
         out[arrival[cut]] = max(available - (int(reached[cut]) - int(in_order[cut])), 0)
-        out[arrival[cut + 1 :]] = 0
     return out
 
 
