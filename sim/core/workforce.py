@@ -370,50 +370,57 @@ class Workforce:
                     else:  # more wanted than there is: first come, first served
                         done = rules.first_come(wanted, avail, rng.permutation(who.size))
                     n_done = int(done.sum())
-                    fruitless = np.where(done < wanted, q, 0.0)
+                    short = done < wanted
+                    fruitless = np.where(short, q, 0.0)
+                    took = fruitless  # minutes taken: a worker with no task only looked
                     if n_done:
-                        counts, by_type, refills, kind = self._take(p, done, n_done)
+                        # few workers get tasks: their time is worked out on their rows only
+                        # (everyone else's task and search minutes are 0 and add nothing)
+                        got = done.nonzero()[0]
+                        done_got, speed_got = done.take(got), speed.take(got)
+                        counts, by_type, refills, kind = self._take(p, done_got, n_done)
                         left[j] -= n_done
                         found[p.market] += n_done
                         pool_found[j] += n_done
-                        got = done.nonzero()[0]  # the record keeps only who delivered
                         if got.size == done.size:
                             d = Delivery(o, p, who, done, counts, by_type, refills)
                         else:
-                            d = Delivery(
-                                o,
-                                p,
-                                who.take(got),
-                                done.take(got),
-                                counts.take(got, axis=0),
-                                by_type,
-                                refills,
-                            )
+                            d = Delivery(o, p, who.take(got), done_got, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        if kind >= 0:  # one kind of task: the product's only non-zero term
-                            task_m = (done * self.minutes[kind]) / speed
-                        else:
-                            task_m = (counts @ self.minutes) / speed
                         unpaid_kind = p.pay <= 0
+                        if kind >= 0:  # one kind of task: the product's only non-zero term
+                            task_m = (done_got * self.minutes[kind]) / speed_got
+                        else:
+                            task_m = _rows_times(got, done.size, counts, self.minutes, speed)
                         if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
                             paid_task = task_m
                         else:
-                            paid_task = (counts @ np.where(unpaid_kind, 0.0, self.minutes)) / speed
-                    else:
-                        task_m = paid_task = np.zeros(who.size)
-                    searched = done * q
-                    took = task_m + searched + fruitless
-                    scale = np.where(
-                        took > session_left, session_left / np.maximum(took, 1e-12), 1.0
-                    )
-                    spent.work[at] += task_m * scale
-                    spent.paid[at] += paid_task * scale
-                    spent.search[at] += searched * scale
-                    spent.wait[at] += fruitless * scale
-                    used_who = used_who + took * scale
+                            paid_kinds = np.where(unpaid_kind, 0.0, self.minutes)
+                            paid_task = _rows_times(got, done.size, counts, paid_kinds, speed)
+                        searched = done_got * q.take(got)
+                        took = fruitless.copy()
+                        took[got] = task_m + searched + fruitless.take(got)
+                    over = took > session_left
+                    if over.any():  # out of time: every minute is cut back in proportion
+                        scale = np.where(over, session_left / np.maximum(took, 1e-12), 1.0)
+                        spent.wait[at] += fruitless * scale
+                        used_who = used_who + took * scale
+                    else:  # (scale 1 everywhere: multiplying by it changes nothing)
+                        scale = None
+                        spent.wait[at] += fruitless
+                        used_who = used_who + took
+                    if n_done:
+                        at_got = at.take(got)
+                        if scale is not None:
+                            scale_got = scale.take(got)
+                            task_m, paid_task = task_m * scale_got, paid_task * scale_got
+                            searched = searched * scale_got
+                        spent.work[at_got] += task_m
+                        spent.paid[at_got] += paid_task
+                        spent.search[at_got] += searched
                     spent.used[at] = used_who
-                    more = (done < wanted) & (session - used_who > 0.5)
+                    more = short & (session - used_who > 0.5)
                     again_at.append(at.compress(more))
                 again = np.concatenate(again_at) if again_at else np.zeros(0, dtype=np.int64)
                 open_now = left > 0
@@ -620,9 +627,15 @@ class Workforce:
     def _take(self, p: Pool, done: np.ndarray, n_done: int):
         """Which actions were done (originals first, then replacements owed), per worker.
 
+        Args:
+            p: The pool the actions come from.
+            done: Actions done by each worker who did any (``n_done`` in all).
+            n_done: Their sum.
+
         Returns:
-            The counts per worker and action type, the actions taken, the replacements
-            among them, and the one action type taken (-1 when several were).
+            The counts per worker (rows as in ``done``) and action type, the actions taken,
+            the replacements among them, and the one action type taken (-1 when several
+            were).
         """
         avail = p.available()
         rng = self.rng
@@ -646,12 +659,13 @@ class Workforce:
             counts = np.zeros((done.size, K), dtype=np.int64)
             counts[:, kinds[0]] = done
             return counts, by_type, refills, int(kinds[0])
-        else:
-            # deal the delivered actions out in a random order: each worker takes its
-            # ``done`` next ones (an exact draw without replacement, in O(actions))
-            dealt = rng.permutation(np.repeat(kinds, by_type[kinds]))
-            worker = np.repeat(np.arange(done.size), done)
-            counts = np.bincount(worker * K + dealt, minlength=done.size * K).reshape(-1, K)
+        # deal the delivered actions out in a random order: each worker takes its ``done``
+        # next ones (an exact draw without replacement, in O(actions)); shuffling the dealt
+        # array in place draws what ``rng.permutation`` of it would, without its copy
+        dealt = np.repeat(kinds, by_type[kinds])
+        rng.shuffle(dealt)
+        worker = np.repeat(np.arange(done.size), done)
+        counts = np.bincount(worker * K + dealt, minlength=done.size * K).reshape(-1, K)
         return counts, by_type, refills, -1
 
     def _record_delivery(self, d: Delivery, o: Order, p: Pool, hour: int, record: WorkHour) -> None:
@@ -816,6 +830,19 @@ def _by_pool(chosen: np.ndarray, choice: np.ndarray, n_pools: int) -> list[tuple
     bounds = np.diff(choice).nonzero()[0] + 1
     firsts = choice[np.concatenate([[0], bounds])].tolist() if choice.size else []
     return list(zip(firsts, np.split(chosen, bounds), strict=False))
+
+
+def _rows_times(
+    rows: np.ndarray, n: int, counts: np.ndarray, minutes: np.ndarray, speed: np.ndarray
+) -> np.ndarray:
+    """``(counts @ minutes) / speed`` of these ``rows`` of a group of ``n`` workers.
+
+    The product is taken over the group's whole matrix (the other rows zero), as it
+    always was: a matrix product of fewer rows may add up each row in another order.
+    """
+    full = np.zeros((n, K), dtype=np.int64)
+    full[rows] = counts
+    return ((full @ minutes) / speed).take(rows)
 
 
 @dataclass
