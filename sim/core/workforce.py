@@ -695,6 +695,9 @@ class Workforce:
             owners = lost.nonzero()[0]
             # only the live accounts of the workers who lost theirs: each takes its first
             alive_rows = self._live_accounts_of(owners, lost, banned)
+            if not alive_rows.size:  # (usual: none of them has another account)
+                current[owners] = -1
+                return
             holders, first = np.unique(acc.owner[alive_rows], return_index=True)
             keep = holders >= 0  # (an account without owner is nobody's to move to)
             moved = np.full(owners.size, -1, dtype=np.int64)
@@ -707,13 +710,19 @@ class Workforce:
         The accounts drawn with the population are laid out by owner, so theirs are found
         by binary search; only the accounts opened since are scanned.
         """
-        acc, block = self.accounts, self.sorted_accounts
-        lo = np.searchsorted(acc.owner[:block], owners, side="left")
-        hi = np.searchsorted(acc.owner[:block], owners, side="right")
+        owner, block = self.accounts.owner, self.sorted_accounts
+        lo = np.searchsorted(owner[:block], owners, side="left")
+        hi = np.searchsorted(owner[:block], owners, side="right")
         lens = hi - lo
-        rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        tail = block + (lost[acc.owner[block:]] & ~banned[block:]).nonzero()[0]
-        return np.concatenate([rows[~banned[rows]], tail])
+        if (lens == 1).all():  # one account each (the rows lo are then all of theirs)
+            rows = lo
+        else:
+            rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        rows = rows.compress(~banned.take(rows))
+        if block == owner.size:  # no account opened since
+            return rows
+        tail = block + (lost.take(owner[block:]) & ~banned[block:]).nonzero()[0]
+        return np.concatenate([rows, tail])
 
     def choose_accounts(self, market: Market) -> None:
         """Workers of recruiters using account tactics pick which live account to act from.
