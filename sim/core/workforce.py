@@ -392,12 +392,12 @@ class Workforce:
                         if kind >= 0:  # one kind of task: the product's only non-zero term
                             task_m = (done_got * self.minutes[kind]) / speed_got
                         else:
-                            task_m = _rows_times(got, done.size, counts, self.minutes, speed)
+                            task_m = _rows_times(got, done.size, counts, self.minutes, speed_got)
                         if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
                             paid_task = task_m
                         else:
                             paid_kinds = np.where(unpaid_kind, 0.0, self.minutes)
-                            paid_task = _rows_times(got, done.size, counts, paid_kinds, speed)
+                            paid_task = _rows_times(got, done.size, counts, paid_kinds, speed_got)
                         searched = done_got * q.take(got)
                         took = fruitless.copy()
                         took[got] = task_m + searched + fruitless.take(got)
@@ -846,12 +846,14 @@ def _rows_times(
 ) -> np.ndarray:
     """``(counts @ minutes) / speed`` of these ``rows`` of a group of ``n`` workers.
 
-    The product is taken over the group's whole matrix (the other rows zero), as it
-    always was: a matrix product of fewer rows may add up each row in another order.
+    ``counts`` and ``speed`` are those rows' own. The product is taken over the group's
+    whole matrix (the other rows zero), as it always was: a matrix product of fewer rows
+    may add up each row in another order. The matrix is built as floats, which the
+    product would cast the counts to anyway (exactly).
     """
-    full = np.zeros((n, K), dtype=np.int64)
+    full = np.zeros((n, K))
     full[rows] = counts
-    return ((full @ minutes) / speed).take(rows)
+    return (full @ minutes).take(rows) / speed
 
 
 @dataclass
