@@ -169,6 +169,8 @@ class Workforce:
         self.withheld_total = 0
         self.withheld_by_leaf = np.zeros(len(scenario.recruiters), dtype=np.int64)
         self.minutes = np.array([scenario.actions[a].minutes for a in ACTION_TYPES])
+        self.kind_index = np.arange(K)  # the action types' indices
+        self.min_tasks = [c.min_experience_tasks for c in scenario.campaigns]  # per campaign
         self.has_bots = bool(workers.is_bot.any())
         self.human = np.flatnonzero(~workers.is_bot)  # rows of people, not bots
         self.point_worth = workers.w_points * workers.point_value  # before status effects
@@ -530,10 +532,9 @@ class Workforce:
 
     def _qualifications(self, pools: list[tuple[Order, Pool]]) -> np.ndarray | None:
         """Tasks a worker must have done to see each pool (None: every pool is open)."""
-        need = np.array(
-            [self.scenario.campaigns[o.campaign].min_experience_tasks for o, _ in pools],
-            dtype=np.int64,
-        )
+        if not any(self.min_tasks):
+            return None
+        need = np.array([self.min_tasks[o.campaign] for o, _ in pools], dtype=np.int64)
         return need if need.any() else None
 
     def _values(
@@ -641,10 +642,10 @@ class Workforce:
         rng = self.rng
         by_type = (
             avail.copy()
-            if n_done == int(avail.sum())
+            if n_done == sum(avail.tolist())
             else rng.multivariate_hypergeometric(avail, n_done, method="marginals")
         )
-        if p.refill_owed.any():
+        if any(p.refill_owed.tolist()):
             originals = np.minimum(by_type, p.remaining)
             refills = by_type - originals
             p.remaining -= originals
@@ -662,7 +663,7 @@ class Workforce:
         # deal the delivered actions out in a random order: each worker takes its ``done``
         # next ones (an exact draw without replacement, in O(actions)); shuffling the dealt
         # array in place draws what ``rng.permutation`` of it would, without its copy
-        dealt = np.repeat(kinds, by_type[kinds])
+        dealt = np.repeat(self.kind_index, by_type)  # (types not taken repeat 0 times)
         rng.shuffle(dealt)
         worker = np.repeat(np.arange(done.size), done)
         counts = np.bincount(worker * K + dealt, minlength=done.size * K).reshape(-1, K)
@@ -670,17 +671,18 @@ class Workforce:
 
     def _record_delivery(self, d: Delivery, o: Order, p: Pool, hour: int, record: WorkHour) -> None:
         w = self.workers
-        n_done = int(d.by_type.sum())
-        # (this pool's remaining is part of the order's: check it first, it is cheaper)
-        if o.completed_hour is None and not p.remaining.any() and o.remaining_total == 0:
+        # (sums and tests of short Python lists: exact, and cheaper than numpy calls on K
+        # numbers; this pool's remaining is part of the order's: check it first)
+        n_done = sum(d.by_type.tolist())
+        if o.completed_hour is None and not any(p.remaining.tolist()) and o.remaining_total == 0:
             o.completed_hour = hour
-        if p.points.any():
+        if any(p.points.tolist()):
             points_only = (p.pay == 0) & (p.points > 0)
             record.points_only_actions += np.where(points_only, d.by_type, 0)
         w.tasks_done[d.who] += d.done
         record.deliveries.append(d)
         record.delivered += n_done
-        record.refills += int(d.refills.sum())
+        record.refills += sum(d.refills.tolist())
 
     def leave_banned_accounts(self) -> None:
         """Workers whose account is banned move to another live one, if they have one."""
