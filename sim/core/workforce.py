@@ -208,6 +208,15 @@ class Workforce:
         ]
         if len(self.runs) > MAX_RUNS:  # rows interleaved: one factor per row instead
             self.runs = None
+        # the diurnal factor of each region, and of each run of rows (bots: 1), at each hour
+        # of the day (UTC offsets are whole hours, so the factors repeat every 24 hours)
+        self.diurnal = [rules.diurnal_factor((h + offsets) % 24) for h in range(24)]
+        self.run_factors = None
+        if self.runs is not None:
+            self.run_factors = [
+                [(a, b, 1.0 if bot else float(f[region])) for a, b, region, bot in self.runs]
+                for f in self.diurnal
+            ]
         self.fatigue_kept = 1.0 - workers.recovery_per_hour  # a resting hour's factor
         self._chance = np.empty(workers.size)  # the online draw's buffers, reused hourly
         self._draws = np.empty(workers.size)
@@ -267,13 +276,14 @@ class Workforce:
         [0, 1) falls below a chance exactly when it falls below the clipped chance.
         """
         w = self.workers
-        by_region = rules.diurnal_factor((hour + self.utc_offset) % 24)
         chance, draws = self._chance, self._draws
-        if self.runs is None:
+        if self.run_factors is None:
+            by_region = self.diurnal[hour % 24]
             np.multiply(w.activity, np.where(w.is_bot, 1.0, by_region[w.region]), out=chance)
-        for start, end, region, bot in self.runs or ():
-            factor = 1.0 if bot else by_region[region]
-            np.multiply(w.activity[start:end], factor, out=chance[start:end])
+        else:
+            activity = w.activity
+            for start, end, factor in self.run_factors[hour % 24]:
+                np.multiply(activity[start:end], factor, out=chance[start:end])
         chance *= np.subtract(1.0, w.fatigue, out=draws)
         self.rng.random(out=draws)
         return (draws < chance).nonzero()[0]
