@@ -326,18 +326,18 @@ class Workforce:
             on = on[~self.students.driven[on]]
         student_time = self.students.work(hour, market, self, record)
         pools = market.open_pools()
-        mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
         pool_market = np.array([p.market for _, p in pools], dtype=np.int64)
         group_reach = self.reach[:, pool_market] if pools else self.reach[:, :0]
-        reach_on = group_reach.any(axis=1)[w.group.take(on)]  # no pools: all False
-        looking = on.compress(~reach_on)
-        looking_human = ~w.is_bot[looking]
-        looking = looking.compress(looking_human)
-        # online with nothing in reach: one look at an empty list, unpaid
-        wait_looking = np.minimum(
-            w.search_minutes[looking] * mult[w.market[looking]], w.session_minutes[looking]
-        )
-        cand = on.compress(reach_on)
+        if pools and self.reach_all:  # every pool is in everyone's reach
+            reach_on, cand = None, on
+            looking, looking_human, wait_looking = on[:0], None, np.zeros(0)
+        else:
+            reach_on = group_reach.any(axis=1)[w.group.take(on)]  # no pools: all False
+            looking = on.compress(~reach_on)
+            looking_human = ~w.is_bot[looking]
+            looking = looking.compress(looking_human)
+            wait_looking = self._looking_in_vain(looking)
+            cand = on.compress(reach_on)
         # the candidates' minutes this hour, by position in ``cand``
         spent = _Minutes.zeros(cand.size)
         active = np.zeros(n, dtype=bool)
@@ -353,7 +353,7 @@ class Workforce:
                 best, value = self._best(cand, desc, group_reach, status, everything)
             else:
                 best, value = self._pick(values, cand, desc, everything)
-            works = np.isfinite(value) & ((value >= w.reservation.take(cand)) | w.is_bot.take(cand))
+            works = self._takes_work(value, cand)
             chosen, choice = works.nonzero()[0], best.compress(works)
             active[cand[chosen]] = True
             speed_of, session_of = w.speed.take(cand), w.session_minutes.take(cand)
@@ -443,9 +443,7 @@ class Workforce:
                     best, value = self._best(rows, desc, group_reach, status, open_now)
                 else:
                     best, value = self._pick(values.take(again, axis=1), rows, desc, open_now)
-                keep = np.isfinite(value) & (
-                    (value >= w.reservation.take(rows)) | w.is_bot.take(rows)
-                )
+                keep = self._takes_work(value, rows)
                 chosen, choice = again.compress(keep), best.compress(keep)
                 if not chosen.size:
                     break
@@ -502,6 +500,30 @@ class Workforce:
         record.wait_minutes = float(qm.sum())
         record.unpaid_hours = float(unpaid.sum())
         return record
+
+    def _looking_in_vain(self, looking: np.ndarray) -> np.ndarray:
+        """Minutes these people online with nothing in reach spend: one look at an empty list.
+
+        Unpaid, and never more than their session.
+        """
+        if not looking.size:
+            return np.zeros(0)
+        w = self.workers
+        mult = np.array([rules.search_multiplier(f) for f in self.fill_rate])
+        return np.minimum(
+            w.search_minutes[looking] * mult[w.market[looking]], w.session_minutes[looking]
+        )
+
+    def _takes_work(self, value: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Whether each of these workers takes the best work it found, worth ``value`` an hour.
+
+        It must be in reach (finite) and, for people, worth their reservation wage.
+        """
+        w = self.workers
+        worth = value >= w.reservation.take(rows)
+        if self.has_bots:  # bots take whatever is in reach
+            worth |= w.is_bot.take(rows)
+        return np.isfinite(value) & worth
 
     def _avail_total(self, o: Order, p: Pool, hour: int, market: Market) -> int:
         total = int(p.available().sum())
