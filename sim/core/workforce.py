@@ -416,11 +416,11 @@ class Workforce:
                     over = took > session_left
                     if over.any():  # out of time: every minute is cut back in proportion
                         scale = np.where(over, session_left / np.maximum(took, 1e-12), 1.0)
-                        spent.wait[at] += fruitless * scale
+                        np.add.at(spent.wait, at, fruitless * scale)
                         used_who = used_who + took * scale
                     else:  # (scale 1 everywhere: multiplying by it changes nothing)
                         scale = None
-                        spent.wait[at] += fruitless
+                        np.add.at(spent.wait, at, fruitless)
                         used_who = used_who + took
                     if n_done:
                         at_got = at.take(got)
@@ -485,16 +485,17 @@ class Workforce:
         self.hours_this_step = np.zeros(n)
         self.hours_this_step[on] = online_h
         self.booked_rows = on  # the only rows with hours this step (update reads them)
-        w.hours_online[on] += online_h
-        w.hours_unpaid[on] += unpaid
-        self.hours_working[on] += wm / 60.0
-        self.hours_searching[on] += sm / 60.0
-        self.hours_waiting[on] += qm / 60.0
+        # (rows are distinct: np.add.at adds what ``x[on] += v`` would, with less overhead)
+        np.add.at(w.hours_online, on, online_h)
+        np.add.at(w.hours_unpaid, on, unpaid)
+        np.add.at(self.hours_working, on, wm / 60.0)
+        np.add.at(self.hours_searching, on, sm / 60.0)
+        np.add.at(self.hours_waiting, on, qm / 60.0)
         w.active_now = active
         if self.has_bots:  # the record counts people only
             human = ~w.is_bot.take(on)
             wm, sm, qm, unpaid = wm[human], sm[human], qm[human], unpaid[human]
-        record.active_workers = int(active.sum())
+        record.active_workers = int(np.count_nonzero(active))
         record.work_minutes = float(wm.sum())
         record.search_minutes = float(sm.sum())
         record.wait_minutes = float(qm.sum())
@@ -823,7 +824,8 @@ class Workforce:
             w.recovery_per_hour.take(rows),
         )
         w.fatigue = fatigue
-        acc.age_hours[:] += 1.0
+        age = acc.age_hours  # (a view: ages in place)
+        age += 1.0
         if self.held.release.size:  # pay held for review, released or withheld
             self._release_held(hour, record)
         self.withheld_total += record.pay_withheld
