@@ -621,7 +621,7 @@ class Workforce:
                 value = row.copy()
                 best[:] = j
             else:
-                np.copyto(best, j, where=row > value)
+                np.putmask(best, row > value, j)
                 np.maximum(value, row, out=value)
         if value is None:
             return best, np.full(c.size, -np.inf)
@@ -869,6 +869,8 @@ def _by_pool(chosen: np.ndarray, choice: np.ndarray, n_pools: int) -> list[tuple
     """
     if n_pools <= 8:
         present = np.bincount(choice, minlength=n_pools).nonzero()[0].tolist()
+        if len(present) == 1:  # all chose one pool
+            return [(present[0], chosen)]
         return [(j, chosen.compress(choice == j)) for j in present]
     order = np.argsort(choice, kind="stable")
     chosen, choice = chosen[order], choice[order]
