@@ -400,15 +400,15 @@ class Workforce:
                             d = Delivery(o, p, who.take(got), done_got, counts, by_type, refills)
                         market.settle(d, hour, self)
                         self._record_delivery(d, o, p, hour, record)
-                        unpaid_kind = p.pay <= 0
                         if kind >= 0:  # one kind of task: the product's only non-zero term
                             task_m = (done_got * self.minutes[kind]) / speed_got
                         else:
                             task_m = _rows_times(got, done.size, counts, self.minutes, speed_got)
-                        if not by_type[unpaid_kind].any():  # no unpaid task done: same sum
-                            paid_task = task_m
+                        pays = zip(by_type.tolist(), p.pay.tolist(), strict=True)
+                        if not any(b for b, pay in pays if pay <= 0):  # no unpaid task done
+                            paid_task = task_m  # (the same sum)
                         else:
-                            paid_kinds = np.where(unpaid_kind, 0.0, self.minutes)
+                            paid_kinds = np.where(p.pay <= 0, 0.0, self.minutes)
                             paid_task = _rows_times(got, done.size, counts, paid_kinds, speed_got)
                         searched = done_got * q.take(got)
                         took = fruitless.copy()
@@ -451,9 +451,14 @@ class Workforce:
             for j, (_, p) in enumerate(pools):
                 if pool_wanted[j] > 0:
                     p.fill = 0.8 * p.fill + 0.2 * pool_found[j] / pool_wanted[j]
-        fill = np.where(capacity > 0, found / np.maximum(capacity, 1), np.nan)  # never / 0
-        # workers learn how easy work was to find (exponential smoothing, half-life ~3 h)
-        self.fill_rate = np.where(np.isnan(fill), self.fill_rate, 0.8 * self.fill_rate + 0.2 * fill)
+        # workers learn how easy work was to find (exponential smoothing, half-life ~3 h) in
+        # each market where they wanted any (a few markets: Python floats, the same numbers)
+        rates = self.fill_rate.tolist()
+        wanted_found = zip(capacity.tolist(), found.tolist(), strict=True)
+        for m, (wanted_m, found_m) in enumerate(wanted_found):
+            if wanted_m > 0:
+                rates[m] = 0.8 * rates[m] + 0.2 * (found_m / max(wanted_m, 1))
+        self.fill_rate = np.array(rates)
         if student_time.who.size:
             # students' minutes add to rows of their own: book everyone on full-length arrays
             work_m, search_m, wait_m, paid_m = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
@@ -527,7 +532,7 @@ class Workforce:
         return np.isfinite(value) & worth
 
     def _avail_total(self, o: Order, p: Pool, hour: int, market: Market) -> int:
-        total = int(p.available().sum())
+        total = sum(p.available().tolist())  # (exact, and cheaper than numpy's sum of K)
         drip = o.drip_feed or market.uses(p.chain[-1], "drip_feed")
         if drip and o.status == "open":
             # spread what is left evenly over the hours left before the deadline
@@ -911,4 +916,4 @@ class _Minutes:
     @classmethod
     def zeros(cls, n: int) -> _Minutes:
         """No minutes spent yet by any of ``n`` workers."""
-        return cls(*(np.zeros(n) for _ in range(5)))
+        return cls(*np.zeros((5, n)))  # (rows of one block: one allocation)
