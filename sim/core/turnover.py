@@ -67,6 +67,7 @@ class Turnover:
         self.workers, self.ledger, self.rng = workers, ledger, rng
         self.worker_accounts = worker_accounts
         self.human = np.flatnonzero(~workers.is_bot)
+        self.all_human = self.human.size == workers.size  # (then no gather of their rows)
         self.week = np.zeros((WEEK_DAYS, self.human.size), dtype=np.float32)
         self.tier_counts = np.zeros(len(rules.TIERS), dtype=np.int64)
         self.joined_total = 0
@@ -164,7 +165,8 @@ class Turnover:
         day, end_of_day = divmod(hour, 24)
         if end_of_day == 0:
             self.week[day % WEEK_DAYS] = 0.0
-        self.week[day % WEEK_DAYS] += hours_this_step[self.human].astype(np.float32)
+        hours = hours_this_step if self.all_human else hours_this_step[self.human]
+        self.week[day % WEEK_DAYS] += hours.astype(np.float32)
         record = TurnoverHour()
         if self.pool is not None:
             self._remember(online)
@@ -177,7 +179,7 @@ class Turnover:
 
     def _count_qualified(self, work: WorkHour) -> None:
         for d in work.deliveries:
-            n = int(d.by_type.sum())
+            n = sum(d.by_type.tolist())  # (exact, and cheaper than numpy's sum of K)
             self.delivered += n
             if self.qualified_campaign[d.order.campaign]:
                 self.qualified_delivered += n
