@@ -544,8 +544,12 @@ class Workforce:
         avail = np.array([p.available() for _, p in pools], dtype=np.float64)
         mix = avail / np.maximum(avail.sum(axis=1, keepdims=True), 1)
         pay = np.array([p.pay for _, p in pools], dtype=np.float64)
-        pts = np.array([p.points for _, p in pools], dtype=np.float64)
-        urgency = np.array([o.urgency for o, _ in pools], dtype=np.float64)
+        if any(any(p.points.tolist()) for _, p in pools):
+            pts = np.array([p.points for _, p in pools], dtype=np.float64)
+            urgency = np.array([o.urgency for o, _ in pools], dtype=np.float64)
+            points = (mix * pts).sum(axis=1) * urgency
+        else:  # no points anywhere: every sum is 0 (``mix`` is finite)
+            points = np.zeros(len(pools))
         cause = np.array(
             [
                 rules.urgency_cause(
@@ -562,7 +566,7 @@ class Workforce:
             search_mult=np.array([rules.search_multiplier(p.fill) for _, p in pools]),
             task_minutes=mix @ self.minutes,
             money=(mix * pay).sum(axis=1),
-            points=(mix * pts).sum(axis=1) * urgency,
+            points=points,
             cause=cause,
             market=np.array([p.market for _, p in pools], dtype=np.int64),
             min_tasks=self._qualifications(pools),
