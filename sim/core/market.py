@@ -939,12 +939,13 @@ class Market:
     # -- delivery -------------------------------------------------------------------------
     def open_pools(self) -> list[tuple[Order, Pool]]:
         """Pools with work available to workers now, in the fixed order of orders."""
-        # any() of a short list (of what available() adds up): numpy's any() costs more
+        # both counts are never negative, so their sum has work where either has; any() of
+        # short lists is cheaper than numpy's any() or than adding them first
         return [
             (o, p)
             for o in self.open_orders
             for p in o.pools
-            if any((p.remaining + p.refill_owed).tolist())
+            if any(p.remaining.tolist()) or any(p.refill_owed.tolist())
         ]
 
     def financeable(self, o: Order, p: Pool, wanted: int) -> int:
