@@ -410,15 +410,20 @@ class _Batch:
             self.bounds, self.sizes, self.done_per_delivery, self.total = [0], self.who, [], 0
             return
         done = np.concatenate([d.done for d in deliveries])
-        rows = np.flatnonzero(done != 0)  # a boolean's nonzero is much quicker than an int's
-        self.who = np.concatenate([d.who for d in deliveries])[rows]
-        self.done = done[rows]
-        ends = np.searchsorted(rows, list(accumulate(d.done.size for d in deliveries)))
+        who = np.concatenate([d.who for d in deliveries])
+        sizes = list(accumulate(d.done.size for d in deliveries))
+        if done.all():  # the workforce's deliveries keep only workers who did something
+            self.who, self.done = who, done
+            ends = np.array(sizes)  # each row is kept: the bounds are the deliveries' own
+        else:
+            rows = (done != 0).nonzero()[0]  # a boolean's nonzero is quicker than an int's
+            self.who, self.done = who[rows], done[rows]
+            ends = np.searchsorted(rows, sizes)
         self.bounds = [0, *ends.tolist()]
         self.sizes = np.array([b - a for a, b in pairwise(self.bounds)])
         # actions per delivery, from the running total at each delivery's end (integers)
         at_end = [0] * len(deliveries)
-        if rows.size:
+        if self.done.size:
             running = np.cumsum(self.done)[ends - 1].tolist()
             at_end = [v if e else 0 for v, e in zip(running, self.bounds[1:], strict=True)]
         self.done_per_delivery = [b - a for a, b in zip([0, *at_end[:-1]], at_end, strict=True)]
