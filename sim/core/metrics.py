@@ -322,7 +322,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     # people who only ever looked and found nothing are counted apart
     online = hours > 0
     tasks = w.tasks_done[human]
-    did_rows = np.flatnonzero(tasks > 0)  # a few in a hundred: rows beat a scattered mask
+    did_rows = (tasks > 0).nonzero()[0]  # a few in a hundred: rows beat a scattered mask
     rows = did_rows[online[did_rows]]
     never_found = int(np.count_nonzero(online)) - rows.size  # online, and never did a task
     hourly = earned[rows] / (hours[rows] * model.scale)
@@ -455,7 +455,9 @@ def _bot_share(model: ClickFarmModel) -> float:
 def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
     """Entries, exits, activity tiers, speed and qualified work (docs/ODD.md 7.27)."""
     tv, w, rec = model.turnover, model.workers, model.record
-    enrolled = w.enrolled & ~w.is_bot  # a mask over all rows: no gathered copies
+    # a mask over all rows: no gathered copies (bots are fixed for the run: without any,
+    # the enrolled mask itself, read only)
+    enrolled = w.enrolled & ~w.is_bot if model.workforce.has_bots else w.enrolled
     n_enrolled = int(np.count_nonzero(enrolled))
     tiers = tv.tier_counts
     in_tiers = int(tiers.sum())
