@@ -411,25 +411,29 @@ class _Batch:
             self.who = self.done = np.zeros(0, dtype=np.int64)
             self.bounds, self.sizes, self.done_per_delivery, self.total = [0], self.who, [], 0
             return
-        done = np.concatenate([d.done for d in deliveries])
-        who = np.concatenate([d.who for d in deliveries])
+        if len(deliveries) == 1:  # read only here: no copy needed
+            done, who = deliveries[0].done, deliveries[0].who
+        else:
+            done = np.concatenate([d.done for d in deliveries])
+            who = np.concatenate([d.who for d in deliveries])
         sizes = list(accumulate(d.done.size for d in deliveries))
         if done.all():  # the workforce's deliveries keep only workers who did something
             self.who, self.done = who, done
-            ends = np.array(sizes)  # each row is kept: the bounds are the deliveries' own
+            self.bounds = [0, *sizes]  # each row is kept: the bounds are the deliveries' own
         else:
             rows = (done != 0).nonzero()[0]  # a boolean's nonzero is quicker than an int's
             self.who, self.done = who[rows], done[rows]
-            ends = np.searchsorted(rows, sizes)
-        self.bounds = [0, *ends.tolist()]
+            self.bounds = [0, *np.searchsorted(rows, sizes).tolist()]
         self.sizes = np.array([b - a for a, b in pairwise(self.bounds)])
-        # actions per delivery, from the running total at each delivery's end (integers)
-        at_end = [0] * len(deliveries)
-        if self.done.size:
-            running = np.cumsum(self.done)[ends - 1].tolist()
-            at_end = [v if e else 0 for v, e in zip(running, self.bounds[1:], strict=True)]
-        self.done_per_delivery = [b - a for a, b in zip([0, *at_end[:-1]], at_end, strict=True)]
-        self.total = at_end[-1]
+        # actions per delivery: integer sums, exact in any order (the rows left out
+        # delivered nothing)
+        self.done_per_delivery = [_int_total(d.done) for d in deliveries]
+        self.total = sum(self.done_per_delivery)
+
+
+def _int_total(values: np.ndarray) -> int:
+    """The exact sum of integers: a Python sum of a short array is quicker than numpy's."""
+    return sum(values.tolist()) if values.size <= 32 else int(values.sum())
 
 
 def _per_row(values: list, sizes: np.ndarray) -> np.ndarray | int | float:
