@@ -198,9 +198,12 @@ class Moderation:
         record.reviewed = int(reviewed.sum())
         if self.moderators:
             n = self.moderators
-            share = np.full(n, record.reviewed // n, dtype=np.int64)
-            share[: record.reviewed % n] += 1
-            self.moderator_reviews[:n] += share
+            # each gets an equal share, the first ones one more of the remainder (integers)
+            each, extra = divmod(record.reviewed, n)
+            if each:
+                self.moderator_reviews[:n] += each
+            if extra:
+                self.moderator_reviews[:extra] += 1
         if self.labelled:
             q_worker, q_account, q_pool, reviewed, removed = self._sort_verdicts(
                 hour, (q_worker, q_account, q_pool, reviewed, removed), record, rng
