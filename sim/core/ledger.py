@@ -49,6 +49,10 @@ class Ledger:
         self.total_flows: dict[tuple[str, str, str, str], int] = defaultdict(int)
         # the same flows, split by a tag (the campaign an order payment belongs to)
         self.tagged_flows: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+        # everything ever paid into any account, per unit: accounts open at 0 and only
+        # transfers move money, so no balance can be above it (a bound that saves the
+        # overflow check a pass over all balances)
+        self._credited = dict.fromkeys(UNITS, 0)
 
     # -- accounts -------------------------------------------------------------------
     def open_accounts(self, tier: str, names: list[str]) -> np.ndarray:
@@ -97,6 +101,7 @@ class Ledger:
             _check_range(received, unit, purpose)
         bal[payer] = paid
         bal[payee] = int(bal[payee]) + amount  # read again: payer and payee may be one row
+        self._credited[unit] += amount
         self._record(unit, self._tiers[payer], self._tiers[payee], purpose, amount, tag)
 
     def pay_many(
@@ -124,12 +129,19 @@ class Ledger:
         bal = self.balances[unit]
         if int(bal[payer]) - total < INT64_MIN:
             _check_range(int(bal[payer]) - total, unit, purpose)
-        # no payee can end above its balance now plus everything paid in this call (the
-        # largest balance of all bounds theirs: a plain max is cheaper than gathering them)
-        if int(bal.max()) + total > INT64_MAX and int(bal[payees].max()) + total > INT64_MAX:
+        # no payee can end above its balance now plus everything paid in this call (what
+        # was ever paid in, then the largest balance of all, bound theirs: both are cheaper
+        # than gathering them)
+        credited = self._credited[unit]
+        if (
+            credited + total > INT64_MAX
+            and int(bal.max()) + total > INT64_MAX
+            and int(bal[payees].max()) + total > INT64_MAX
+        ):
             _check_range(int(bal[payees].max()) + total, unit, purpose)
         bal[payer] -= total
         np.add.at(bal, payees, amounts)
+        self._credited[unit] = credited + total
         # Payees are always one block of one tier (all workers, all influencers...).
         self._record(unit, self._tiers[payer], self._tiers[int(payees[0])], purpose, total, tag)
         return total

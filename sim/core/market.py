@@ -35,7 +35,7 @@ def rate_card(mapping: dict, scale: int) -> np.ndarray:
     return np.array([to_minor(mapping.get(a, 0), scale) for a in ACTION_TYPES], dtype=np.int64)
 
 
-def _pay_for_delivery(d: Delivery, card: np.ndarray) -> np.ndarray | None:
+def _pay_for_delivery(d: Delivery, card: np.ndarray, kinds: list[int]) -> np.ndarray | None:
     """``rules.pay_for_counts(d.counts, card)`` with as few passes over the workers as can be.
 
     Each worker's pay is the sum over action types of count x rate. Only the types
@@ -45,14 +45,21 @@ def _pay_for_delivery(d: Delivery, card: np.ndarray) -> np.ndarray | None:
     arithmetic is exact, so this is the same int64 as the matrix product, with one column
     read (or none) instead of seven.
 
+    Args:
+        d: The delivery.
+        card: Amount per action, per action type.
+        kinds: The action types delivered (those with a nonzero ``d.by_type``), ascending.
+
     Returns:
         Each worker's amount, or None when every amount is 0.
     """
     rates = card.tolist()
-    kinds = [k for k, n in enumerate(d.by_type.tolist()) if n]
     paid = [rates[k] for k in kinds]
     if not any(paid):
         return None
+    if len(kinds) == 1:  # one type delivered: its rate times each worker's actions
+        out = np.asarray(d.done, dtype=np.int64) * np.int64(paid[0])
+        return out if paid[0] > 0 or out.any() else None
     if min(paid) < 0:  # not a rate card the scenario can give: the plain sum of products
         out = sum(d.counts[:, k] * card[k] for k in kinds)
         return out if out.any() else None
@@ -939,12 +946,13 @@ class Market:
     # -- delivery -------------------------------------------------------------------------
     def open_pools(self) -> list[tuple[Order, Pool]]:
         """Pools with work available to workers now, in the fixed order of orders."""
-        # any() of a short list (of what available() adds up): numpy's any() costs more
+        # both counts are never negative, so their sum has work where either has; any() of
+        # short lists is cheaper than numpy's any() or than adding them first
         return [
             (o, p)
             for o in self.open_orders
             for p in o.pools
-            if any((p.remaining + p.refill_owed).tolist())
+            if any(p.remaining.tolist()) or any(p.refill_owed.tolist())
         ]
 
     def financeable(self, o: Order, p: Pool, wanted: int) -> int:
@@ -970,6 +978,7 @@ class Market:
         st = self.structure
         tag = o.tag
         by_type, refills = d.by_type.tolist(), d.refills.tolist()
+        kinds = [k for k, n in enumerate(by_type) if n]  # the action types delivered
         actions = float(sum(by_type))
         ordered = d.by_type - d.refills
         payer = o.client_account
@@ -1001,16 +1010,16 @@ class Market:
             if int(led.balances["money"][payer]) >= cost:
                 self.software_paid[leaf] = True
                 led.transfer("money", payer, WORLD, cost, "bot software", tag)
-        wages = _pay_for_delivery(d, p.pay)
+        wages = _pay_for_delivery(d, p.pay, kinds)
         if wages is not None:
             payees.pay_workers(leaf, payer, d.who, wages, tag, hour)
         if any(p.influencer_pay.tolist()):
-            per_worker = _pay_for_delivery(d, p.influencer_pay)
+            per_worker = _pay_for_delivery(d, p.influencer_pay, kinds)
             if per_worker is None:
                 per_worker = np.zeros(len(d.who), dtype=np.int64)
             payees.pay_influencers(payer, d.who, per_worker, tag)
         if any(p.points.tolist()):
-            points = _pay_for_delivery(d, p.points)
+            points = _pay_for_delivery(d, p.points, kinds)
             if points is None:
                 points = np.zeros(len(d.who), dtype=np.int64)
             payees.pay_points(payer, d.who, points * int(o.urgency), tag)

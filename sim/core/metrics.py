@@ -288,6 +288,17 @@ def task_inequality(tasks: np.ndarray, nonzero: np.ndarray) -> tuple[float, floa
     return gini, float(np.float64(top) / np.float64(total))
 
 
+def _mean(values: np.ndarray) -> float:
+    """``float(values.mean())`` of a non-empty array, without numpy's wrapper around it.
+
+    For float64 values ``mean`` is their sum (the same pairwise ``add.reduce``) divided by
+    their count, which is what this computes; other dtypes go through ``mean`` itself.
+    """
+    if values.dtype != np.float64:
+        return float(values.mean())
+    return float(values.sum() / values.size)
+
+
 def _rows(rows: np.ndarray, pick: slice | np.ndarray) -> slice | np.ndarray:
     """Ledger rows of the picked workers: a slice when they are one unbroken block."""
     if isinstance(pick, slice) and rows.size and int(rows[-1] - rows[0]) == rows.size - 1:
@@ -322,7 +333,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     # people who only ever looked and found nothing are counted apart
     online = hours > 0
     tasks = w.tasks_done[human]
-    did_rows = np.flatnonzero(tasks > 0)  # a few in a hundred: rows beat a scattered mask
+    did_rows = (tasks > 0).nonzero()[0]  # a few in a hundred: rows beat a scattered mask
     rows = did_rows[online[did_rows]]
     never_found = int(np.count_nonzero(online)) - rows.size  # online, and never did a task
     hourly = earned[rows] / (hours[rows] * model.scale)
@@ -346,9 +357,9 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
     pay_index = 1.0
     if fixed.typed_paid.size:
         posted = np.concatenate([m.posted_pay, m.influencer_pay], axis=1)
-        pay_index = float((posted[fixed.paid_cells] / fixed.typed_paid).mean())
+        pay_index = _mean(posted[fixed.paid_cells] / fixed.typed_paid)
     both = fixed.quoted_cells & (m.quote > 0)
-    price_index = float((m.quote[both] / m.initial_quote[both]).mean()) if both.any() else 1.0
+    price_index = _mean(m.quote[both] / m.initial_quote[both]) if both.any() else 1.0
     twin = model.twin
     points_saved = 0.0
     twin_spend = 0.0
@@ -407,7 +418,7 @@ def collect_step_metrics(model: ClickFarmModel) -> dict[str, float]:
         "removal_cost_recruiters": money(m.removal_cost["recruiters"]),
         "removal_cost_workers": money(wf.withheld_total),
         "workers_never_found_work": never_found,
-        "hourly_pay_mean": float(hourly.mean()) if hourly.size else 0.0,
+        "hourly_pay_mean": _mean(hourly) if hourly.size else 0.0,
         "hourly_pay_median": float(median),
         "hourly_pay_p10": float(p10),
         "hourly_pay_p90": float(p90),
@@ -455,7 +466,9 @@ def _bot_share(model: ClickFarmModel) -> float:
 def _turnover_metrics(model: ClickFarmModel) -> dict[str, float]:
     """Entries, exits, activity tiers, speed and qualified work (docs/ODD.md 7.27)."""
     tv, w, rec = model.turnover, model.workers, model.record
-    enrolled = w.enrolled & ~w.is_bot  # a mask over all rows: no gathered copies
+    # a mask over all rows: no gathered copies (bots are fixed for the run: without any,
+    # the enrolled mask itself, read only)
+    enrolled = w.enrolled & ~w.is_bot if model.workforce.has_bots else w.enrolled
     n_enrolled = int(np.count_nonzero(enrolled))
     tiers = tv.tier_counts
     in_tiers = int(tiers.sum())
@@ -483,7 +496,7 @@ def _mean_speed(speed: np.ndarray, enrolled: np.ndarray, n_enrolled: int) -> flo
     """
     if not n_enrolled:
         return 0.0
-    return float(speed.mean() if n_enrolled == speed.size else speed.mean(where=enrolled))
+    return _mean(speed) if n_enrolled == speed.size else float(speed.mean(where=enrolled))
 
 
 def _accumulate_genuine(st: MetricState, rec) -> None:

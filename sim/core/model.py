@@ -281,8 +281,9 @@ class ClickFarmModel(mesa.Model):
         if self.organic is not None:
             self.organic.apply_purges(events, self.timeline.events)
         market = self.market.open_and_close(hour)
-        busy = {p.chain[-1] for _, p in self.market.open_pools()}
-        self.influencers.relay(hour, busy, self.market.influencer_pay_ratio(), self.rng)
+        if self.influencers.size:  # without influencers, relay draws and does nothing
+            busy = {p.chain[-1] for _, p in self.market.open_pools()}
+            self.influencers.relay(hour, busy, self.market.influencer_pay_ratio(), self.rng)
         work = self.workforce.work(hour, self.market)
         genuine = None if self.organic is None else self.organic.act(hour, self.market, self.rng)
         moderation = self.moderation.step(hour, work.deliveries, self.market, self.rng, genuine)
