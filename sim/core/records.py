@@ -31,8 +31,8 @@ class Delivery:
 
     order: Order
     pool: Pool
-    who: np.ndarray  # worker rows
-    done: np.ndarray  # actions per worker
+    who: np.ndarray  # rows of the workers who delivered at least one action
+    done: np.ndarray  # actions per worker (each at least 1)
     counts: np.ndarray  # actions per worker and type (n x K)
     by_type: np.ndarray  # actions per type (K)
     refills: np.ndarray  # of ``by_type``, how many replaced removed actions (K)
