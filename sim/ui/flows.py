@@ -83,9 +83,15 @@ class MoneyGraph:
         return units / self.scale
 
     def destinations(self) -> dict[str, float]:
-        """Where the clients' money ended: workers, influencers, margins, platform..."""
+        """Where the clients' money ended: workers, influencers, margins, platform...
+
+        The recruiters' margins are net of the losses some of them paid from their own funds
+        (a sub-contractor buying software from its capital), as in ``summary.json``.
+        """
         ends = (WORKERS_NODE, INFLUENCERS_NODE, MARGINS_NODE, SOFTWARE_NODE, ESCROW_NODE, HELD_NODE)
-        out = {name: self.money(self.into(name)) for name in ends if self.into(name)}
+        units = {name: self.into(name) for name in ends}
+        units[MARGINS_NODE] -= sum(self.losses.values())
+        out = {name: self.money(v) for name, v in units.items() if v}
         promotion = sum(
             v
             for (s, t), v in self.links.items()

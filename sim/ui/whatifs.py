@@ -218,6 +218,11 @@ def to_bots(s: Scenario) -> WhatIf:
                     for block in ("turnover", "learning")
                     if getattr(g, block) is not None
                 ]
+    # with no people left, a reseller has no one to move its orders to
+    for r in s.recruiters:
+        if "to_people" in r.tactics.repertoire:
+            kept = [t for t in r.tactics.repertoire if t != "to_people"]
+            changes.append((f"recruiters.{r.id}.tactics.repertoire", kept))
     return WhatIf(
         id="to_bots",
         title="Replace the workers with bots",
