@@ -109,3 +109,33 @@ def test_inequality_measures():
     assert rules.gini(np.array([0, 0, 0, 4])) == pytest.approx(0.75)
     assert rules.top_share(np.array([1, 1, 1, 7] + [0] * 6), 0.1) == pytest.approx(0.7)
     assert rules.top_share(np.zeros(3), 0.1) == 0.0
+
+
+def test_settling_pays_what_the_rate_card_rule_says():
+    # market.settle pays a delivery with a shortcut (one column read, or none); it must
+    # give exactly rules.pay_for_counts for any counts and card, shared rates or not
+    from sim.core.market import _pay_for_delivery
+    from sim.core.records import Delivery, K
+
+    gen = np.random.default_rng(5)
+    for _ in range(300):
+        kinds = np.sort(gen.choice(K, size=gen.integers(1, K + 1), replace=False))
+        counts = np.zeros((gen.integers(1, 40), K), dtype=np.int64)
+        counts[:, kinds] = gen.integers(0, 5, size=(counts.shape[0], kinds.size))
+        counts[0, kinds] += 1  # every listed type was delivered at least once
+        card = gen.choice([0, 0, 20_000, 20_000, 40_000, 160_000], size=K).astype(np.int64)
+        d = Delivery(
+            None,
+            None,
+            np.arange(counts.shape[0]),
+            counts.sum(axis=1),
+            counts,
+            counts.sum(axis=0),
+            np.zeros(K, dtype=np.int64),
+        )
+        expected = rules.pay_for_counts(counts, card)
+        got = _pay_for_delivery(d, card, kinds.tolist())
+        if got is None:
+            assert not expected.any()
+        else:
+            assert got.dtype == np.int64 and got.tolist() == expected.tolist()

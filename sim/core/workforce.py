@@ -472,12 +472,7 @@ class Workforce:
         else:
             # the same minutes, gathered straight into ``on`` order (cand and looking are in it)
             at_cand = reach_on.nonzero()[0]
-            wm, sm, qm, pm = (
-                np.zeros(on.size),
-                np.zeros(on.size),
-                np.zeros(on.size),
-                np.zeros(on.size),
-            )
+            wm, sm, qm, pm = np.zeros((4, on.size))
             wm[at_cand], sm[at_cand], qm[at_cand], pm[at_cand] = (
                 spent.work,
                 spent.search,
