@@ -38,7 +38,7 @@ def test_money_diagram_starts_without_the_platform_side(page):
     page.get_by_text(re.compile("include the platform's side")).click()
     page.wait_for_function(
         "(name) => { const box = document.querySelector('[data-testid=chart-sankey]');"
-        " const c = box && window.cfEchartsLoaded.getInstanceByDom(box);"
+        " const c = box && window.cfEchartsLoaded && window.cfEchartsLoaded.getInstanceByDom(box);"
         " return c && c.getOption().series[0].data.some((n) => n.name === name); }",
         arg=MODERATORS_NODE,
     )

@@ -119,7 +119,7 @@ def test_money_labels_of_the_bots_case_with_the_platform_side(visitor, ui_url):
     expect(box).to_be_checked()
     visitor.wait_for_function(
         "() => { const box = document.querySelector('[data-testid=chart-sankey]');"
-        " const c = box && window.cfEchartsLoaded.getInstanceByDom(box);"
+        " const c = box && window.cfEchartsLoaded && window.cfEchartsLoaded.getInstanceByDom(box);"
         " return c && c.getOption().series[0].data.some((n) => n.name === 'platform'); }"
     )
     measure_both_sizes(visitor, "the bots case with the platform's side")
